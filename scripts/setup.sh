@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what the build needs on a fresh Debian machine of the polyglot kind.
+# Idempotent: does nothing when everything is present.
+set -euo pipefail
+
+need_debs=()
+# libclang-dev: bindgen (used by the sealy crate) parses SEAL's C API headers.
+for pkg in cmake libclang-dev build-essential; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_debs+=("$pkg")
+done
+if [ "${#need_debs[@]}" -gt 0 ]; then
+  echo "[setup] installing Debian packages: ${need_debs[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq || echo "[setup] apt-get update failed; trying the install anyway"
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need_debs[@]}"
+fi
+
+for tool in java mvn cargo; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "[setup] '$tool' is missing: this machine kind should provide it" >&2; exit 1; }
+done
+java_major=$(java -XshowSettings:properties -version 2>&1 | awk -F= '/java.specification.version/ {gsub(/ /,"",$2); print $2}')
+if [ "${java_major%%.*}" -lt 17 ]; then
+  echo "[setup] Java 17+ needed, found $java_major" >&2
+  exit 1
+fi
+echo "[setup] ok: $(java -version 2>&1 | head -1), $(mvn -v 2>/dev/null | head -1), $(cargo --version)"
