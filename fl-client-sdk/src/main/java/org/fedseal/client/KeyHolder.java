@@ -1,0 +1,169 @@
+package org.fedseal.client;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Objects;
+import org.fedseal.he.EncryptedVector;
+import org.fedseal.he.HeContext;
+import org.fedseal.he.HeDecryptor;
+import org.fedseal.he.HeParameters;
+import org.fedseal.he.HeSecretKey;
+import org.fedseal.he.MalformedHeDataException;
+import org.fedseal.he.SecretKeyAccess;
+import org.fedseal.protocol.wire.AggregateStatus;
+import org.fedseal.protocol.wire.AggregatePublished;
+import org.fedseal.protocol.wire.ChunkSum;
+
+/**
+ * The key-holder role: holds the CKKS secret key, decrypts an {@link AggregatePublished}'s per-chunk
+ * summed ciphertexts ({@code Σ wᵢ·Δᵢ}), divides by {@code totalWeight} and adds the mean to the base
+ * model. Verifying the aggregate's signature ({@code Signatures.verify(aggregate, aggregatorKey)}) is
+ * the caller's job. Thread-safe; {@link #close()} frees the key if this object loaded it.
+ */
+public final class KeyHolder implements AutoCloseable {
+    private final HeContext context;
+    private final HeSecretKey secretKey;
+    private final HeDecryptor decryptor;
+    private final boolean owns;
+
+    private KeyHolder(HeContext context, HeSecretKey secretKey, boolean owns) {
+        this.context = context;
+        this.secretKey = secretKey;
+        this.owns = owns;
+        this.decryptor = context.decryptor(secretKey);
+    }
+
+    /** A key holder over a context and secret key the caller keeps owning. */
+    public static KeyHolder of(HeContext context, HeSecretKey secretKey) {
+        return new KeyHolder(Objects.requireNonNull(context, "context"), Objects.requireNonNull(secretKey, "secretKey"),
+                false);
+    }
+
+    /**
+     * Loads a serialized secret key ({@code HeSecretKey.toBytes(access)}); reading secret bytes needs
+     * the explicit {@code access} token.
+     *
+     * @throws MalformedHeDataException if the bytes are not a valid secret key for {@code parameters}
+     */
+    public static KeyHolder load(HeParameters parameters, byte[] secretKeyBytes, SecretKeyAccess access)
+            throws MalformedHeDataException {
+        HeContext ctx = HeContext.create(parameters);
+        try {
+            return new KeyHolder(ctx, ctx.loadSecretKey(secretKeyBytes, access), true);
+        } catch (MalformedHeDataException | RuntimeException e) {
+            ctx.close();
+            throw e;
+        }
+    }
+
+    /** The parameter set id of the key. */
+    public String heParamsId() {
+        return context.parameters().id();
+    }
+
+    /**
+     * Decrypts the summed ciphertexts, concatenated in layout order: {@code Σ wᵢ·Δᵢ}.
+     *
+     * @throws IllegalArgumentException if the aggregate is not COMPLETED, has other HE parameters,
+     *     chunks out of order, or a ciphertext SEAL rejects
+     */
+    public double[] decryptSum(AggregatePublished aggregate) {
+        Objects.requireNonNull(aggregate, "aggregate");
+        if (aggregate.getStatus() != AggregateStatus.COMPLETED) {
+            throw new IllegalArgumentException("aggregate " + aggregate.getModelId() + "/" + aggregate.getRound()
+                    + " has status " + aggregate.getStatus() + "; only COMPLETED aggregates can be decrypted");
+        }
+        if (!heParamsId().equals(aggregate.getHeParamsId())) {
+            throw new IllegalArgumentException("aggregate uses HE parameters " + aggregate.getHeParamsId()
+                    + ", this key holder " + heParamsId());
+        }
+        List<ChunkSum> sums = aggregate.getChunkSums();
+        double[][] parts = new double[countCiphertexts(sums)][];
+        int p = 0;
+        long total = 0;
+        for (int i = 0; i < sums.size(); i++) {
+            ChunkSum s = sums.get(i);
+            if (s.getChunkIndex() != i) {
+                throw new IllegalArgumentException("chunkSums[" + i + "] has chunk index " + s.getChunkIndex());
+            }
+            for (ByteBuffer ct : s.getCiphertexts()) {
+                byte[] bytes = new byte[ct.remaining()];
+                ct.duplicate().get(bytes);
+                try (EncryptedVector v = context.loadVector(bytes)) {
+                    parts[p] = decryptor.decrypt(v);
+                    total += parts[p].length;
+                    p++;
+                } catch (MalformedHeDataException e) {
+                    throw new IllegalArgumentException("chunk " + i + ": malformed summed ciphertext: " + e.getMessage(), e);
+                }
+            }
+        }
+        double[] out = new double[Math.toIntExact(total)];
+        int at = 0;
+        for (double[] part : parts) {
+            System.arraycopy(part, 0, out, at, part.length);
+            at += part.length;
+        }
+        return out;
+    }
+
+    /** {@link #decryptSum} divided by the aggregate's {@code totalWeight}: the FedAvg mean delta. */
+    public double[] decryptMean(AggregatePublished aggregate) {
+        long w = aggregate.getTotalWeight();
+        if (w < 1) {
+            throw new IllegalArgumentException("aggregate totalWeight must be >= 1, got " + w);
+        }
+        double[] sum = decryptSum(aggregate);
+        for (int i = 0; i < sum.length; i++) {
+            sum[i] /= w;
+        }
+        return sum;
+    }
+
+    /**
+     * The new parameters {@code base + Σ wᵢΔᵢ / Σ wᵢ}.
+     *
+     * @throws IllegalArgumentException if the aggregate's length differs from the base model's
+     */
+    public float[] apply(AggregatePublished aggregate, float[] baseParameters) {
+        double[] mean = decryptMean(aggregate);
+        if (mean.length != baseParameters.length) {
+            throw new IllegalArgumentException("aggregate has " + mean.length + " values, the base model "
+                    + baseParameters.length);
+        }
+        float[] out = new float[mean.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (float) (baseParameters[i] + mean[i]);
+        }
+        return out;
+    }
+
+    /** {@link #apply} to {@code base}, then hands the result to {@code publisher}; returns it too. */
+    public float[] finishRound(AggregatePublished aggregate, BaseModel base, ModelPublisher publisher) {
+        float[] next = apply(aggregate, base.parameters());
+        publisher.publish(base, aggregate, next.clone());
+        return next;
+    }
+
+    private static int countCiphertexts(List<ChunkSum> sums) {
+        int n = 0;
+        for (ChunkSum s : sums) {
+            n += s.getCiphertexts().size();
+        }
+        return n;
+    }
+
+    @Override
+    public void close() {
+        decryptor.close();
+        if (owns) {
+            secretKey.close();
+            context.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "KeyHolder[" + heParamsId() + "]";
+    }
+}

@@ -1,0 +1,25 @@
+package org.fedseal.client;
+
+import org.fedseal.protocol.Hash;
+
+/**
+ * Where a client gets the material a round names: the base model version and the HE public key.
+ * The model registry's client will implement it; {@link InMemoryModelSource} serves tests and the
+ * {@link Simulation}. The client verifies whatever it returns against the round's hashes, so an
+ * implementation need not be trusted.
+ */
+public interface ModelSource {
+    /**
+     * The model version with this version hash.
+     *
+     * @throws SubmissionException {@link SubmissionException.Reason#SOURCE_UNAVAILABLE} if it cannot be fetched
+     */
+    BaseModel baseModel(String modelId, Hash versionHash) throws SubmissionException;
+
+    /**
+     * The serialized HE public key ({@code HePublicKey.toBytes()}) with this SHA-256.
+     *
+     * @throws SubmissionException {@link SubmissionException.Reason#SOURCE_UNAVAILABLE} if it cannot be fetched
+     */
+    byte[] publicKey(String heParamsId, Hash publicKeyHash) throws SubmissionException;
+}

@@ -1,0 +1,311 @@
+package org.fedseal.client;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.fedseal.he.EncryptedVector;
+import org.fedseal.he.HeContext;
+import org.fedseal.he.HeKeyPair;
+import org.fedseal.he.HeParameters;
+import org.fedseal.he.MalformedHeDataException;
+import org.fedseal.protocol.CanonicalHash;
+import org.fedseal.protocol.Chunker;
+import org.fedseal.protocol.Hash;
+import org.fedseal.protocol.Signatures;
+import org.fedseal.protocol.SigningKeyPair;
+import org.fedseal.protocol.WireCodec;
+import org.fedseal.protocol.WireFormatException;
+import org.fedseal.protocol.wire.AggregatePublished;
+import org.fedseal.protocol.wire.AggregateStatus;
+import org.fedseal.protocol.wire.ChunkLayout;
+import org.fedseal.protocol.wire.ChunkSum;
+import org.fedseal.protocol.wire.RoundOpened;
+import org.fedseal.protocol.wire.UpdateChunk;
+import org.fedseal.protocol.wire.UpdateCommit;
+import org.fedseal.protocol.wire.UpdateEnvelope;
+
+/**
+ * K simulated clients in one JVM, running the same code as a deployment: every client is a
+ * {@link FederatedClient} that fetches the base model and public key from an
+ * {@link InMemoryModelSource}, trains on its partition, clips, weights, encrypts, chunks and signs;
+ * its records go to an in-memory producer instead of Kafka. A minimal in-memory aggregator checks
+ * signatures and chunk hashes and adds the ciphertexts with he-native; a {@link KeyHolder} decrypts
+ * and applies the mean. Used by tests, the demo and benchmarks.
+ *
+ * <pre>{@code
+ * LocalDataset all = Mnist2500.load();
+ * try (Simulation sim = Simulation.builder()
+ *         .trainSet(all.range(0, 2000)).clients(5).partitioner(Partitioners.dirichlet(0.5, 42))
+ *         .trainerFactory(part -> DjlTrainer.builder().block(DjlTrainer.mlp(784, 10, 128)).dataset(part).build())
+ *         .build()) {
+ *     List<Simulation.RoundReport> reports = sim.run(initialParameters, 3);
+ * }
+ * }</pre>
+ */
+public final class Simulation implements AutoCloseable {
+    private final String modelId;
+    private final HeContext he;
+    private final HeKeyPair keys;
+    private final KeyHolder keyHolder;
+    private final InMemoryModelSource source = new InMemoryModelSource();
+    private final MockProducer<byte[], byte[]> producer =
+            new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    private final List<FederatedClient> clients = new ArrayList<>();
+    private final List<LocalTrainer> trainers = new ArrayList<>();
+    private final Map<String, SigningKeyPair> signingKeys = new HashMap<>();
+    private final ToDoubleFunction<float[]> evaluator;
+
+    private Simulation(Builder b) {
+        this.modelId = b.modelId;
+        this.evaluator = b.evaluator;
+        this.he = HeContext.create(b.heParameters);
+        this.keys = he.generateKeys();
+        this.keyHolder = KeyHolder.of(he, keys.secretKey());
+        source.putPublicKey(keys.publicKey().toBytes());
+        List<int[]> parts = b.partitioner.partition(b.trainSet.labels(), b.clients);
+        for (int c = 0; c < b.clients; c++) {
+            String id = "sim-client-" + c;
+            SigningKeyPair kp = SigningKeyPair.generate();
+            signingKeys.put(id, kp);
+            LocalTrainer t = b.trainerFactory.apply(b.trainSet.subset(parts.get(c)));
+            trainers.add(t);
+            Map<String, Object> cfg = new HashMap<>(b.config);
+            cfg.put(ClientConfig.CLIENT_ID, id);
+            clients.add(FederatedClient.builder(cfg).trainer(t).modelSource(source).signingKey(kp.privateKey())
+                    .producer(producer).build());
+        }
+    }
+
+    /** A new builder. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The clients' trainers, in client order. */
+    public List<LocalTrainer> trainers() {
+        return List.copyOf(trainers);
+    }
+
+    /**
+     * One round's outcome.
+     *
+     * @param round round number (1-based)
+     * @param model the new model version
+     * @param participants clients whose update was summed
+     * @param totalWeight sum of their weights
+     * @param meanTrainLoss mean of the clients' reported training loss
+     * @param metric the evaluator's value on the new parameters (NaN without an evaluator)
+     * @param bytesSent bytes of update records all clients produced
+     * @param seconds wall time of the round
+     */
+    public record RoundReport(int round, BaseModel model, int participants, long totalWeight, double meanTrainLoss,
+                              double metric, long bytesSent, double seconds) {}
+
+    /** Runs {@code rounds} rounds of FedAvg starting from {@code initial}. */
+    public List<RoundReport> run(float[] initial, int rounds) throws SubmissionException {
+        List<RoundReport> out = new ArrayList<>();
+        BaseModel current = BaseModel.initial(modelId, initial, System.currentTimeMillis());
+        ChunkLayout layout = SealUpdateEncryptor.defaultLayout(he.parameters(), initial.length);
+        Hash pkHash = Hash.sha256(keys.publicKey().toBytes());
+        for (int r = 1; r <= rounds; r++) {
+            long t0 = System.nanoTime();
+            source.putModel(current);
+            RoundOpened round = RoundOpened.newBuilder().setModelId(modelId).setRound(r)
+                    .setBaseModelHash(current.versionHash().toByteBuffer()).setHeParamsId(he.parameters().id())
+                    .setPublicKeyHash(pkHash.toByteBuffer()).setQuorum(clients.size())
+                    .setDeadlineEpochMillis(System.currentTimeMillis() + 3_600_000L).setChunkLayout(layout)
+                    .setLocalEpochs(1).setOpenedAtEpochMillis(System.currentTimeMillis()).build();
+            producer.clear();
+            for (FederatedClient c : clients) {
+                c.participate(round);
+            }
+            long bytes = 0;
+            for (ProducerRecord<byte[], byte[]> rec : producer.history()) {
+                bytes += rec.value().length;
+            }
+            AggregatePublished agg = aggregate(round, producer.history());
+            float[] next = keyHolder.apply(agg, current.parameters());
+            current = BaseModel.create(modelId, r, next, current.versionHash(), CanonicalHash.of(agg), null,
+                    System.currentTimeMillis());
+            double metric = evaluator == null ? Double.NaN : evaluator.applyAsDouble(next);
+            out.add(new RoundReport(r, current, agg.getAcceptedCount(), agg.getTotalWeight(), Double.NaN, metric, bytes,
+                    (System.nanoTime() - t0) / 1e9));
+        }
+        return out;
+    }
+
+    /** The in-memory stand-in for the Flink aggregator: verify, then add ciphertext i of every update. */
+    private AggregatePublished aggregate(RoundOpened round, List<ProducerRecord<byte[], byte[]>> records) {
+        Map<String, List<UpdateChunk>> chunks = new HashMap<>();
+        List<UpdateCommit> commits = new ArrayList<>();
+        for (ProducerRecord<byte[], byte[]> rec : records) {
+            try {
+                Object p = WireCodec.DEFAULT.decode(rec.value(), UpdateEnvelope.class).getPayload();
+                if (p instanceof UpdateChunk c) {
+                    chunks.computeIfAbsent(c.getUpdateId(), k -> new ArrayList<>()).add(c);
+                } else {
+                    commits.add((UpdateCommit) p);
+                }
+            } catch (WireFormatException e) {
+                throw new IllegalStateException("simulated client produced an undecodable record", e);
+            }
+        }
+        List<EncryptedVector> sums = new ArrayList<>();
+        List<String> participants = new ArrayList<>();
+        List<ByteBuffer> hashes = new ArrayList<>();
+        long totalWeight = 0;
+        try {
+            for (UpdateCommit commit : commits) {
+                if (!Signatures.verify(commit, signingKeys.get(commit.getClientId()).publicKey())) {
+                    throw new IllegalStateException("bad signature from " + commit.getClientId());
+                }
+                List<UpdateChunk> cs = chunks.getOrDefault(commit.getUpdateId(), List.of());
+                for (UpdateChunk c : cs) {
+                    if (!CanonicalHash.of(c).matches(commit.getChunkHashes().get(c.getChunkIndex()))) {
+                        throw new IllegalStateException("chunk hash mismatch from " + commit.getClientId());
+                    }
+                }
+                List<byte[]> cts = Chunker.reassemble(cs);
+                for (int i = 0; i < cts.size(); i++) {
+                    EncryptedVector v = he.loadVector(cts.get(i));
+                    if (sums.size() <= i) {
+                        sums.add(v);
+                    } else {
+                        try (v) {
+                            sums.get(i).addInPlace(v);
+                        }
+                    }
+                }
+                participants.add(commit.getClientId());
+                hashes.add(CanonicalHash.of(commit).toByteBuffer());
+                totalWeight += commit.getWeight();
+            }
+            ChunkLayout layout = round.getChunkLayout();
+            List<ChunkSum> chunkSums = new ArrayList<>();
+            for (int c = 0; c < layout.getChunkCount(); c++) {
+                List<ByteBuffer> cts = new ArrayList<>();
+                int from = c * layout.getCiphertextsPerChunk();
+                for (int i = from; i < Math.min(sums.size(), from + layout.getCiphertextsPerChunk()); i++) {
+                    cts.add(ByteBuffer.wrap(sums.get(i).toBytes()));
+                }
+                chunkSums.add(ChunkSum.newBuilder().setChunkIndex(c).setCiphertexts(cts).build());
+            }
+            participants.sort(null);
+            return AggregatePublished.newBuilder().setModelId(round.getModelId()).setRound(round.getRound())
+                    .setStatus(AggregateStatus.COMPLETED).setChunkSums(chunkSums).setParticipants(participants)
+                    .setTotalWeight(totalWeight).setAcceptedUpdateHashes(hashes)
+                    .setAcceptedUpdateRoot(ByteBuffer.allocate(Hash.LENGTH)).setAcceptedCount(participants.size())
+                    .setRejectedCount(0).setHeParamsId(round.getHeParamsId()).setAggregatorId("simulation")
+                    .setClosedAtEpochMillis(System.currentTimeMillis()).setSignature(ByteBuffer.allocate(0)).build();
+        } catch (MalformedHeDataException e) {
+            throw new IllegalStateException("simulated client produced a malformed ciphertext", e);
+        } finally {
+            for (EncryptedVector v : sums) {
+                v.close();
+            }
+        }
+    }
+
+    /** Closes the clients, trainers and keys. */
+    @Override
+    public void close() {
+        for (FederatedClient c : clients) {
+            c.close();
+        }
+        for (LocalTrainer t : trainers) {
+            try {
+                t.close();
+            } catch (Exception e) {
+                // best effort
+            }
+        }
+        keyHolder.close();
+        keys.close();
+        he.close();
+    }
+
+    /** Builder of a {@link Simulation}. */
+    public static final class Builder {
+        private LocalDataset trainSet;
+        private int clients = 5;
+        private Partitioner partitioner = Partitioners.iid(42);
+        private Function<LocalDataset, LocalTrainer> trainerFactory;
+        private ToDoubleFunction<float[]> evaluator;
+        private HeParameters heParameters = HeParameters.CKKS_8192;
+        private String modelId = "sim-model";
+        private final Map<String, Object> config = new HashMap<>(Map.of(ClientConfig.CLIP_L2_BOUND, 10.0,
+                ClientConfig.MAX_TOTAL_WEIGHT, 50_000));
+
+        private Builder() {}
+
+        /** Data to partition among the clients. Required. */
+        public Builder trainSet(LocalDataset trainSet) {
+            this.trainSet = Objects.requireNonNull(trainSet, "trainSet");
+            return this;
+        }
+
+        /** Number of clients (default 5). */
+        public Builder clients(int clients) {
+            if (clients < 1) {
+                throw new IllegalArgumentException("clients must be >= 1");
+            }
+            this.clients = clients;
+            return this;
+        }
+
+        /** How the data is split (default IID, seed 42). */
+        public Builder partitioner(Partitioner partitioner) {
+            this.partitioner = Objects.requireNonNull(partitioner, "partitioner");
+            return this;
+        }
+
+        /** Makes each client's trainer from its partition. Required. */
+        public Builder trainerFactory(Function<LocalDataset, LocalTrainer> trainerFactory) {
+            this.trainerFactory = Objects.requireNonNull(trainerFactory, "trainerFactory");
+            return this;
+        }
+
+        /** Evaluates each new model (e.g. test accuracy). Optional. */
+        public Builder evaluator(ToDoubleFunction<float[]> evaluator) {
+            this.evaluator = evaluator;
+            return this;
+        }
+
+        /** HE parameters (default {@link HeParameters#CKKS_8192}). */
+        public Builder heParameters(HeParameters heParameters) {
+            this.heParameters = Objects.requireNonNull(heParameters, "heParameters");
+            return this;
+        }
+
+        /** Model id (default {@code sim-model}). */
+        public Builder modelId(String modelId) {
+            this.modelId = Objects.requireNonNull(modelId, "modelId");
+            return this;
+        }
+
+        /**
+         * A client configuration entry ({@link ClientConfig} keys; {@code client.id} is set per client).
+         * Defaults: clip bound 10, max total weight 50,000.
+         */
+        public Builder config(String key, Object value) {
+            config.put(key, value);
+            return this;
+        }
+
+        /** Builds the simulation (generates HE and signing keys, partitions, builds clients). */
+        public Simulation build() {
+            if (trainSet == null || trainerFactory == null) {
+                throw new IllegalStateException("Simulation needs a trainSet and a trainerFactory");
+            }
+            return new Simulation(this);
+        }
+    }
+}

@@ -1,0 +1,55 @@
+/**
+ * FedSeal client SDK: local training, clipped and weighted deltas, CKKS encryption, chunking,
+ * signing and Kafka submission of federated-learning updates; plus the key-holder role and an
+ * in-JVM {@link org.fedseal.client.Simulation}.
+ *
+ * <p>Extension points are interfaces so that an Android client can swap the native parts:
+ * {@link org.fedseal.client.LocalTrainer} (DJL: {@link org.fedseal.client.DjlTrainer}),
+ * {@link org.fedseal.client.UpdateEncryptor} (SEAL: {@link org.fedseal.client.SealUpdateEncryptor}),
+ * {@link org.fedseal.client.ModelSource} (registry; in memory: {@link org.fedseal.client.InMemoryModelSource})
+ * and {@link org.fedseal.client.ModelPublisher}.
+ *
+ * <p>A complete round in one JVM (runnable with {@code dl4j-test-resources} on the class path and
+ * {@code -Dai.djl.offline=true}; replace the {@code MockProducer} with a {@code bootstrap.servers}
+ * entry to send to a real broker):
+ *
+ * <pre>{@code
+ * LocalDataset data = Mnist2500.load().range(0, 400);
+ * try (HeContext he = HeContext.create(HeParameters.CKKS_8192);
+ *      HeKeyPair keys = he.generateKeys();
+ *      SealUpdateEncryptor encryptor = SealUpdateEncryptor.of(he, keys.publicKey());
+ *      KeyHolder keyHolder = KeyHolder.of(he, keys.secretKey());
+ *      DjlTrainer trainer = DjlTrainer.builder().block(DjlTrainer.mlp(784, 10, 128)).dataset(data).build()) {
+ *   BaseModel base = BaseModel.initial("mnist-mlp", trainer.initialParameters(42), System.currentTimeMillis());
+ *   RoundOpened round = RoundOpened.newBuilder()
+ *       .setModelId("mnist-mlp").setRound(1)
+ *       .setBaseModelHash(base.versionHash().toByteBuffer())
+ *       .setHeParamsId(encryptor.heParamsId())
+ *       .setPublicKeyHash(encryptor.publicKeyHash().toByteBuffer())
+ *       .setQuorum(1).setDeadlineEpochMillis(System.currentTimeMillis() + 60_000)
+ *       .setChunkLayout(SealUpdateEncryptor.defaultLayout(HeParameters.CKKS_8192, trainer.parameterCount()))
+ *       .setLocalEpochs(1).setOpenedAtEpochMillis(System.currentTimeMillis()).build();
+ *
+ *   Map<String, Object> config = Map.of(
+ *       ClientConfig.CLIENT_ID, "phone-17",
+ *       ClientConfig.CLIP_L2_BOUND, 5.0,          // L2 clip bound C
+ *       ClientConfig.NOISE_MULTIPLIER, 0.0,       // local DP off
+ *       ClientConfig.MAX_TOTAL_WEIGHT, 50_000);   // C * max total weight <= 2^19
+ *   MockProducer<byte[], byte[]> kafka =
+ *       new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+ *   try (FederatedClient client = FederatedClient.builder(config)
+ *           .trainer(trainer).encryptor(encryptor)
+ *           .signingKey(SigningKeyPair.generate().privateKey())
+ *           .producer(kafka).build()) {
+ *     LocalUpdate update = client.trainOnce(round, base);      // checks the base hash, trains
+ *     SubmissionReceipt receipt = client.submit(round, update); // clip, weight, encrypt, chunk, sign, send
+ *     System.out.println(receipt.chunkCount() + " chunks + commit, update " + receipt.updateId());
+ *   } catch (SubmissionException e) {
+ *     System.err.println("not sent: " + e.reason());
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p>Internals live in {@code org.fedseal.client.internal}; other modules must not import them.
+ */
+package org.fedseal.client;

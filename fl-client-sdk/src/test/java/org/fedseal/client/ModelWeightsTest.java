@@ -1,0 +1,24 @@
+package org.fedseal.client;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.fedseal.protocol.Hash;
+import org.junit.jupiter.api.Test;
+
+class ModelWeightsTest {
+    @Test
+    void roundTripsAndHashes() throws Exception {
+        float[] w = {1.5f, -0.0f, Float.MIN_VALUE, 3e7f};
+        byte[] b = ModelWeights.encode(w);
+        assertEquals(12 + 16, b.length);
+        assertArrayEquals(w, ModelWeights.decode(b));
+        assertEquals(Hash.sha256(b), ModelWeights.hash(w));
+        assertThrows(IllegalArgumentException.class, () -> ModelWeights.decode(new byte[] {1, 2, 3}));
+        BaseModel m = BaseModel.initial("m", w, 5);
+        m.verify(m.versionHash());
+        SubmissionException e = assertThrows(SubmissionException.class, () -> m.verify(Hash.sha256(new byte[0])));
+        assertEquals(SubmissionException.Reason.WRONG_BASE_MODEL, e.reason());
+    }
+}
