@@ -1,5 +1,6 @@
 package org.fedseal.client;
 
+import org.fedseal.protocol.ModelWeights;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 import org.fedseal.protocol.CanonicalHash;

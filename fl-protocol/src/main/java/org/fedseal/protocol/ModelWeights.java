@@ -1,0 +1,43 @@
+package org.fedseal.protocol;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Objects;
+
+/**
+ * The one serialized form of flat model weights: IEEE-754 float32 values, little-endian, nothing
+ * else. {@code ModelVersionPublished.weightsHash} is the SHA-256 of exactly these bytes, for the
+ * registry (which stores them by that hash), clients (which check a base model against it) and key
+ * holders. Canonical: one byte string per vector ({@code -0.0f} and NaN payloads kept bit for bit).
+ */
+public final class ModelWeights {
+    private ModelWeights() {}
+
+    /** Serializes {@code weights}. */
+    public static byte[] encode(float[] weights) {
+        Objects.requireNonNull(weights, "weights");
+        ByteBuffer b = ByteBuffer.allocate(4 * weights.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(weights);
+        return b.array();
+    }
+
+    /**
+     * Parses {@link #encode} output.
+     *
+     * @throws IllegalArgumentException if the length is not a positive multiple of 4
+     */
+    public static float[] decode(byte[] bytes) {
+        Objects.requireNonNull(bytes, "bytes");
+        if (bytes.length == 0 || bytes.length % 4 != 0) {
+            throw new IllegalArgumentException("model weights must be a non-empty sequence of float32, got " + bytes.length + " bytes");
+        }
+        float[] out = new float[bytes.length / 4];
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+        return out;
+    }
+
+    /** SHA-256 of {@link #encode}{@code (weights)}: the weightsHash of a version with these weights. */
+    public static Hash hash(float[] weights) {
+        return Hash.sha256(encode(weights));
+    }
+}
