@@ -1,0 +1,19 @@
+package org.fedseal.registry;
+
+/**
+ * A registered model as served by the registry. Hashes are lower-case hex.
+ *
+ * @param modelId the model's id
+ * @param architecture free-form architecture description
+ * @param heParamsId CKKS parameter set id (he-native)
+ * @param parameterCount number of float32 weights
+ * @param hePublicKeyHash hash of the stored HE public key, or null if none yet
+ * @param keyHolderId client id allowed to publish versions, or null for any enrolled client
+ * @param latestVersionHash hash of the newest version
+ * @param versionCount number of versions (including version 0)
+ * @param roundCount number of rounds opened
+ * @param createdAtEpochMillis registration time
+ */
+public record ModelInfo(String modelId, String architecture, String heParamsId, long parameterCount,
+        String hePublicKeyHash, String keyHolderId, String latestVersionHash, int versionCount, int roundCount,
+        long createdAtEpochMillis) {}

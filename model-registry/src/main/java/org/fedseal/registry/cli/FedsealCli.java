@@ -1,0 +1,426 @@
+package org.fedseal.registry.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.fedseal.protocol.Hash;
+import org.fedseal.protocol.SigningPublicKey;
+import org.fedseal.protocol.WireCodec;
+import org.fedseal.protocol.wire.SignedTreeHead;
+import org.fedseal.registry.ModelInfo;
+import org.fedseal.registry.RegistryClient;
+import org.fedseal.registry.RegistryConfig;
+import org.fedseal.registry.RegistryException;
+import org.fedseal.registry.RegistryServer;
+import org.fedseal.registry.RoundInfo;
+import org.fedseal.registry.internal.Auditor;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code fedseal} command-line tool for coordinators and auditors. It talks to the registry over
+ * HTTP ({@code --registry}, env {@code FEDSEAL_REGISTRY}; token {@code --token}, env
+ * {@code FEDSEAL_TOKEN}) and can start a registry ({@code fedseal registry serve}).
+ */
+@Command(name = "fedseal", mixinStandardHelpOptions = true, version = "fedseal 0.1.0",
+        description = "FedSeal coordinator and auditor tool.",
+        subcommands = {FedsealCli.ModelCmd.class, FedsealCli.RoundCmd.class, FedsealCli.AuditCmd.class, FedsealCli.RegistryCmd.class})
+public final class FedsealCli implements Callable<Integer> {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @Option(names = "--registry", description = "Registry base URL (env FEDSEAL_REGISTRY; default ${DEFAULT-VALUE}).",
+            defaultValue = "${env:FEDSEAL_REGISTRY:-http://127.0.0.1:8470}")
+    String registry;
+
+    @Option(names = "--token", description = "Bearer token for mutating calls (env FEDSEAL_TOKEN).", defaultValue = "${env:FEDSEAL_TOKEN}")
+    String token;
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** Creates the command (picocli instantiates it). */
+    public FedsealCli() {
+    }
+
+    /** Runs the CLI and exits with its code. */
+    public static void main(String[] args) {
+        System.exit(newCommandLine().execute(args));
+    }
+
+    /** A configured picocli command line (exit codes: 0 pass, 1 fail, 2 usage). */
+    public static CommandLine newCommandLine() {
+        CommandLine cl = new CommandLine(new FedsealCli());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            cmd.getErr().println("error: " + ex.getMessage());
+            return 1;
+        });
+        return cl;
+    }
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+        return 0;
+    }
+
+    RegistryClient client() {
+        return RegistryClient.create(URI.create(registry), token);
+    }
+
+    PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    // ------------------------------------------------------------ model
+
+    /** {@code fedseal model ...}. */
+    @Command(name = "model", description = "Register and list models.", mixinStandardHelpOptions = true,
+            subcommands = {ModelRegister.class, ModelList.class})
+    static final class ModelCmd {
+        @ParentCommand
+        FedsealCli root;
+    }
+
+    /** {@code fedseal model register}. */
+    @Command(name = "register", description = "Register a model with initial weights.", mixinStandardHelpOptions = true)
+    static final class ModelRegister implements Callable<Integer> {
+        @ParentCommand
+        ModelCmd parent;
+        @Option(names = "--id", required = true, description = "Model id.")
+        String id;
+        @Option(names = "--architecture", required = true, description = "Architecture description.")
+        String architecture;
+        @Option(names = "--he-params", defaultValue = "ckks-8192-v1", description = "HE parameter set id (default ${DEFAULT-VALUE}).")
+        String heParams;
+        @Option(names = "--weights", description = "File of float32 little-endian initial weights.")
+        Path weights;
+        @Option(names = "--zeros", description = "Initial weights: this many zeros (instead of --weights).")
+        Integer zeros;
+        @Option(names = "--key-holder", description = "Client id allowed to publish versions.")
+        String keyHolder;
+        @Option(names = "--he-public-key", description = "File with the HE public key to store with the model.")
+        Path hePublicKey;
+
+        @Override
+        public Integer call() throws Exception {
+            byte[] w;
+            if (weights != null) {
+                w = Files.readAllBytes(weights);
+            } else if (zeros != null) {
+                w = new byte[zeros * 4];
+            } else {
+                throw new CommandLine.ParameterException(parent.root.spec.commandLine(), "--weights or --zeros is required");
+            }
+            RegistryClient c = parent.root.client();
+            ModelInfo m = c.registerModel(id, architecture, heParams, w, keyHolder);
+            parent.root.out().printf("registered %s (%d parameters), version 0 = %s%n", m.modelId(), m.parameterCount(), m.latestVersionHash());
+            if (hePublicKey != null) {
+                parent.root.out().println("HE public key " + c.putHePublicKey(id, Files.readAllBytes(hePublicKey)));
+            }
+            return 0;
+        }
+    }
+
+    /** {@code fedseal model list}. */
+    @Command(name = "list", description = "List models.", mixinStandardHelpOptions = true)
+    static final class ModelList implements Callable<Integer> {
+        @ParentCommand
+        ModelCmd parent;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = parent.root.out();
+            out.printf("%-24s %-14s %10s %8s %6s  %s%n", "MODEL", "HE PARAMS", "PARAMS", "VERSIONS", "ROUNDS", "LATEST VERSION");
+            for (ModelInfo m : parent.root.client().listModels()) {
+                out.printf("%-24s %-14s %10d %8d %6d  %s%n", m.modelId(), m.heParamsId(), m.parameterCount(), m.versionCount(), m.roundCount(),
+                        m.latestVersionHash());
+            }
+            return 0;
+        }
+    }
+
+    // ------------------------------------------------------------ round
+
+    /** {@code fedseal round ...}. */
+    @Command(name = "round", description = "Open and follow training rounds.", mixinStandardHelpOptions = true,
+            subcommands = {RoundOpen.class, RoundStatus.class, RoundWatch.class})
+    static final class RoundCmd {
+        @ParentCommand
+        FedsealCli root;
+    }
+
+    /** {@code fedseal round open}. */
+    @Command(name = "open", description = "Open the next round of a model.", mixinStandardHelpOptions = true)
+    static final class RoundOpen implements Callable<Integer> {
+        @ParentCommand
+        RoundCmd parent;
+        @Option(names = "--model", required = true, description = "Model id.")
+        String model;
+        @Option(names = "--quorum", required = true, description = "Minimum accepted updates.")
+        int quorum;
+        @Option(names = "--deadline", defaultValue = "PT10M", description = "Deadline from now, ISO-8601 duration (default ${DEFAULT-VALUE}).")
+        Duration deadline;
+        @Option(names = "--local-epochs", defaultValue = "1", description = "Local epochs (default ${DEFAULT-VALUE}).")
+        int localEpochs;
+        @Option(names = "--ciphertexts-per-chunk", defaultValue = "6", description = "Ciphertexts per update chunk (default ${DEFAULT-VALUE}).")
+        int perChunk;
+
+        @Override
+        public Integer call() {
+            RoundInfo r = parent.root.client().openRound(model, quorum, deadline, localEpochs, perChunk);
+            parent.root.out().printf("opened round %d of %s (quorum %d, base %s)%s%n", r.round(), r.modelId(), r.quorum(), r.baseModelHash(),
+                    r.published() ? ", RoundOpened published" : ", NOT published to Kafka");
+            return 0;
+        }
+    }
+
+    /** {@code fedseal round status}. */
+    @Command(name = "status", description = "Show a round's status.", mixinStandardHelpOptions = true)
+    static final class RoundStatus implements Callable<Integer> {
+        @ParentCommand
+        RoundCmd parent;
+        @Option(names = "--model", required = true, description = "Model id.")
+        String model;
+        @Option(names = "--round", description = "Round number (default: latest).")
+        Integer round;
+
+        @Override
+        public Integer call() {
+            RoundInfo r = resolve(parent.root.client(), model, round);
+            PrintWriter out = parent.root.out();
+            out.printf("round %s/%d: %s%n", r.modelId(), r.round(), r.status());
+            out.printf("  accepted %d / quorum %d, rejected %d%n", r.acceptedCount(), r.quorum(), r.rejectedCount());
+            out.printf("  participants: %s%n", r.participants().isEmpty() ? "-" : String.join(", ", r.participants()));
+            out.printf("  deadline in %ds%s%n", Math.max(0, (r.deadlineEpochMillis() - System.currentTimeMillis()) / 1000),
+                    r.latencyMillis() == null ? "" : ", latency " + r.latencyMillis() + " ms");
+            if (r.aggregateHash() != null) {
+                out.printf("  aggregate %s%n", r.aggregateHash());
+            }
+            return 0;
+        }
+    }
+
+    /** {@code fedseal round watch}. */
+    @Command(name = "watch", description = "Show a progress bar while a round fills.", mixinStandardHelpOptions = true)
+    static final class RoundWatch implements Callable<Integer> {
+        @ParentCommand
+        RoundCmd parent;
+        @Option(names = "--model", required = true, description = "Model id.")
+        String model;
+        @Option(names = "--round", description = "Round number (default: latest).")
+        Integer round;
+        @Option(names = "--interval", defaultValue = "PT1S", description = "Poll interval (default ${DEFAULT-VALUE}).")
+        Duration interval;
+        @Option(names = "--timeout", description = "Give up after this long (exit 1).")
+        Duration timeout;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            RegistryClient c = parent.root.client();
+            PrintWriter out = parent.root.out();
+            long end = timeout == null ? Long.MAX_VALUE : System.currentTimeMillis() + timeout.toMillis();
+            while (true) {
+                RoundInfo r = resolve(c, model, round);
+                int width = 30;
+                int filled = (int) Math.min(width, (long) width * r.acceptedCount() / Math.max(1, r.quorum()));
+                out.printf("\r[%s%s] %d/%d accepted, %d rejected, %s   ", "#".repeat(filled), ".".repeat(width - filled), r.acceptedCount(),
+                        r.quorum(), r.rejectedCount(), r.status());
+                out.flush();
+                if (!"open".equals(r.status())) {
+                    out.println();
+                    out.printf("round %d %s%s%n", r.round(), r.status(), r.latencyMillis() == null ? "" : " after " + r.latencyMillis() + " ms");
+                    return "closed".equals(r.status()) ? 0 : 1;
+                }
+                if (System.currentTimeMillis() > end) {
+                    out.println();
+                    out.println("timed out");
+                    return 1;
+                }
+                Thread.sleep(interval.toMillis());
+            }
+        }
+    }
+
+    static RoundInfo resolve(RegistryClient c, String model, Integer round) {
+        if (round != null) {
+            return c.roundStatus(model, round);
+        }
+        List<RoundInfo> all = c.rounds(model);
+        if (all.isEmpty()) {
+            throw new RegistryException(404, "not_found", "model " + model + " has no rounds");
+        }
+        return all.get(all.size() - 1);
+    }
+
+    // ------------------------------------------------------------ audit
+
+    /** {@code fedseal audit ...}. */
+    @Command(name = "audit", description = "Verify the registry independently (exit 0 = PASS, 1 = FAIL).", mixinStandardHelpOptions = true,
+            subcommands = {AuditVerify.class, AuditProve.class, AuditRecompute.class})
+    static final class AuditCmd {
+        @ParentCommand
+        FedsealCli root;
+        @Option(names = "--log-key", scope = CommandLine.ScopeType.INHERIT,
+                description = "Pinned registry log key (base64 X.509); default: from --sth-file, else as served.")
+        String logKey;
+    }
+
+    static int report(PrintWriter out, Auditor.Result r) {
+        r.notes().forEach(n -> out.println("  " + n));
+        out.println(r.ok() ? "PASS " + r.message() : "FAIL " + r.message());
+        out.flush();
+        return r.ok() ? 0 : 1;
+    }
+
+    /** {@code fedseal audit verify}. */
+    @Command(name = "verify", description = "Re-check the whole log and every version's lineage against a signed tree head.", mixinStandardHelpOptions = true)
+    static final class AuditVerify implements Callable<Integer> {
+        @ParentCommand
+        AuditCmd parent;
+        @Option(names = "--sth-file", description = "A tree head saved earlier (with --save-sth); the log must be consistent with it.")
+        Path sthFile;
+        @Option(names = "--save-sth", description = "After a PASS, save the verified tree head and log key here.")
+        Path saveSth;
+
+        @Override
+        public Integer call() throws Exception {
+            RegistryClient c = parent.root.client();
+            SigningPublicKey pinned = parent.logKey == null ? null : SigningPublicKey.fromX509(Base64.getDecoder().decode(parent.logKey));
+            SignedTreeHead previous = null;
+            if (sthFile != null) {
+                JsonNode n = JSON.readTree(Files.readAllBytes(sthFile));
+                previous = RegistryClient.sthFrom(n);
+                if (pinned == null && n.hasNonNull("logKey")) {
+                    pinned = SigningPublicKey.fromX509(Base64.getDecoder().decode(n.get("logKey").asText()));
+                }
+            }
+            Auditor.Result r = new Auditor(c).verify(pinned, previous);
+            int code = report(parent.root.out(), r);
+            if (code == 0 && saveSth != null) {
+                saveTreeHead(c, saveSth, pinned);
+                parent.root.out().println("saved tree head to " + saveSth);
+            }
+            return code;
+        }
+    }
+
+    /** Saves the registry's current tree head with its log key as JSON. */
+    static void saveTreeHead(RegistryClient c, Path file, SigningPublicKey key) throws java.io.IOException {
+        SignedTreeHead sth = c.signedTreeHead();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("treeSize", sth.getTreeSize());
+        m.put("rootHash", Hash.of(sth.getRootHash()).toHex());
+        m.put("record", Base64.getEncoder().encodeToString(WireCodec.UNBOUNDED.encode(sth)));
+        m.put("logKey", Base64.getEncoder().encodeToString((key != null ? key : c.logPublicKey()).toX509()));
+        Files.write(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m));
+    }
+
+    /** {@code fedseal audit prove}. */
+    @Command(name = "prove", description = "Prove that an update was accepted (inclusion proof, verified locally).", mixinStandardHelpOptions = true)
+    static final class AuditProve implements Callable<Integer> {
+        @ParentCommand
+        AuditCmd parent;
+        @Option(names = "--update", required = true, description = "Update hash (hex, canonical hash of the UpdateCommit).")
+        String update;
+
+        @Override
+        public Integer call() {
+            SigningPublicKey pinned = parent.logKey == null ? null : SigningPublicKey.fromX509(Base64.getDecoder().decode(parent.logKey));
+            return report(parent.root.out(), new Auditor(parent.root.client()).prove(Hash.fromHex(update), pinned));
+        }
+    }
+
+    /** {@code fedseal audit recompute}. */
+    @Command(name = "recompute", description = "Re-sum the archived accepted updates of a round and compare with the published aggregate.",
+            mixinStandardHelpOptions = true)
+    static final class AuditRecompute implements Callable<Integer> {
+        @ParentCommand
+        AuditCmd parent;
+        @Option(names = "--model", required = true, description = "Model id.")
+        String model;
+        @Option(names = "--round", required = true, description = "Round number.")
+        int round;
+
+        @Override
+        public Integer call() {
+            return report(parent.root.out(), new Auditor(parent.root.client()).recompute(model, round));
+        }
+    }
+
+    // ------------------------------------------------------------ registry serve
+
+    /** {@code fedseal registry ...}. */
+    @Command(name = "registry", description = "Run the registry service.", mixinStandardHelpOptions = true, subcommands = {Serve.class})
+    static final class RegistryCmd {
+        @ParentCommand
+        FedsealCli root;
+    }
+
+    /** {@code fedseal registry serve}. */
+    @Command(name = "serve", mixinStandardHelpOptions = true,
+            description = {"Start the registry (until interrupted).",
+                    "Config: --config FILE (.properties or .yaml), environment variables (key upper-cased, '.'/'-' -> '_',",
+                    "e.g. FEDSEAL_REGISTRY_PORT), then the options below. Keys: fedseal.registry.{port, bind, data-dir,",
+                    "jdbc.url, jdbc.user, jdbc.password, token, kafka.bootstrap-servers, kafka.group-id, topic.rounds,",
+                    "topic.updates, topic.aggregates, topic.accepted, topic.rejects, topic.enrollments, topic.model-versions,",
+                    "archive.updates, archive.retention-rounds, http.max-body-bytes}."})
+    static final class Serve implements Callable<Integer> {
+        @ParentCommand
+        RegistryCmd parent;
+        @Option(names = "--config", description = "Config file (.properties, .yaml).")
+        Path config;
+        @Option(names = "--port", description = "HTTP port.")
+        Integer port;
+        @Option(names = "--bind", description = "Bind address.")
+        String bind;
+        @Option(names = "--data-dir", description = "Data directory.")
+        Path dataDir;
+        @Option(names = "--jdbc-url", description = "JDBC URL (default SQLite in the data dir).")
+        String jdbcUrl;
+        @Option(names = "--kafka", description = "Kafka bootstrap servers.")
+        String kafka;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            RegistryServer.Builder b = RegistryServer.builder(RegistryConfig.load(config, System.getenv()));
+            if (port != null) {
+                b.port(port);
+            }
+            if (bind != null) {
+                b.bindAddress(bind);
+            }
+            if (dataDir != null) {
+                b.dataDir(dataDir);
+            }
+            if (jdbcUrl != null) {
+                b.jdbcUrl(jdbcUrl);
+            }
+            if (kafka != null) {
+                b.kafkaBootstrapServers(kafka);
+            }
+            RegistryServer server = b.build().start();
+            CountDownLatch done = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                server.stop();
+                done.countDown();
+            }));
+            parent.root.out().println("registry listening on " + server.uri() + " (log key " + server.logPublicKey().fingerprint() + ")");
+            parent.root.out().flush();
+            done.await();
+            return 0;
+        }
+    }
+}
