@@ -1,0 +1,63 @@
+package org.fedseal.aggregator;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.core.execution.JobClient;
+
+/** A running in-process aggregator job ({@link AggregatorJob#runLocal}). {@link #close()} cancels it. */
+public final class LocalAggregator implements AutoCloseable {
+    private final JobClient client;
+    private final Path checkpointDir;
+
+    LocalAggregator(JobClient client, Path checkpointDir) {
+        this.client = client;
+        this.checkpointDir = checkpointDir;
+    }
+
+    /** The Flink job id. */
+    public JobID jobId() {
+        return client.getJobID();
+    }
+
+    /** Where checkpoints are written. */
+    public Path checkpointDir() {
+        return checkpointDir;
+    }
+
+    /** The job's status. */
+    public JobStatus status() throws Exception {
+        return client.getJobStatus().get(10, TimeUnit.SECONDS);
+    }
+
+    /** Waits until the job's status is RUNNING. */
+    public void awaitRunning(Duration timeout) throws Exception {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (status() != JobStatus.RUNNING) {
+            if (System.nanoTime() > end) {
+                throw new IllegalStateException("job not running after " + timeout + ": " + status());
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    /** Blocks until the job ends (it normally never does). */
+    public void awaitTermination() throws Exception {
+        client.getJobExecutionResult().get();
+    }
+
+    /** Cancels the job (waits up to 30 s). */
+    @Override
+    public void close() throws Exception {
+        try {
+            JobStatus s = status();
+            if (!s.isGloballyTerminalState()) {
+                client.cancel().get(30, TimeUnit.SECONDS);
+            }
+        } catch (java.util.concurrent.ExecutionException e) {
+            // already gone
+        }
+    }
+}

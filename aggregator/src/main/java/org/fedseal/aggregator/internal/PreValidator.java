@@ -1,0 +1,192 @@
+package org.fedseal.aggregator.internal;
+
+import java.nio.ByteBuffer;
+import java.util.Optional;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.fedseal.he.EncryptedVector;
+import org.fedseal.he.HeContext;
+import org.fedseal.he.HeParameters;
+import org.fedseal.he.MalformedHeDataException;
+import org.fedseal.protocol.CanonicalHash;
+import org.fedseal.protocol.UpdateKey;
+import org.fedseal.protocol.WireCodec;
+import org.fedseal.protocol.WireFormatException;
+import org.fedseal.protocol.wire.ReasonCode;
+import org.fedseal.protocol.wire.RecordKind;
+import org.fedseal.protocol.wire.RoundOpened;
+import org.fedseal.protocol.wire.UpdateChunk;
+import org.fedseal.protocol.wire.UpdateCommit;
+import org.fedseal.protocol.wire.UpdateEnvelope;
+
+/**
+ * The stateless, expensive part of validation, before the keyed stage (runs at full parallelism):
+ * decoding, key/payload consistency, SEAL's validating load of every ciphertext
+ * ({@code INVALID_CIPHERTEXT}) and the chunk's canonical hash. Never throws for a record: anything
+ * unexpected becomes a MALFORMED rejection that the keyed stage reports.
+ */
+public final class PreValidator extends ProcessFunction<Inbound, Inbound> {
+    private static final long serialVersionUID = 1L;
+    private final String heParamsId;
+    private final int maxRecordBytes;
+    private transient HeContext he;
+    private transient WireCodec codec;
+
+    public PreValidator(String heParamsId, int maxRecordBytes) {
+        this.heParamsId = heParamsId;
+        this.maxRecordBytes = maxRecordBytes;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        he = HeContext.create(HeParameters.byId(heParamsId).orElseThrow());
+        codec = new WireCodec(maxRecordBytes);
+    }
+
+    @Override
+    public void close() {
+        if (he != null) {
+            he.close();
+        }
+    }
+
+    @Override
+    public void processElement(Inbound in, Context ctx, Collector<Inbound> out) {
+        in.arrivalMillis = System.currentTimeMillis();
+        try {
+            switch (in.source) {
+                case Inbound.UPDATE -> preUpdate(in);
+                case Inbound.ROUND -> preRound(in);
+                default -> { }
+            }
+        } catch (RuntimeException e) { // never fail the job because of one record
+            reject(in, ReasonCode.MALFORMED, "unexpected " + e);
+        }
+        out.collect(in);
+    }
+
+    private void preRound(Inbound in) {
+        in.recordKind = RecordKind.ROUND_OPENED.name();
+        try {
+            RoundOpened r = codec.decode(in.value, RoundOpened.class);
+            in.modelId = r.getModelId() == null ? "" : r.getModelId();
+            in.round = r.getRound();
+        } catch (WireFormatException e) {
+            fromKey(in);
+            reject(in, e.reasonCode(), "undecodable RoundOpened: " + e.getMessage());
+        }
+    }
+
+    private void preUpdate(Inbound in) {
+        in.recordKind = RecordKind.UPDATE_ENVELOPE.name();
+        fromKey(in);
+        UpdateEnvelope env;
+        try {
+            env = codec.decode(in.value, UpdateEnvelope.class);
+        } catch (WireFormatException e) {
+            reject(in, e.reasonCode(), e.getMessage());
+            return;
+        }
+        Optional<UpdateKey> key = UpdateKey.parse(in.key);
+        Object p = env.getPayload();
+        String model;
+        int round;
+        String client;
+        if (p instanceof UpdateChunk c) {
+            in.recordKind = RecordKind.UPDATE_CHUNK.name();
+            in.payloadKind = Inbound.PAYLOAD_CHUNK;
+            model = c.getModelId();
+            round = c.getRound();
+            client = c.getClientId();
+            in.updateId = c.getUpdateId();
+            in.chunkIndex = c.getChunkIndex();
+        } else if (p instanceof UpdateCommit c) {
+            in.recordKind = RecordKind.UPDATE_COMMIT.name();
+            in.payloadKind = Inbound.PAYLOAD_COMMIT;
+            model = c.getModelId();
+            round = c.getRound();
+            client = c.getClientId();
+            in.updateId = c.getUpdateId();
+        } else {
+            reject(in, ReasonCode.MALFORMED, "empty envelope");
+            return;
+        }
+        if (key.isEmpty()) {
+            in.modelId = model == null ? "" : model;
+            in.round = round;
+            in.clientId = client;
+            reject(in, ReasonCode.MALFORMED, "record key is not modelId/round/clientId");
+            return;
+        }
+        UpdateKey k = key.get();
+        if (!k.modelId().equals(model)) {
+            reject(in, ReasonCode.WRONG_MODEL, "record for model " + model + " under key " + k);
+            return;
+        }
+        if (k.round() != round) {
+            reject(in, ReasonCode.WRONG_ROUND, "record for round " + round + " under key " + k);
+            return;
+        }
+        if (!k.clientId().equals(client)) {
+            reject(in, ReasonCode.CHUNK_MISMATCH, "record of client " + client + " under key " + k);
+            return;
+        }
+        if (p instanceof UpdateChunk c) {
+            int i = 0;
+            long bytes = 0;
+            if (c.getCiphertexts() == null || c.getCiphertexts().isEmpty()) {
+                reject(in, ReasonCode.MALFORMED, "chunk " + c.getChunkIndex() + " has no ciphertexts");
+                return;
+            }
+            for (ByteBuffer b : c.getCiphertexts()) {
+                byte[] ct = new byte[b.remaining()];
+                b.duplicate().get(ct);
+                bytes += ct.length;
+                try (EncryptedVector v = he.loadVector(ct)) {
+                    if (v.ciphertextCount() != 1) {
+                        reject(in, ReasonCode.INVALID_CIPHERTEXT, "ciphertext " + i + " of chunk " + c.getChunkIndex()
+                                + " holds " + v.ciphertextCount() + " ciphertexts, expected 1");
+                        return;
+                    }
+                } catch (MalformedHeDataException e) {
+                    reject(in, ReasonCode.INVALID_CIPHERTEXT, "ciphertext " + i + " of chunk " + c.getChunkIndex() + ": "
+                            + e.getMessage());
+                    return;
+                }
+                i++;
+            }
+            in.ciphertextBytes = bytes;
+            in.chunkHash = CanonicalHash.of(c).toHex();
+        }
+    }
+
+    private static void fromKey(Inbound in) {
+        Optional<UpdateKey> key = UpdateKey.parse(in.key);
+        if (key.isPresent()) {
+            in.modelId = key.get().modelId();
+            in.round = key.get().round();
+            in.clientId = key.get().clientId();
+        } else if (in.key != null) {
+            String s = new String(in.key, java.nio.charset.StandardCharsets.UTF_8);
+            int slash = s.indexOf('/');
+            if (slash > 0) {
+                in.modelId = s.substring(0, slash);
+                try {
+                    in.round = Integer.parseInt(s.substring(slash + 1));
+                } catch (NumberFormatException ignored) {
+                    // leave -1
+                }
+            }
+        }
+    }
+
+    private static void reject(Inbound in, ReasonCode reason, String detail) {
+        in.rejectReason = reason.name();
+        in.rejectDetail = detail;
+        in.value = new byte[0]; // the keyed stage needs only the verdict
+        if (in.modelId == null) {
+            in.modelId = "";
+        }
+    }
+}

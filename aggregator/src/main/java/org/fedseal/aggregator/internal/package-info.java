@@ -1,0 +1,2 @@
+/** Not API. */
+package org.fedseal.aggregator.internal;

@@ -1,0 +1,291 @@
+package org.fedseal.aggregator;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.fedseal.he.SecretKeyAccess;
+import org.fedseal.kafkalocal.LocalKafkaBroker;
+import org.fedseal.kafkalocal.junit.SharedKafkaBroker;
+import org.fedseal.protocol.CanonicalHash;
+import org.fedseal.protocol.Hash;
+import org.fedseal.protocol.MerkleHashes;
+import org.fedseal.protocol.Signatures;
+import org.fedseal.protocol.SigningKeyPair;
+import org.fedseal.protocol.Topics;
+import org.fedseal.protocol.UpdateKey;
+import org.fedseal.protocol.wire.AggregatePublished;
+import org.fedseal.protocol.wire.AggregateStatus;
+import org.fedseal.protocol.wire.ReasonCode;
+import org.fedseal.protocol.wire.RoundOpened;
+import org.fedseal.protocol.wire.UpdateAccepted;
+import org.fedseal.protocol.wire.UpdateChunk;
+import org.fedseal.protocol.wire.UpdateCommit;
+import org.fedseal.protocol.wire.UpdateEnvelope;
+import org.fedseal.protocol.wire.UpdateRejected;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** One real broker, one real job in a MiniCluster, real he-native: the happy path and the attacks. */
+@ExtendWith(SharedKafkaBroker.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class AggregatorJobTest {
+    static final String P = "it";
+    static final Duration WAIT = Duration.ofSeconds(60);
+
+    @TempDir
+    static Path tmp;
+
+    Fleet fleet;
+    AggregatorConfig config;
+    LocalAggregator job;
+    Fleet.Reader aggregates;
+    Fleet.Reader accepted;
+    Fleet.Reader rejects;
+
+    @BeforeAll
+    void start(LocalKafkaBroker kafka) throws Exception {
+        kafka.createTopics(Fleet.topics(P, 1)); // one partition: the attack sequence below relies on order
+        fleet = new Fleet(kafka.bootstrapServers());
+        config = fleet.config(P).build();
+        job = AggregatorJob.runLocal(config, tmp.resolve("checkpoints"));
+        aggregates = fleet.reader(P + ".aggregates");
+        accepted = fleet.reader(P + ".accepted");
+        rejects = fleet.reader(P + ".rejects");
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        for (AutoCloseable c : new AutoCloseable[] {job, aggregates, accepted, rejects, fleet}) {
+            if (c != null) {
+                c.close();
+            }
+        }
+    }
+
+    private AggregatePublished awaitAggregate(String model, int round) throws Exception {
+        List<AggregatePublished> all = aggregates.await(AggregatePublished.class,
+                v -> v.stream().anyMatch(a -> a.getModelId().equals(model) && a.getRound() == round), WAIT);
+        List<AggregatePublished> mine = all.stream().filter(a -> a.getModelId().equals(model) && a.getRound() == round).toList();
+        assertEquals(1, mine.size(), "exactly one aggregate for " + model + "/" + round);
+        return mine.get(0);
+    }
+
+    @Test
+    @Order(1)
+    void fiveClientsAggregateDecryptsToThePlaintextSum() throws Exception {
+        String model = "core";
+        RoundOpened round = fleet.round(model, 1, 5, System.currentTimeMillis() + 120_000, Fleet.layout(20_000, 2));
+        String[] clients = {"c5", "c3", "c1", "c4", "c2"};
+        fleet.enrol(P, clients);
+        fleet.openRound(P, round);
+        List<double[]> plains = new ArrayList<>();
+        List<Hash> hashes = new ArrayList<>();
+        long weight = 0;
+        for (int i = 0; i < clients.length; i++) {
+            Fleet.Update u = fleet.update(clients[i], round, "core-" + clients[i] + "-r1", 10 + i);
+            plains.add(u.plain());
+            hashes.add(CanonicalHash.of(u.prepared().commit()));
+            weight += 10 + i;
+            fleet.sendUpdate(P, u);
+        }
+        AggregatePublished agg = awaitAggregate(model, 1);
+        assertEquals(AggregateStatus.COMPLETED, agg.getStatus());
+        assertEquals(5, agg.getAcceptedCount());
+        assertEquals(List.of("c1", "c2", "c3", "c4", "c5"), agg.getParticipants());
+        assertEquals(weight, agg.getTotalWeight());
+        assertEquals(MerkleHashes.acceptedUpdateRoot(hashes), Hash.of(agg.getAcceptedUpdateRoot()));
+        assertEquals(MerkleHashes.sortedUpdateHashes(hashes),
+                agg.getAcceptedUpdateHashes().stream().map(Hash::of).toList());
+        assertEquals(Fleet.PARAMS.id(), agg.getHeParamsId());
+        assertTrue(Signatures.verify(agg, fleet.aggregatorKey.publicKey()), "aggregate signed by the aggregator key");
+        assertEquals(2, agg.getChunkSums().size());
+
+        double[] expected = Fleet.sum(plains);
+        double[] actual = fleet.decrypt(agg);
+        assertEquals(expected.length, actual.length);
+        double err = Fleet.maxError(expected, actual);
+        assertTrue(err < 1e-4, "max error " + err);
+
+        List<UpdateAccepted> acc = accepted.await(UpdateAccepted.class,
+                v -> v.stream().filter(a -> a.getModelId().equals(model)).count() >= 5, WAIT);
+        assertEquals(5, acc.stream().filter(a -> a.getModelId().equals(model)).count());
+    }
+
+    @Test
+    @Order(2)
+    void attacksAreRejectedWithTheirReasonAndDoNotTouchTheSum() throws Exception {
+        String model = "faults";
+        RoundOpened round = fleet.round(model, 1, 5, System.currentTimeMillis() + 120_000, Fleet.layout(20_000, 2));
+        fleet.enrol(P, "f1", "f2", "f3", "f4", "f5");
+        fleet.openRound(P, round);
+        List<double[]> plains = new ArrayList<>();
+
+        // 1. a good update, then its exact duplicates (chunk + commit)
+        Fleet.Update u1 = fleet.update("f1", round, "f1-r1", 1);
+        plains.add(u1.plain());
+        fleet.sendUpdate(P, u1);
+        fleet.sendEnvelope(P, new UpdateEnvelope(u1.prepared().chunks().get(0)));
+        fleet.sendEnvelope(P, new UpdateEnvelope(u1.prepared().commit()));
+
+        // 2. forged signature: f2's commit signed by someone else's key
+        Fleet.Update forged = fleet.update("f2", round, "f2-forged", 1);
+        UpdateCommit forgedCommit = Signatures.sign(forged.prepared().commit(), SigningKeyPair.generate().privateKey());
+        fleet.sendEnvelope(P, new UpdateEnvelope(forgedCommit));
+
+        // 3. wrong round: a valid chunk under the key of another round
+        UpdateChunk c3 = fleet.update("f3", round, "f3-wronground", 1).prepared().chunks().get(0);
+        fleet.sendRaw(P + ".updates", new UpdateKey(model, 2, "f3").toBytes(),
+                org.fedseal.protocol.WireCodec.DEFAULT.encode(new UpdateEnvelope(c3)));
+
+        // 4. wrong HE parameters, properly signed
+        UpdateCommit wrongParams = UpdateCommit.newBuilder(fleet.update("f4", round, "f4-params", 1).prepared().commit())
+                .setHeParamsId("ckks-16384-v1").setSignature(ByteBuffer.allocate(0)).build();
+        fleet.sendEnvelope(P, new UpdateEnvelope(Signatures.sign(wrongParams, fleet.clientKeys.get("f4").privateKey())));
+
+        // 5. truncated ciphertext
+        UpdateChunk good = fleet.update("f5", round, "f5-trunc", 1).prepared().chunks().get(0);
+        ByteBuffer ct = good.getCiphertexts().get(0);
+        List<ByteBuffer> cts = new ArrayList<>(good.getCiphertexts());
+        cts.set(0, ByteBuffer.wrap(java.util.Arrays.copyOf(ct.array(), ct.remaining() / 2)));
+        fleet.sendEnvelope(P, new UpdateEnvelope(UpdateChunk.newBuilder(good).setCiphertexts(cts).build()));
+
+        // 6. oversized record, 7. garbage
+        byte[] big = new byte[700_000];
+        fleet.random.nextBytes(big);
+        fleet.sendRaw(P + ".updates", new UpdateKey(model, 1, "f5").toBytes(), big);
+        fleet.sendRaw(P + ".updates", new UpdateKey(model, 1, "f5").toBytes(), new byte[] {1, 2, 3, 4, 5, 6, 7});
+
+        // 8. a client nobody enrolled
+        fleet.clientKeys.put("mallory", SigningKeyPair.generate());
+        fleet.sendEnvelope(P, new UpdateEnvelope(fleet.update("mallory", round, "m-r1", 1).prepared().commit()));
+
+        // the four remaining good updates; the last one reaches the quorum and closes the round
+        for (String c : new String[] {"f2", "f3", "f4", "f5"}) {
+            Fleet.Update u = fleet.update(c, round, c + "-r1", 1);
+            plains.add(u.plain());
+            fleet.sendUpdate(P, u);
+        }
+        AggregatePublished agg = awaitAggregate(model, 1);
+        assertEquals(AggregateStatus.COMPLETED, agg.getStatus());
+        assertEquals(List.of("f1", "f2", "f3", "f4", "f5"), agg.getParticipants());
+        double err = Fleet.maxError(Fleet.sum(plains), fleet.decrypt(agg));
+        assertTrue(err < 1e-4, "max error " + err);
+
+        // 9. late: a record for the closed round
+        fleet.sendEnvelope(P, new UpdateEnvelope(u1.prepared().chunks().get(1)));
+        // 10. replay: f1 re-sends its round-1 update id in round 2 (re-signed for round 2)
+        RoundOpened round2 = fleet.round(model, 2, 5, System.currentTimeMillis() + 120_000, Fleet.layout(20_000, 2));
+        fleet.openRound(P, round2);
+        Fleet.Update replay = fleet.update("f1", round2, "f1-r1", 1, u1.plain(),
+                fleet.encrypt(u1.plain(), round2.getChunkLayout()));
+        fleet.sendEnvelope(P, new UpdateEnvelope(replay.prepared().commit()));
+
+        Map<ReasonCode, Long> expected = Map.of(
+                ReasonCode.DUPLICATE, 2L, ReasonCode.BAD_SIGNATURE, 1L, ReasonCode.WRONG_ROUND, 1L,
+                ReasonCode.WRONG_HE_PARAMS, 1L, ReasonCode.INVALID_CIPHERTEXT, 1L, ReasonCode.OVERSIZED, 1L,
+                ReasonCode.MALFORMED, 1L, ReasonCode.UNKNOWN_CLIENT, 1L, ReasonCode.ROUND_CLOSED, 1L, ReasonCode.REPLAY, 1L);
+        List<UpdateRejected> rej = rejects.await(UpdateRejected.class, v -> {
+            Map<ReasonCode, Long> got = v.stream().filter(r -> r.getModelId().equals(model))
+                    .collect(Collectors.groupingBy(UpdateRejected::getReason, Collectors.counting()));
+            return expected.entrySet().stream().allMatch(e -> got.getOrDefault(e.getKey(), 0L) >= e.getValue());
+        }, WAIT);
+        Map<ReasonCode, Long> got = rej.stream().filter(r -> r.getModelId().equals(model))
+                .collect(Collectors.groupingBy(UpdateRejected::getReason, Collectors.counting()));
+        assertEquals(expected, got);
+        UpdateRejected replayed = rej.stream().filter(r -> r.getReason() == ReasonCode.REPLAY).findFirst().orElseThrow();
+        assertEquals(2, replayed.getRound());
+        assertEquals("f1", replayed.getClientId());
+        // the rejects counted in the aggregate are those of round 1 before it closed (mallory waits out the grace period; wrong-round counts for round 2)
+        assertEquals(7, agg.getRejectedCount());
+    }
+
+    @Test
+    @Order(3)
+    void noSecretKeyMaterialInConfigStateOrOutput() throws Exception {
+        byte[] secret = fleet.heKeys.secretKey().toBytes(SecretKeyAccess.insecureSecretKeyAccess());
+        List<byte[]> probes = new ArrayList<>();
+        for (int i = 1; i <= 8; i++) { // 8 windows of 48 bytes spread over the key's polynomial data
+            int at = (int) ((long) secret.length * i / 10);
+            probes.add(java.util.Arrays.copyOfRange(secret, at, at + 48));
+        }
+        ByteArrayOutputStream bos = new ByteArrayOutputStream();
+        try (ObjectOutputStream oos = new ObjectOutputStream(bos)) {
+            oos.writeObject(config);
+        }
+        assertNoProbe(bos.toByteArray(), probes, "serialized job config");
+
+        // an open round with two folded updates: its running sums are in the checkpointed state
+        RoundOpened round = fleet.round("secrets", 1, 5, System.currentTimeMillis() + 120_000, Fleet.layout(20_000, 2));
+        fleet.enrol(P, "s1", "s2");
+        fleet.openRound(P, round);
+        fleet.sendUpdate(P, fleet.update("s1", round, "s1-r1", 1));
+        fleet.sendUpdate(P, fleet.update("s2", round, "s2-r1", 1));
+        accepted.await(UpdateAccepted.class, v -> v.stream().filter(a -> a.getModelId().equals("secrets")).count() == 2, WAIT);
+        Thread.sleep(2500); // at least one more checkpoint with all the state above
+        List<Path> files;
+        try (Stream<Path> s = Files.walk(job.checkpointDir())) {
+            files = s.filter(Files::isRegularFile).toList();
+        }
+        assertFalse(files.isEmpty(), "checkpoints were written");
+        long total = 0;
+        for (Path f : files) {
+            byte[] b = Files.readAllBytes(f);
+            total += b.length;
+            assertNoProbe(b, probes, f.toString());
+        }
+        assertTrue(total > 100_000, "checkpoints hold the ciphertext state (" + total + " bytes)");
+        for (Fleet.Reader r : new Fleet.Reader[] {aggregates, accepted, rejects}) {
+            for (var rec : r.records) {
+                assertNoProbe(rec.value(), probes, "output record");
+            }
+        }
+        // and the main code never names the secret-key types
+        try (Stream<Path> s = Files.walk(Path.of("src/main/java"))) {
+            for (Path f : s.filter(p -> p.toString().endsWith(".java")).toList()) {
+                String src = Files.readString(f);
+                assertFalse(src.contains("HeSecretKey") || src.contains("SecretKeyAccess") || src.contains("decryptor("),
+                        f + " touches secret-key material");
+            }
+        }
+    }
+
+    private static void assertNoProbe(byte[] hay, List<byte[]> probes, String where) {
+        for (byte[] p : probes) {
+            assertEquals(-1, indexOf(hay, p), "secret key bytes found in " + where);
+        }
+    }
+
+    static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+}
