@@ -1,0 +1,316 @@
+package org.fedseal.demo;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.fedseal.client.ClientConfig;
+import org.fedseal.client.DjlTrainer;
+import org.fedseal.client.FederatedClient;
+import org.fedseal.client.LocalDataset;
+import org.fedseal.client.Mnist2500;
+import org.fedseal.client.Partitioners;
+import org.fedseal.client.SubmissionException;
+import org.fedseal.protocol.ModelWeights;
+import org.fedseal.protocol.SigningKeyPair;
+import org.fedseal.protocol.wire.RoundOpened;
+import org.fedseal.registry.RegistryClient;
+import org.fedseal.registry.RoundInfo;
+import org.fedseal.registry.VersionInfo;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code fedseal demo}: a real federated training on one machine. A Kafka broker process, the
+ * registry, the Flink aggregation job, a key holder process and simulated clients that train an
+ * MLP with DJL on non-IID partitions of real MNIST digits, encrypt their updates with SEAL and
+ * send them over Kafka. Prints progress per round; Ctrl-C stops everything.
+ */
+@Command(name = "fedseal demo", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Runs a real federated training on this machine (Kafka, Flink, registry, key holder, DJL clients).")
+public final class DemoMain implements Callable<Integer> {
+  static final String MODEL_ID = "mnist-mlp";
+
+  /** Options for programmatic runs (tests); the command line sets the same fields. */
+  public static DemoMain withOptions(int clients, int rounds, int localEpochs) {
+    DemoMain d = new DemoMain();
+    d.clients = clients;
+    d.rounds = rounds;
+    d.localEpochs = localEpochs;
+    d.alpha = 0.5;
+    d.hidden = 128;
+    d.roundTimeout = Duration.ofMinutes(3);
+    return d;
+  }
+
+  @Option(names = "--clients", defaultValue = "10", description = "Simulated clients (default ${DEFAULT-VALUE}).")
+  int clients;
+
+  @Option(names = "--rounds", defaultValue = "5", description = "Training rounds (default ${DEFAULT-VALUE}).")
+  int rounds;
+
+  @Option(names = "--alpha", defaultValue = "0.5", description = "Dirichlet α of the label-skewed partition; smaller = more skewed (default ${DEFAULT-VALUE}).")
+  double alpha;
+
+  @Option(names = "--local-epochs", defaultValue = "3", description = "Local epochs per round (default ${DEFAULT-VALUE}).")
+  int localEpochs;
+
+  @Option(names = "--hidden", defaultValue = "128", description = "Hidden units of the MLP (default ${DEFAULT-VALUE}).")
+  int hidden;
+
+  @Option(names = "--port", defaultValue = "0", description = "Registry HTTP port, 0 = any free port (default ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "--work-dir", description = "Where broker, registry and key holder keep their files (default: a new temp dir).")
+  Path workDir;
+
+  @Option(names = "--keep-running", description = "Keep the registry and its web page up after training, until Ctrl-C.")
+  boolean keepRunning;
+
+  @Option(names = "--round-timeout", defaultValue = "PT3M", description = "How long a round may take (default ${DEFAULT-VALUE}).")
+  Duration roundTimeout;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new DemoMain()).execute(args));
+  }
+
+  /** What one demo run produced. */
+  public record Result(double initialAccuracy, List<Double> accuracyPerRound, String registryUri, Path workDir) {}
+
+  @Override
+  public Integer call() throws Exception {
+    run();
+    return 0;
+  }
+
+  /** Runs the demo on a deployment of its own, started here and stopped at the end. */
+  public Result run() throws Exception {
+    if (workDir == null) {
+      workDir = Files.createTempDirectory("fedseal-demo");
+    }
+    say("FedSeal demo: %d clients, %d rounds, MNIST (2,000 train / 500 test digits), Dirichlet α=%.2f, work dir %s",
+        clients, rounds, alpha, workDir);
+    step("starting Kafka broker, registry and the Flink aggregation job");
+    FederatedDeployment deployment = FederatedDeployment.start(workDir, Map.of(), port);
+    // Ctrl-C: stop broker, job and registry even while the main thread is mid-round.
+    Thread hook = new Thread(deployment::closeQuietly, "fedseal-demo-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      return run(deployment);
+    } finally {
+      deployment.close();
+      removeHook(hook);
+      ok("stopped");
+    }
+  }
+
+  /** Runs the demo's training on an existing deployment (the integration tests share one); returns accuracies. */
+  public Result run(FederatedDeployment deployment) throws Exception {
+    if (workDir == null) {
+      workDir = deployment.workDir();
+    }
+    long t0 = System.nanoTime();
+    Process keyHolder = null;
+    List<FederatedClient> fleet = new ArrayList<>();
+    CountDownLatch done = new CountDownLatch(1);
+    Process[] keyHolderRef = new Process[1];
+    Thread hook = new Thread(() -> {
+      done.countDown();
+      if (keyHolderRef[0] != null) {
+        keyHolderRef[0].destroy();
+      }
+    }, "fedseal-demo-keyholder-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      ok("kafka %s, registry %s", deployment.bootstrapServers(), deployment.registry().uri());
+      RegistryClient registry = deployment.adminClient();
+
+      step("loading MNIST and partitioning it across %d clients", clients);
+      LocalDataset all = Mnist2500.load();
+      LocalDataset train = all.range(0, 2000);
+      LocalDataset test = all.range(2000, 2500);
+      List<int[]> parts = Partitioners.dirichlet(alpha, 7).partition(train.labels(), clients);
+      ok("partition sizes %s", parts.stream().map(p -> Integer.toString(p.length)).toList());
+
+      DjlTrainer evaluator = DjlTrainer.builder().block(DjlTrainer.mlp(784, 10, hidden)).dataset(test).build();
+      float[] initial = evaluator.initialParameters(42);
+      double initialAccuracy = evaluator.accuracy(initial, test);
+      registry.registerModel(MODEL_ID, "MLP 784-" + hidden + "-10, ReLU, softmax cross-entropy", "ckks-8192-v1",
+          ModelWeights.encode(initial), "keyholder-1");
+      ok("model %s registered: %d parameters, round-0 accuracy %.2f%%", MODEL_ID, initial.length, 100 * initialAccuracy);
+
+      step("starting the key holder (its own process; the secret key never leaves it)");
+      keyHolder = startKeyHolder(deployment);
+      keyHolderRef[0] = keyHolder;
+      ok("key holder ready");
+
+      step("enrolling %d clients", clients);
+      for (int c = 0; c < clients; c++) {
+        String id = String.format("client-%02d", c);
+        SigningKeyPair identity = SigningKeyPair.generate();
+        registry.enrollClient(id, identity.publicKey(), List.of(MODEL_ID));
+        DjlTrainer trainer = DjlTrainer.builder().block(DjlTrainer.mlp(784, 10, hidden))
+            .dataset(train.subset(parts.get(c))).learningRate(0.1f).batchSize(32).build();
+        fleet.add(FederatedClient.builder(Map.of(
+                ClientConfig.BOOTSTRAP_SERVERS, deployment.bootstrapServers(),
+                ClientConfig.CLIENT_ID, id,
+                ClientConfig.CLIP_L2_BOUND, "10",
+                ClientConfig.MAX_TOTAL_WEIGHT, "20000"))
+            .trainer(trainer)
+            .modelSource(new RegistryModelSource(RegistryClient.create(deployment.registry().uri())))
+            .signingKey(identity.privateKey())
+            .build());
+      }
+      ok("%d clients enrolled", clients);
+
+      List<Double> accuracies = new ArrayList<>();
+      say("");
+      say("%-6s %-13s %-8s %-9s %-10s %s", "round", "participants", "rejects", "time", "accuracy", "version");
+      try (RoundFeed feed = new RoundFeed(deployment.bootstrapServers())) {
+        for (int r = 1; r <= rounds && done.getCount() > 0; r++) {
+          long rs = System.nanoTime();
+          RoundInfo opened = registry.openRound(MODEL_ID, clients, roundTimeout, localEpochs, 6);
+          RoundOpened announcement = feed.await(MODEL_ID, opened.round(), Duration.ofSeconds(60));
+          int submitted = 0;
+          for (FederatedClient client : fleet) {
+            try {
+              client.participate(announcement);
+              submitted++;
+            } catch (SubmissionException e) {
+              say("  %s could not take part: %s", client.clientId(), e.getMessage());
+            }
+          }
+          VersionInfo version = awaitVersion(registry, opened.round(), rs);
+          RoundInfo status = registry.roundStatus(MODEL_ID, opened.round());
+          double acc = version.accuracy() == null ? Double.NaN : version.accuracy();
+          accuracies.add(acc);
+          say("%-6d %-13s %-8d %-9s %-10s %s…", opened.round(), status.participants().size() + "/" + submitted,
+              status.rejectedCount(), String.format("%.1f s", (System.nanoTime() - rs) / 1e9),
+              String.format("%.2f%%", 100 * acc), version.versionHash().substring(0, 12));
+        }
+      }
+      say("");
+      double last = accuracies.isEmpty() ? Double.NaN : accuracies.get(accuracies.size() - 1);
+      say("final test accuracy %.2f%% (round 0: %.2f%%) after %d rounds in %.0f s", 100 * last, 100 * initialAccuracy,
+          accuracies.size(), (System.nanoTime() - t0) / 1e9);
+      String uri = deployment.registry().uri().toString();
+      say("registry and web page:   %s", uri);
+      say("provenance log:          %sapi/log/entries   (signed tree head: %sapi/log/sth)", slash(uri), slash(uri));
+      say("verify it yourself:      ./fedseal audit verify --registry %s", uri);
+      if (keepRunning) {
+        say("--keep-running: registry stays up; Ctrl-C to stop");
+        done.await();
+      }
+      return new Result(initialAccuracy, accuracies, uri, workDir);
+    } finally {
+      step("shutting down");
+      for (FederatedClient c : fleet) {
+        c.close(Duration.ofSeconds(5));
+      }
+      if (keyHolder != null) {
+        keyHolder.destroy();
+        if (!keyHolder.waitFor(10, TimeUnit.SECONDS)) {
+          keyHolder.destroyForcibly();
+        }
+      }
+      removeHook(hook);
+    }
+  }
+
+  private static void removeHook(Thread hook) {
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException shuttingDown) {
+      // the JVM is exiting: the hook is running or has run
+    }
+  }
+
+  private static String slash(String uri) {
+    return uri.endsWith("/") ? uri : uri + "/";
+  }
+
+  private VersionInfo awaitVersion(RegistryClient registry, int round, long since) throws InterruptedException {
+    long end = System.nanoTime() + roundTimeout.toNanos() + Duration.ofSeconds(30).toNanos();
+    while (System.nanoTime() < end) {
+      Optional<VersionInfo> v = registry.versions(MODEL_ID).stream().filter(x -> x.round() == round && x.sequence() > 0).findFirst();
+      if (v.isPresent()) {
+        return v.get();
+      }
+      RoundInfo status = registry.roundStatus(MODEL_ID, round);
+      if ("failed".equals(status.status())) {
+        throw new IllegalStateException("round " + round + " failed: " + status.acceptedCount() + " of quorum "
+            + status.quorum() + " accepted, " + status.rejectedCount() + " rejected");
+      }
+      Thread.sleep(200);
+    }
+    throw new IllegalStateException("round " + round + " produced no new version within " + roundTimeout);
+  }
+
+  private Process startKeyHolder(FederatedDeployment deployment) throws Exception {
+    Path dir = workDir.resolve("keyholder");
+    List<String> cmd = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx1g", "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
+        "-cp", System.getProperty("java.class.path"),
+        KeyHolderMain.class.getName(),
+        "--registry", deployment.registry().uri().toString(),
+        "--bootstrap-servers", deployment.bootstrapServers(),
+        "--model", MODEL_ID,
+        "--data-dir", dir.toString(),
+        "--hidden", Integer.toString(hidden),
+        "--evaluate-mnist"));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().put(KeyHolderMain.TOKEN_ENV, deployment.adminToken());
+    pb.environment().put("DJL_OFFLINE", "true");
+    Process p = pb.start();
+    CountDownLatch ready = new CountDownLatch(1);
+    Path log = workDir.resolve("keyholder.log");
+    Thread pump = new Thread(() -> {
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+          var out = Files.newBufferedWriter(log)) {
+        String line;
+        while ((line = in.readLine()) != null) {
+          out.write(line);
+          out.newLine();
+          out.flush();
+          if (line.startsWith("KEYHOLDER READY")) {
+            ready.countDown();
+          } else if (line.startsWith("[key holder]") || line.startsWith("KEYHOLDER FAILED")) {
+            System.out.println("  " + line);
+          }
+        }
+      } catch (java.io.IOException e) {
+        // process ended
+      }
+    }, "keyholder-output");
+    pump.setDaemon(true);
+    pump.start();
+    if (!ready.await(120, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IllegalStateException("key holder did not become ready; see " + log);
+    }
+    return p;
+  }
+
+  private static void say(String fmt, Object... args) {
+    System.out.println(String.format(fmt, args));
+  }
+
+  private static void step(String fmt, Object... args) {
+    System.out.println("» " + String.format(fmt, args));
+  }
+
+  private static void ok(String fmt, Object... args) {
+    System.out.println("  ✓ " + String.format(fmt, args));
+  }
+}

@@ -1,0 +1,228 @@
+package org.fedseal.demo;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import org.fedseal.aggregator.AggregatorConfig;
+import org.fedseal.aggregator.AggregatorJob;
+import org.fedseal.aggregator.LocalAggregator;
+import org.fedseal.kafkalocal.LocalKafkaBroker;
+import org.fedseal.protocol.SigningKeyPair;
+import org.fedseal.protocol.Topics;
+import org.fedseal.registry.RegistryClient;
+import org.fedseal.registry.RegistryServer;
+
+/**
+ * The server side of a FedSeal deployment on one machine, all on 127.0.0.1: a real Kafka broker
+ * (its own process), the registry (embedded SQLite) and the aggregation job (Flink MiniCluster).
+ * Used by {@code fedseal demo} and the integration tests. Key holders and clients are separate.
+ * {@link #close()} stops everything, in reverse order.
+ */
+public final class FederatedDeployment implements AutoCloseable {
+  /** Broker-wide record limit: aggregates carry every summed ciphertext (~131 KB each). */
+  static final String BROKER_MAX_MESSAGE_BYTES = Integer.toString(64 << 20);
+
+  private final Path workDir;
+  /** The broker process this deployment started, or null on an external Kafka. */
+  private final LocalKafkaBroker broker;
+  private final String bootstrapServers;
+  private final String adminToken;
+  private final SigningKeyPair aggregatorKey;
+  private final Map<String, String> aggregatorOverrides;
+  private int registryPort;
+  private RegistryServer registry;
+  private LocalAggregator aggregator;
+  private boolean closed;
+  private boolean aggregatorStarted;
+
+  private FederatedDeployment(Path workDir, String externalBootstrap, Map<String, String> aggregatorOverrides,
+      int registryPort) throws Exception {
+    this.workDir = workDir;
+    this.aggregatorOverrides = Map.copyOf(aggregatorOverrides);
+    this.registryPort = registryPort;
+    this.adminToken = Base64.getUrlEncoder().withoutPadding().encodeToString(java.security.SecureRandom.getSeed(24));
+    this.aggregatorKey = SigningKeyPair.generate();
+    this.broker = externalBootstrap != null ? null : LocalKafkaBroker.builder()
+        .workDir(workDir.resolve("kafka"))
+        .brokerProperty("message.max.bytes", BROKER_MAX_MESSAGE_BYTES)
+        .brokerProperty("replica.fetch.max.bytes", BROKER_MAX_MESSAGE_BYTES)
+        .start();
+    this.bootstrapServers = externalBootstrap != null ? externalBootstrap : broker.bootstrapServers();
+    try {
+      createTopics();
+      startRegistry();
+      startAggregator();
+    } catch (Exception e) {
+      close();
+      throw e;
+    }
+  }
+
+  /**
+   * Starts broker, registry and aggregator under {@code workDir}.
+   *
+   * @param aggregatorOverrides extra {@link AggregatorConfig} keys (e.g. pending grace, failure injection)
+   * @param registryPort HTTP port of the registry, 0 for any free port
+   */
+  public static FederatedDeployment start(Path workDir, Map<String, String> aggregatorOverrides, int registryPort)
+      throws Exception {
+    Files.createDirectories(workDir);
+    return new FederatedDeployment(workDir, null, aggregatorOverrides, registryPort);
+  }
+
+  /** Like {@link #start} on a Kafka cluster that already runs (e.g. a Testcontainers broker). */
+  public static FederatedDeployment startOnKafka(Path workDir, String bootstrapServers, Map<String, String> aggregatorOverrides)
+      throws Exception {
+    Files.createDirectories(workDir);
+    return new FederatedDeployment(workDir, Objects.requireNonNull(bootstrapServers), aggregatorOverrides, 0);
+  }
+
+  /** FedSeal's topics; aggregates may be large (every summed ciphertext), so their record limit is raised. */
+  private void createTopics() throws Exception {
+    Map<String, Integer> partitions = new LinkedHashMap<>();
+    partitions.put(Topics.ROUNDS, 1);
+    partitions.put(Topics.UPDATES, 2);
+    partitions.put(Topics.ENROLLMENTS, 1);
+    partitions.put(Topics.ACCEPTED, 1);
+    partitions.put(Topics.AGGREGATES, 1);
+    partitions.put(Topics.REJECTS, 1);
+    partitions.put(Topics.MODEL_VERSIONS, 1);
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+      Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+      List<NewTopic> topics = new ArrayList<>();
+      partitions.forEach((name, n) -> {
+        if (!existing.contains(name)) {
+          topics.add(new NewTopic(name, n, (short) 1).configs(Map.of(
+              "max.message.bytes", BROKER_MAX_MESSAGE_BYTES,
+              "cleanup.policy", name.equals(Topics.ENROLLMENTS) ? "compact" : "delete")));
+        }
+      });
+      admin.createTopics(topics).all().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Starts (or restarts) the registry on its data directory; the same port when it had one. */
+  public synchronized void startRegistry() {
+    registry = RegistryServer.builder()
+        .dataDir(workDir.resolve("registry"))
+        .port(registryPort)
+        .bindAddress("127.0.0.1")
+        .adminToken(adminToken)
+        .kafkaBootstrapServers(bootstrapServers)
+        .build()
+        .start();
+    registryPort = registry.port(); // a restart comes back on the same address
+  }
+
+  /** Stops the registry (its data stays). */
+  public synchronized void stopRegistry() {
+    if (registry != null) {
+      registry.stop();
+    }
+  }
+
+  /** The aggregator's configuration: public material and its own signing key only. */
+  public AggregatorConfig aggregatorConfig() {
+    AggregatorConfig.Builder b = AggregatorConfig.builder()
+        .set(AggregatorConfig.BOOTSTRAP_SERVERS, bootstrapServers)
+        .set(AggregatorConfig.SIGNING_KEY, Base64.getEncoder().encodeToString(aggregatorKey.privateKey().exportPkcs8()));
+    aggregatorOverrides.forEach(b::set);
+    return b.build();
+  }
+
+  /** Starts the aggregation job; after {@link #stopAggregator()}, resumes from its newest checkpoint. */
+  public synchronized void startAggregator() throws Exception {
+    boolean resume = aggregatorStarted;
+    aggregatorStarted = true;
+    aggregator = AggregatorJob.runLocal(aggregatorConfig(), workDir.resolve("checkpoints"), resume);
+    aggregator.awaitRunning(java.time.Duration.ofSeconds(60));
+  }
+
+  /** Cancels the aggregation job. */
+  public synchronized void stopAggregator() throws Exception {
+    if (aggregator != null) {
+      aggregator.close();
+      aggregator = null;
+    }
+  }
+
+  /** Kafka bootstrap servers. */
+  public String bootstrapServers() {
+    return bootstrapServers;
+  }
+
+  /** The registry server. */
+  public synchronized RegistryServer registry() {
+    return registry;
+  }
+
+  /** A registry client allowed to mutate (coordinator). */
+  public synchronized RegistryClient adminClient() {
+    return RegistryClient.create(registry.uri(), adminToken);
+  }
+
+  /** The bearer token of the registry's mutating endpoints. */
+  public String adminToken() {
+    return adminToken;
+  }
+
+  /** The running aggregator job, or null. */
+  public synchronized LocalAggregator aggregator() {
+    return aggregator;
+  }
+
+  /** Where everything keeps its files. */
+  public Path workDir() {
+    return workDir;
+  }
+
+  /** {@link #close()}, logging instead of throwing (for shutdown hooks). */
+  public void closeQuietly() {
+    try {
+      close();
+    } catch (Exception e) {
+      System.err.println("closing " + this + ": " + e);
+    }
+  }
+
+  /** Stops aggregator, registry and broker; harmless when called again. */
+  @Override
+  public synchronized void close() throws Exception {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    Exception first = null;
+    try {
+      stopAggregator();
+    } catch (Exception e) {
+      first = e;
+    }
+    if (registry != null) {
+      registry.close();
+    }
+    if (broker != null) {
+      broker.close();
+    }
+    if (first != null) {
+      throw first;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "FederatedDeployment[kafka " + bootstrapServers + ", registry "
+        + (registry == null ? "-" : registry.uri()) + "]";
+  }
+
+}

@@ -1,0 +1,226 @@
+package org.fedseal.demo;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.fedseal.client.BaseModel;
+import org.fedseal.client.DjlTrainer;
+import org.fedseal.client.KeyHolder;
+import org.fedseal.client.LocalDataset;
+import org.fedseal.client.Mnist2500;
+import org.fedseal.he.HeContext;
+import org.fedseal.he.HeKeyPair;
+import org.fedseal.he.HeParameters;
+import org.fedseal.he.HeSecretKey;
+import org.fedseal.he.SecretKeyAccess;
+import org.fedseal.protocol.Hash;
+import org.fedseal.protocol.ModelWeights;
+import org.fedseal.protocol.SigningKeyPair;
+import org.fedseal.protocol.SigningPrivateKey;
+import org.fedseal.protocol.SigningPublicKey;
+import org.fedseal.protocol.Topics;
+import org.fedseal.protocol.WireCodec;
+import org.fedseal.protocol.WireFormatException;
+import org.fedseal.protocol.wire.AggregatePublished;
+import org.fedseal.protocol.wire.AggregateStatus;
+import org.fedseal.registry.RegistryClient;
+import org.fedseal.registry.RoundInfo;
+import org.fedseal.registry.VersionInfo;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The key holder, as its own process: the only place the HE secret key exists. Generates (or
+ * loads) the model's CKKS key pair in its data directory, gives the registry the public key,
+ * then turns every completed aggregate of its model into the next model version: decrypt,
+ * divide by the total weight, add to the base version, evaluate, sign, publish.
+ *
+ * <p>Prints {@code KEYHOLDER READY} once the public key is registered, and one
+ * {@code KEYHOLDER PUBLISHED} line per version, for whoever started it.
+ */
+@Command(name = "fedseal-keyholder", mixinStandardHelpOptions = true,
+    description = "Decrypts FedSeal aggregates of one model and publishes its new versions.")
+public final class KeyHolderMain implements Callable<Integer> {
+  /** Environment variable with the registry's bearer token (needed to register the key). */
+  public static final String TOKEN_ENV = "FEDSEAL_REGISTRY_TOKEN";
+
+  @Option(names = "--registry", required = true, description = "Registry base URL.")
+  URI registryUri;
+
+  @Option(names = "--bootstrap-servers", required = true, description = "Kafka bootstrap servers.")
+  String bootstrapServers;
+
+  @Option(names = "--model", required = true, description = "Model id.")
+  String modelId;
+
+  @Option(names = "--id", defaultValue = "keyholder-1", description = "This key holder's client id (default ${DEFAULT-VALUE}).")
+  String keyHolderId;
+
+  @Option(names = "--data-dir", required = true, description = "Where the secret key lives (created, mode 700).")
+  Path dataDir;
+
+  @Option(names = "--he-params", defaultValue = "ckks-8192-v1", description = "HE parameter set (default ${DEFAULT-VALUE}).")
+  String heParamsId;
+
+  @Option(names = "--evaluate-mnist", description = "Report accuracy on the 500 held-out MNIST digits.")
+  boolean evaluateMnist;
+
+  @Option(names = "--hidden", defaultValue = "128", description = "Hidden width of the MLP to evaluate (default ${DEFAULT-VALUE}).")
+  int hidden;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new KeyHolderMain()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    exitWithParent();
+    HeParameters params = HeParameters.byId(heParamsId)
+        .orElseThrow(() -> new IllegalArgumentException("unknown HE parameter set " + heParamsId));
+    Files.createDirectories(dataDir);
+    restrict(dataDir, "rwx------");
+    String token = System.getenv(TOKEN_ENV);
+    RegistryClient registry = RegistryClient.create(registryUri, token);
+    SigningKeyPair identity = loadOrCreateIdentity(dataDir.resolve("signing.key"));
+    try (HeContext he = HeContext.create(params);
+        HeSecretKey secretKey = loadOrCreateHeKeys(he, registry);
+        KeyHolder keyHolder = KeyHolder.of(he, secretKey)) {
+      registry.enrollClient(keyHolderId, identity.publicKey(), List.of(modelId));
+      Evaluator evaluator = evaluateMnist ? new Evaluator(hidden) : null;
+      System.out.println("KEYHOLDER READY model=" + modelId);
+      System.out.flush();
+      consume(registry, keyHolder, identity.privateKey(), evaluator);
+    }
+    return 0;
+  }
+
+  private HeSecretKey loadOrCreateHeKeys(HeContext he, RegistryClient registry) throws Exception {
+    Path skFile = dataDir.resolve("he-secret.key");
+    Path pkFile = dataDir.resolve("he-public.key");
+    if (!Files.exists(skFile)) {
+      try (HeKeyPair keys = he.generateKeys()) {
+        Files.write(pkFile, keys.publicKey().toBytes());
+        Files.write(skFile, keys.secretKey().toBytes(SecretKeyAccess.insecureSecretKeyAccess()));
+        restrict(skFile, "rw-------");
+      }
+    }
+    Hash pkHash = registry.putHePublicKey(modelId, Files.readAllBytes(pkFile));
+    System.out.println("[key holder] HE public key " + pkHash.toHex().substring(0, 16) + "… registered; secret key stays in " + skFile);
+    return he.loadSecretKey(Files.readAllBytes(skFile), SecretKeyAccess.insecureSecretKeyAccess());
+  }
+
+  private static SigningKeyPair loadOrCreateIdentity(Path privateFile) throws IOException {
+    Path publicFile = privateFile.resolveSibling("signing.pub");
+    if (Files.exists(privateFile)) {
+      return SigningKeyPair.of(SigningPublicKey.fromX509(Files.readAllBytes(publicFile)),
+          SigningPrivateKey.importPkcs8(Files.readAllBytes(privateFile)));
+    }
+    SigningKeyPair kp = SigningKeyPair.generate();
+    Files.write(privateFile, kp.privateKey().exportPkcs8());
+    restrict(privateFile, "rw-------");
+    Files.write(publicFile, kp.publicKey().toX509());
+    return kp;
+  }
+
+  private void consume(RegistryClient registry, KeyHolder keyHolder, SigningPrivateKey signingKey, Evaluator evaluator) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, "fedseal-keyholder-" + keyHolderId);
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, FederatedDeployment.BROKER_MAX_MESSAGE_BYTES);
+    p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, FederatedDeployment.BROKER_MAX_MESSAGE_BYTES);
+    WireCodec codec = WireCodec.UNBOUNDED;
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(Topics.AGGREGATES));
+      while (!Thread.currentThread().isInterrupted()) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+          AggregatePublished agg;
+          try {
+            agg = codec.decode(r.value(), AggregatePublished.class);
+          } catch (WireFormatException e) {
+            System.out.println("[key holder] skipping an undecodable aggregate record: " + e.getMessage());
+            continue;
+          }
+          if (!agg.getModelId().equals(modelId)) {
+            continue;
+          }
+          if (agg.getStatus() != AggregateStatus.COMPLETED) {
+            System.out.println("KEYHOLDER FAILED round=" + agg.getRound() + " status=" + agg.getStatus());
+            continue;
+          }
+          try {
+            publish(registry, keyHolder, signingKey, evaluator, agg);
+          } catch (RuntimeException e) {
+            System.out.println("[key holder] round " + agg.getRound() + " not published: " + e);
+          }
+          consumer.commitSync();
+        }
+      }
+    }
+  }
+
+  private void publish(RegistryClient registry, KeyHolder keyHolder, SigningPrivateKey signingKey, Evaluator evaluator,
+      AggregatePublished agg) {
+    RoundInfo round = registry.roundStatus(modelId, agg.getRound());
+    Hash baseHash = Hash.fromHex(round.baseModelHash());
+    boolean done = registry.versions(modelId).stream().anyMatch(v -> v.round() == agg.getRound() && v.parentHash() != null
+        && v.parentHash().equals(baseHash.toHex()));
+    if (done) {
+      return; // a restart re-reads aggregates it already turned into versions
+    }
+    BaseModel base = new BaseModel(RegistryModelSource.toRecord(registry.version(baseHash)),
+        ModelWeights.decode(registry.weights(baseHash)));
+    RegistryVersionPublisher publisher = new RegistryVersionPublisher(registry, keyHolderId, signingKey,
+        evaluator == null ? null : evaluator::accuracy);
+    keyHolder.finishRound(agg, base, publisher);
+    VersionInfo v = publisher.lastPublished();
+    System.out.printf("KEYHOLDER PUBLISHED round=%d version=%s accuracy=%s participants=%d%n", agg.getRound(),
+        v.versionHash(), v.accuracy() == null ? "-" : String.format("%.4f", v.accuracy()), agg.getParticipants().size());
+    System.out.flush();
+  }
+
+  /** A key holder started by a demo must not outlive it, even after a kill -9 of the demo. */
+  private static void exitWithParent() {
+    ProcessHandle.current().parent().ifPresent(parent -> parent.onExit().thenRun(() -> {
+      System.out.println("[key holder] parent process ended; exiting");
+      System.exit(0);
+    }));
+  }
+
+  private static void restrict(Path p, String perms) {
+    try {
+      Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(perms));
+    } catch (UnsupportedOperationException | IOException e) {
+      // not a POSIX file system: nothing stronger to do here
+    }
+  }
+
+  /** Accuracy of an MLP on the 500 held-out MNIST digits. */
+  static final class Evaluator {
+    private final DjlTrainer model;
+    private final LocalDataset test;
+
+    Evaluator(int hidden) {
+      LocalDataset all = Mnist2500.load();
+      this.test = all.range(2000, 2500);
+      this.model = DjlTrainer.builder().block(DjlTrainer.mlp(784, 10, hidden)).dataset(test).build();
+    }
+
+    double accuracy(float[] params) {
+      return model.accuracy(params, test);
+    }
+  }
+}
