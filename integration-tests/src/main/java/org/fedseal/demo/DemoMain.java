@@ -206,10 +206,14 @@ public final class DemoMain implements Callable<Integer> {
       String uri = deployment.registry().uri().toString();
       say("registry and web page:   %s", uri);
       say("provenance log:          %sapi/log/entries   (signed tree head: %sapi/log/sth)", slash(uri), slash(uri));
-      say("verify it yourself:      ./fedseal audit verify --registry %s", uri);
       if (keepRunning) {
-        say("--keep-running: registry stays up; Ctrl-C to stop");
+        say("verify it yourself:      ./fedseal audit verify --registry %s", uri);
+        say("--keep-running: everything stays up; Ctrl-C to stop");
         done.await();
+      } else {
+        say("the registry stops with the demo; its data stays in %s. To audit it:", workDir.resolve("registry"));
+        say("  ./fedseal registry serve --data-dir %s &   then   ./fedseal audit verify", workDir.resolve("registry"));
+        say("  (or run ./fedseal demo --keep-running and ./fedseal audit verify --registry <url> in another terminal)");
       }
       return new Result(initialAccuracy, accuracies, uri, workDir);
     } finally {

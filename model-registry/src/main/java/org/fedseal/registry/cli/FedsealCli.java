@@ -41,11 +41,11 @@ import picocli.CommandLine.Spec;
 public final class FedsealCli implements Callable<Integer> {
     static final ObjectMapper JSON = new ObjectMapper();
 
-    @Option(names = "--registry", description = "Registry base URL (env FEDSEAL_REGISTRY; default ${DEFAULT-VALUE}).",
+    @Option(names = "--registry", scope = CommandLine.ScopeType.INHERIT, description = "Registry base URL (env FEDSEAL_REGISTRY; default ${DEFAULT-VALUE}).",
             defaultValue = "${env:FEDSEAL_REGISTRY:-http://127.0.0.1:8470}")
     String registry;
 
-    @Option(names = "--token", description = "Bearer token for mutating calls (env FEDSEAL_TOKEN).", defaultValue = "${env:FEDSEAL_TOKEN}")
+    @Option(names = "--token", scope = CommandLine.ScopeType.INHERIT, description = "Bearer token for mutating calls (env FEDSEAL_TOKEN).", defaultValue = "${env:FEDSEAL_TOKEN}")
     String token;
 
     @Spec
