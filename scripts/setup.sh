@@ -6,7 +6,8 @@ set -euo pipefail
 need_debs=()
 # libclang-dev: bindgen (used by the sealy crate) parses SEAL's C API headers.
 # chromium: the registry's web page is tested in headless Chromium.
-for pkg in cmake libclang-dev build-essential chromium; do
+# aapt (aapt2), zipalign, apksigner, zip: the Android sample's APK build.
+for pkg in cmake libclang-dev build-essential chromium aapt zipalign apksigner zip; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_debs+=("$pkg")
 done
 if [ "${#need_debs[@]}" -gt 0 ]; then

@@ -88,6 +88,7 @@ final class Scenario implements AutoCloseable {
     FederatedClient c = FederatedClient.builder(Map.of(
             ClientConfig.BOOTSTRAP_SERVERS, deployment.bootstrapServers(),
             ClientConfig.CLIENT_ID, id,
+            ClientConfig.MODEL_IDS, modelId,
             ClientConfig.CLIP_L2_BOUND, "10",
             ClientConfig.MAX_TOTAL_WEIGHT, "20000"))
         .trainer(trainer)

@@ -61,6 +61,9 @@ public final class RegistryConfig {
     /** Largest accepted request body in bytes. Default 268435456 (256 MiB). */
     public static final String MAX_BODY_BYTES = "fedseal.registry.http.max-body-bytes";
 
+    /** Largest body of a {@code POST /api/ingest/updates} request (phones' HTTP ingest). Default 4194304 (4 MiB). */
+    public static final String INGEST_MAX_BODY_BYTES = "fedseal.registry.ingest.max-body-bytes";
+
     private static final Map<String, String> DEFAULTS;
 
     static {
@@ -84,6 +87,7 @@ public final class RegistryConfig {
         d.put(ARCHIVE_UPDATES, "true");
         d.put(ARCHIVE_RETENTION_ROUNDS, "0");
         d.put(MAX_BODY_BYTES, Integer.toString(256 << 20));
+        d.put(INGEST_MAX_BODY_BYTES, Integer.toString(4 << 20));
         DEFAULTS = Collections.unmodifiableMap(d);
     }
 

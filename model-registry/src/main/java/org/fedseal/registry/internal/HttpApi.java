@@ -78,6 +78,8 @@ public final class HttpApi implements HttpHandler {
     private final RegistryService svc;
     private final byte[] token;
     private final long maxBody;
+    private final long maxIngestBody;
+    private final UpdateIngest ingest;
     private final List<Route> routes = new ArrayList<>();
 
     /** Creates the API over {@code svc}, requiring {@code adminToken} on mutating endpoints. */
@@ -85,6 +87,8 @@ public final class HttpApi implements HttpHandler {
         this.svc = svc;
         this.token = adminToken.getBytes(StandardCharsets.UTF_8);
         this.maxBody = Long.parseLong(config.get(RegistryConfig.MAX_BODY_BYTES));
+        this.maxIngestBody = Long.parseLong(config.get(RegistryConfig.INGEST_MAX_BODY_BYTES));
+        this.ingest = new UpdateIngest(svc);
         String id = "([A-Za-z0-9][A-Za-z0-9._-]{0,127})";
         String hash = "([0-9a-fA-F]{64})";
         get("/", r -> resource("web/index.html", "text/html; charset=utf-8"));
@@ -100,6 +104,11 @@ public final class HttpApi implements HttpHandler {
         get("/api/clients/" + id, r -> Response.json(200, svc.client(r.param(1))));
         post("/api/models/" + id + "/rounds", true, this::openRound);
         get("/api/models/" + id + "/rounds", r -> Response.json(200, svc.rounds(r.param(1))));
+        get("/api/models/" + id + "/rounds/current/record", r -> Response.bytes(WireCodec.UNBOUNDED.encode(svc.currentRound(r.param(1))
+                .orElseThrow(() -> ApiException.notFound("model " + r.param(1) + " has no open round")))));
+        get("/api/models/" + id + "/rounds/(\\d{1,9})/record", r -> Response.bytes(WireCodec.UNBOUNDED.encode(
+                svc.roundOpened(r.param(1), Integer.parseInt(r.param(2))))));
+        post("/api/ingest/updates", false, this::ingestUpdates);
         get("/api/models/" + id + "/rounds/(\\d{1,9})", r -> Response.json(200, svc.round(r.param(1), Integer.parseInt(r.param(2)))));
         get("/api/models/" + id + "/rounds/(\\d{1,9})/aggregate", r -> Response.bytes(svc.aggregateBytes(r.param(1), Integer.parseInt(r.param(2)))
                 .orElseThrow(() -> ApiException.notFound("round " + r.param(1) + "/" + r.param(2) + " has no aggregate"))));
@@ -280,6 +289,19 @@ public final class HttpApi implements HttpHandler {
         }
         return Response.json(201, svc.openRound(r.param(1), b.get("quorum").asInt(), deadline, b.path("localEpochs").asInt(1),
                 b.path("ciphertextsPerChunk").asInt(6)));
+    }
+
+    private Response ingestUpdates(Request r) throws IOException {
+        byte[] body;
+        try (InputStream in = r.ex().getRequestBody()) {
+            body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxIngestBody + 1));
+        }
+        if (body.length > maxIngestBody) {
+            throw new ApiException(413, "too_large", "ingest request body exceeds " + maxIngestBody + " bytes");
+        }
+        var h = r.ex().getRequestHeaders();
+        return Response.json(202, ingest.ingest(h.getFirst("Content-Type"), h.getFirst(UpdateIngest.HEADER_CLIENT),
+                h.getFirst(UpdateIngest.HEADER_SIGNATURE), body));
     }
 
     private Response publishVersion(Request r) throws IOException {

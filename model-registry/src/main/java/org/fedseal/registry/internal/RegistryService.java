@@ -366,6 +366,26 @@ public final class RegistryService implements AutoCloseable {
                 .orElseThrow(() -> ApiException.notFound("unknown round " + modelId + "/" + round));
     }
 
+    /** The RoundOpened record of the newest round of {@code modelId} that is open and before its deadline. */
+    public Optional<RoundOpened> currentRound(String modelId) {
+        model(modelId);
+        return db.queryOne("SELECT record FROM rounds WHERE model_id = ? AND status = 'open' AND deadline > ? ORDER BY round_no DESC LIMIT 1",
+                rs -> decode(rs.getString(1), RoundOpened.class), modelId, System.currentTimeMillis());
+    }
+
+    /**
+     * Writes a chunk or commit received over HTTP to the updates topic under {@code key}, exactly as a
+     * Kafka client would; the caller has authenticated it.
+     *
+     * @throws ApiException 503 if no Kafka broker is configured
+     */
+    public void publishUpdate(byte[] key, UpdateEnvelope envelope) {
+        if (!publisher.enabled()) {
+            throw new ApiException(503, "kafka_unavailable", "this registry has no Kafka broker configured; it cannot ingest updates");
+        }
+        publisher.publish(config.get(RegistryConfig.TOPIC_UPDATES), key, envelope);
+    }
+
     /** Status of one round. */
     public RoundInfo round(String modelId, int round) {
         model(modelId);

@@ -1,0 +1,147 @@
+package org.fedseal.client;
+
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.Objects;
+import java.util.Random;
+import java.util.UUID;
+import org.fedseal.protocol.Chunker;
+import org.fedseal.protocol.Hash;
+import org.fedseal.protocol.RecordTooLargeException;
+import org.fedseal.protocol.wire.ChunkLayout;
+import org.fedseal.protocol.wire.RoundOpened;
+import org.fedseal.protocol.wire.UpdateChunk;
+import org.fedseal.protocol.wire.UpdateCommit;
+
+/**
+ * Takes part in one round over HTTP, with no Kafka and no native code (what an Android app uses):
+ * fetches the HE public key and checks its SHA-256 against the round, fetches and verifies the
+ * base model, trains with the {@link LocalTrainer}, clips and weights with the {@link UpdatePolicy},
+ * encrypts with {@link JavaUpdateEncryptor}, splits into chunks per the round's layout, signs the
+ * commit with the {@link UpdateSigner} and uploads through {@link HttpUpdateTransport}.
+ *
+ * <p>The checks are {@link FederatedClient}'s: deadline, base model hash, HE parameter id, public
+ * key hash, chunk layout; a failed check throws {@link SubmissionException} before anything is sent.
+ */
+public final class HttpParticipant {
+    /** Progress callback (e.g. for a status view). */
+    @FunctionalInterface
+    public interface Progress {
+        /** Called with a short human-readable step description. */
+        void step(String message);
+    }
+
+    private final String clientId;
+    private final LocalTrainer trainer;
+    private final UpdatePolicy policy;
+    private final ModelSource source;
+    private final HttpUpdateTransport transport;
+    private final UpdateSigner signer;
+    private final SecureRandom encryptionRandom;
+    private final Random noiseRandom;
+    private final int maxRecordBytes;
+
+    /** A participant; {@code transport} must have been made for the same client id and signer. */
+    public HttpParticipant(String clientId, LocalTrainer trainer, UpdatePolicy policy, ModelSource source,
+                           HttpUpdateTransport transport, UpdateSigner signer) {
+        this.clientId = Objects.requireNonNull(clientId, "clientId");
+        this.trainer = Objects.requireNonNull(trainer, "trainer");
+        this.policy = Objects.requireNonNull(policy, "policy");
+        this.source = Objects.requireNonNull(source, "source");
+        this.transport = Objects.requireNonNull(transport, "transport");
+        this.signer = Objects.requireNonNull(signer, "signer");
+        this.encryptionRandom = new SecureRandom();
+        this.noiseRandom = new SecureRandom();
+        this.maxRecordBytes = Chunker.DEFAULT_MAX_RECORD_BYTES;
+    }
+
+    /** Runs the round; see the class documentation. */
+    public SubmissionReceipt participate(RoundOpened round, Progress progress) throws SubmissionException {
+        Objects.requireNonNull(round, "round");
+        Progress p = progress == null ? m -> { } : progress;
+        checkDeadline(round);
+        Hash keyHash;
+        Hash baseHash;
+        try {
+            keyHash = Hash.of(round.getPublicKeyHash());
+            baseHash = Hash.of(round.getBaseModelHash());
+        } catch (IllegalArgumentException e) {
+            throw new SubmissionException(SubmissionException.Reason.INVALID_UPDATE, "malformed round hashes", e);
+        }
+        p.step("fetching HE public key " + keyHash.toHex().substring(0, 12));
+        byte[] pk = source.publicKey(round.getHeParamsId(), keyHash);
+        Hash actual = Hash.sha256(pk);
+        if (!actual.equals(keyHash)) {
+            throw new SubmissionException(SubmissionException.Reason.WRONG_PUBLIC_KEY,
+                    "the public key served hashes to " + actual + ", the round names " + keyHash);
+        }
+        JavaUpdateEncryptor encryptor;
+        try {
+            encryptor = JavaUpdateEncryptor.load(pk, encryptionRandom);
+        } catch (IllegalArgumentException e) {
+            throw new SubmissionException(SubmissionException.Reason.WRONG_PUBLIC_KEY, e.getMessage(), e);
+        }
+        if (!encryptor.heParamsId().equals(round.getHeParamsId())) {
+            throw new SubmissionException(SubmissionException.Reason.WRONG_HE_PARAMS, "the round uses "
+                    + round.getHeParamsId() + ", the pure-Java encryptor supports " + encryptor.heParamsId());
+        }
+        p.step("fetching base model " + baseHash.toHex().substring(0, 12));
+        BaseModel base = source.baseModel(round.getModelId(), baseHash);
+        base.verify(baseHash);
+        if (base.parameters().length != trainer.parameterCount()) {
+            throw new SubmissionException(SubmissionException.Reason.WRONG_BASE_MODEL, "base model has "
+                    + base.parameters().length + " parameters, the trainer's model " + trainer.parameterCount());
+        }
+        p.step("training " + Math.max(1, round.getLocalEpochs()) + " epoch(s) on " + trainer.sampleCount() + " samples");
+        LocalUpdate update = trainer.fit(base.parameters(), Math.max(1, round.getLocalEpochs()));
+        p.step("trained: " + update.metrics());
+        return submit(round, update.withBaseModelHash(base.versionHash()), encryptor, p);
+    }
+
+    /** Encrypts, signs and uploads an update already trained from the round's base model. */
+    public SubmissionReceipt submit(RoundOpened round, LocalUpdate update, UpdateEncryptor encryptor, Progress p)
+            throws SubmissionException {
+        checkDeadline(round);
+        ChunkLayout layout = round.getChunkLayout();
+        if (update.baseModelHash() == null || !update.baseModelHash().matches(round.getBaseModelHash())) {
+            throw new SubmissionException(SubmissionException.Reason.WRONG_BASE_MODEL,
+                    "the update was not trained from the round's base model");
+        }
+        if (layout.getTotalValues() != update.delta().length
+                || layout.getValuesPerCiphertext() != encryptor.valuesPerCiphertext()
+                || !Chunker.isConsistent(layout)) {
+            throw new SubmissionException(SubmissionException.Reason.BAD_CHUNK_LAYOUT, "round layout " + layout
+                    + " does not fit an update of " + update.delta().length + " values at "
+                    + encryptor.valuesPerCiphertext() + " per ciphertext");
+        }
+        float[] weighted;
+        synchronized (noiseRandom) {
+            weighted = policy.prepare(update.delta(), update.weight(), noiseRandom);
+        }
+        p.step("encrypting " + weighted.length + " values");
+        List<byte[]> ciphertexts = encryptor.encrypt(weighted, layout);
+        java.util.Arrays.fill(weighted, 0f);
+        String updateId = UUID.randomUUID().toString();
+        List<UpdateChunk> chunks;
+        try {
+            chunks = Chunker.split(clientId, round.getModelId(), round.getRound(), updateId, ciphertexts, layout,
+                    maxRecordBytes);
+        } catch (RecordTooLargeException e) {
+            throw new SubmissionException(SubmissionException.Reason.BAD_CHUNK_LAYOUT, e.getMessage(), e);
+        }
+        UpdateCommit commit = signer.signCommit(Chunker.commitFor(chunks, round.getHeParamsId(),
+                Hash.of(round.getBaseModelHash()), update.weight(), System.currentTimeMillis()));
+        checkDeadline(round);
+        p.step("uploading " + chunks.size() + " chunk(s)");
+        long bytes = transport.send(chunks, commit);
+        p.step("submitted update " + updateId + " (" + bytes + " bytes)");
+        return new SubmissionReceipt(commit, chunks.size(), bytes);
+    }
+
+    private static void checkDeadline(RoundOpened round) throws SubmissionException {
+        if (System.currentTimeMillis() > round.getDeadlineEpochMillis()) {
+            throw new SubmissionException(SubmissionException.Reason.ROUND_CLOSED, "round " + round.getModelId() + "/"
+                    + round.getRound() + " closed at " + round.getDeadlineEpochMillis());
+        }
+    }
+}
