@@ -103,7 +103,10 @@ public final class DemoMain implements Callable<Integer> {
     step("starting Kafka broker, registry and the Flink aggregation job");
     FederatedDeployment deployment = FederatedDeployment.start(workDir, Map.of(), port);
     // Ctrl-C: stop broker, job and registry even while the main thread is mid-round.
-    Thread hook = new Thread(deployment::closeQuietly, "fedseal-demo-shutdown");
+    Thread hook = new Thread(() -> {
+      System.out.println("» interrupted: stopping broker, aggregation job, registry and key holder");
+      deployment.closeQuietly();
+    }, "fedseal-demo-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       return run(deployment);

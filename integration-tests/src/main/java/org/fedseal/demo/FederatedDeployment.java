@@ -20,6 +20,7 @@ import org.fedseal.kafkalocal.LocalKafkaBroker;
 import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.Topics;
 import org.fedseal.registry.RegistryClient;
+import org.fedseal.registry.RegistryConfig;
 import org.fedseal.registry.RegistryServer;
 
 /**
@@ -119,6 +120,8 @@ public final class FederatedDeployment implements AutoCloseable {
         .bindAddress("127.0.0.1")
         .adminToken(adminToken)
         .kafkaBootstrapServers(bootstrapServers)
+        // Only aggregates signed by this deployment's aggregator are stored.
+        .set(RegistryConfig.AGGREGATOR_PUBLIC_KEY, Base64.getEncoder().encodeToString(aggregatorKey.publicKey().toX509()))
         .build()
         .start();
     registryPort = registry.port(); // a restart comes back on the same address

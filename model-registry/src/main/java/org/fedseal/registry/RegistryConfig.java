@@ -64,6 +64,12 @@ public final class RegistryConfig {
     /** Largest body of a {@code POST /api/ingest/updates} request (phones' HTTP ingest). Default 4194304 (4 MiB). */
     public static final String INGEST_MAX_BODY_BYTES = "fedseal.registry.ingest.max-body-bytes";
 
+    /**
+     * The aggregator's Ed25519 public key (X.509, base64). When set, an AggregatePublished whose
+     * signature does not verify is refused (logged, never stored); empty accepts any. Default empty.
+     */
+    public static final String AGGREGATOR_PUBLIC_KEY = "fedseal.registry.aggregator.public-key";
+
     private static final Map<String, String> DEFAULTS;
 
     static {
@@ -88,6 +94,7 @@ public final class RegistryConfig {
         d.put(ARCHIVE_RETENTION_ROUNDS, "0");
         d.put(MAX_BODY_BYTES, Integer.toString(256 << 20));
         d.put(INGEST_MAX_BODY_BYTES, Integer.toString(4 << 20));
+        d.put(AGGREGATOR_PUBLIC_KEY, "");
         DEFAULTS = Collections.unmodifiableMap(d);
     }
 

@@ -73,6 +73,7 @@ public final class RegistryService implements AutoCloseable {
     private volatile EventPublisher publisher = EventPublisher.NONE;
     private final Map<String, HeContext> heContexts = new ConcurrentHashMap<>();
     private volatile String integrityProblem;
+    private final Optional<SigningPublicKey> aggregatorKey;
 
     /** Opens (and on first start initialises) the registry state. */
     public RegistryService(RegistryConfig config, Database db, BlobStore blobs) {
@@ -87,6 +88,9 @@ public final class RegistryService implements AutoCloseable {
         });
         this.log = new MerkleLog(logStore, logId);
         this.logKey = loadOrCreateKey();
+        String aggKey = config.get(RegistryConfig.AGGREGATOR_PUBLIC_KEY).trim();
+        this.aggregatorKey = aggKey.isEmpty() ? Optional.empty()
+                : Optional.of(SigningPublicKey.fromX509(Base64.getDecoder().decode(aggKey)));
         checkTreeHeads();
     }
 
@@ -482,8 +486,18 @@ public final class RegistryService implements AutoCloseable {
         });
     }
 
-    /** Stores an aggregate, closes its round and logs it (idempotent). */
-    public void onAggregate(AggregatePublished a) {
+    /**
+     * Stores an aggregate, closes its round and logs it (idempotent). With
+     * {@link RegistryConfig#AGGREGATOR_PUBLIC_KEY} set, an aggregate not signed by that key is refused.
+     *
+     * @return false if the aggregate was refused
+     */
+    public boolean onAggregate(AggregatePublished a) {
+        if (aggregatorKey.isPresent() && !Signatures.verify(a, aggregatorKey.get())) {
+            LOG.error("refused aggregate of {}/{} from '{}': its signature is not the configured aggregator key's",
+                    a.getModelId(), a.getRound(), a.getAggregatorId());
+            return false;
+        }
         Hash h = CanonicalHash.of(a);
         byte[] bytes = WireCodec.UNBOUNDED.encode(a);
         blobs.put(h, bytes);
@@ -503,6 +517,7 @@ public final class RegistryService implements AutoCloseable {
             return null;
         });
         applyRetention(a.getModelId(), a.getRound());
+        return true;
     }
 
     private void applyRetention(String modelId, int round) {
