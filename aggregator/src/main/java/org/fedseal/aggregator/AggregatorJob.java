@@ -3,7 +3,12 @@ package org.fedseal.aggregator;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -54,6 +59,7 @@ public final class AggregatorJob {
      * @return the sink of the job (for further configuration, e.g. a uid prefix)
      */
     public static DataStreamSink<?> build(StreamExecutionEnvironment env, AggregatorConfig config) {
+        config = withTopicRecordLimit(config);
         env.enableCheckpointing(config.checkpointIntervalMs());
         if (config.parallelism() > 0) {
             env.setParallelism(config.parallelism());
@@ -79,6 +85,34 @@ public final class AggregatorJob {
                 .process(new RoundAggregator(config))
                 .name("aggregate").uid("aggregate");
         return results.sinkTo(sink(config)).name("kafka-sink").uid("kafka-sink");
+    }
+
+    /**
+     * Lowers {@code max.output.record.bytes} to the aggregates topic's {@code max.message.bytes}, so
+     * that an aggregate too large for the topic is published as FAILED_TOO_LARGE instead of failing
+     * the job on every replay. Keeps the configured value if the topic cannot be described yet.
+     */
+    static AggregatorConfig withTopicRecordLimit(AggregatorConfig config) {
+        Properties p = new Properties();
+        p.setProperty("bootstrap.servers", config.bootstrapServers());
+        p.setProperty("request.timeout.ms", "10000");
+        p.setProperty("default.api.timeout.ms", "10000");
+        try (Admin admin = Admin.create(p)) {
+            ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, config.aggregatesTopic());
+            ConfigEntry e = admin.describeConfigs(List.of(topic)).all().get(15, TimeUnit.SECONDS).get(topic)
+                    .get("max.message.bytes");
+            // Leave room for the record batch's own overhead.
+            int topicLimit = e == null ? Integer.MAX_VALUE : Integer.parseInt(e.value()) - 1024;
+            if (topicLimit < config.maxOutputRecordBytes()) {
+                LOG.warn("aggregates topic {} accepts records of at most {} bytes: aggregates above that are published "
+                        + "as FAILED_TOO_LARGE (raise its max.message.bytes for larger models)", config.aggregatesTopic(), topicLimit);
+                return config.toBuilder().set(AggregatorConfig.MAX_OUTPUT_RECORD_BYTES, Integer.toString(topicLimit)).build();
+            }
+        } catch (Exception e) {
+            LOG.warn("could not read the record limit of topic {} ({}); assuming max.output.record.bytes={}",
+                    config.aggregatesTopic(), e.toString(), config.maxOutputRecordBytes());
+        }
+        return config;
     }
 
     private static KafkaSource<Inbound> source(AggregatorConfig config, String topic, int kind, String groupSuffix) {

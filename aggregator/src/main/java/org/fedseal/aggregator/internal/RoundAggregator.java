@@ -575,7 +575,18 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
                 .setSignature(ByteBuffer.allocate(0))
                 .build();
         agg = Signatures.sign(agg, signingKey);
-        out.collect(new Outbound(Outbound.AGGREGATE, Topics.roundKey(model, r), WireCodec.UNBOUNDED.encode(agg)));
+        byte[] encoded = WireCodec.UNBOUNDED.encode(agg);
+        if (encoded.length > config.maxOutputRecordBytes()) {
+            // Kafka would refuse the record and the job would fail and replay forever: publish the
+            // outcome without the sums instead, and say what to change.
+            LOG.error("aggregate of {}/{} is {} bytes, over the output limit of {} (the aggregates topic's "
+                    + "max.message.bytes / max.output.record.bytes): published as FAILED_TOO_LARGE without sums",
+                    model, r, encoded.length, config.maxOutputRecordBytes());
+            agg = Signatures.sign(AggregatePublished.newBuilder(agg).setStatus(AggregateStatus.FAILED_TOO_LARGE)
+                    .setChunkSums(List.of()).setSignature(ByteBuffer.allocate(0)).build(), signingKey);
+            encoded = WireCodec.UNBOUNDED.encode(agg);
+        }
+        out.collect(new Outbound(Outbound.AGGREGATE, Topics.roundKey(model, r), encoded));
 
         for (String k : accKeys) {
             accepted.remove(k);
