@@ -1,8 +1,8 @@
 package org.fedseal.client;
 
+import org.fedseal.client.internal.LayoutEncryption;
+
 import java.security.SecureRandom;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import org.fedseal.hejava.JavaCkksEncryptor;
@@ -72,28 +72,7 @@ public final class JavaUpdateEncryptor implements UpdateEncryptor {
 
     @Override
     public List<byte[]> encrypt(float[] values, ChunkLayout layout) {
-        Objects.requireNonNull(values, "values");
-        Objects.requireNonNull(layout, "layout");
-        int vpc = valuesPerCiphertext();
-        if (layout.getTotalValues() != values.length) {
-            throw new IllegalArgumentException("layout has " + layout.getTotalValues() + " values, the update "
-                    + values.length);
-        }
-        if (layout.getValuesPerCiphertext() != vpc) {
-            throw new IllegalArgumentException("layout packs " + layout.getValuesPerCiphertext()
-                    + " values per ciphertext, " + heParamsId() + " packs " + vpc);
-        }
-        List<byte[]> out = new ArrayList<>(layout.getCiphertextCount());
-        for (int from = 0; from < values.length; from += vpc) {
-            float[] slice = Arrays.copyOfRange(values, from, Math.min(values.length, from + vpc));
-            out.add(encryptor.encrypt(slice));
-            Arrays.fill(slice, 0f);
-        }
-        if (out.size() != layout.getCiphertextCount()) {
-            throw new IllegalArgumentException("layout expects " + layout.getCiphertextCount() + " ciphertexts, made "
-                    + out.size());
-        }
-        return out;
+        return LayoutEncryption.encrypt(values, layout, valuesPerCiphertext(), heParamsId(), encryptor::encrypt);
     }
 
     @Override

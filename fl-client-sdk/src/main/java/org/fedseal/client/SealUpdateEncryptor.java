@@ -1,7 +1,7 @@
 package org.fedseal.client;
 
-import java.util.ArrayList;
-import java.util.Arrays;
+import org.fedseal.client.internal.LayoutEncryption;
+
 import java.util.List;
 import java.util.Objects;
 import org.fedseal.he.EncryptedVector;
@@ -82,29 +82,11 @@ public final class SealUpdateEncryptor implements UpdateEncryptor {
 
     @Override
     public List<byte[]> encrypt(float[] values, ChunkLayout layout) {
-        Objects.requireNonNull(values, "values");
-        Objects.requireNonNull(layout, "layout");
-        int vpc = valuesPerCiphertext();
-        if (layout.getTotalValues() != values.length) {
-            throw new IllegalArgumentException("layout has " + layout.getTotalValues() + " values, the update "
-                    + values.length);
-        }
-        if (layout.getValuesPerCiphertext() != vpc) {
-            throw new IllegalArgumentException("layout packs " + layout.getValuesPerCiphertext()
-                    + " values per ciphertext, " + heParamsId() + " packs " + vpc);
-        }
-        List<byte[]> out = new ArrayList<>(layout.getCiphertextCount());
-        for (int from = 0; from < values.length; from += vpc) {
-            float[] slice = Arrays.copyOfRange(values, from, Math.min(values.length, from + vpc));
+        return LayoutEncryption.encrypt(values, layout, valuesPerCiphertext(), heParamsId(), slice -> {
             try (EncryptedVector v = encryptor.encrypt(slice)) {
-                out.add(v.toBytes());
+                return v.toBytes();
             }
-        }
-        if (out.size() != layout.getCiphertextCount()) {
-            throw new IllegalArgumentException("layout expects " + layout.getCiphertextCount() + " ciphertexts, made "
-                    + out.size());
-        }
-        return out;
+        });
     }
 
     @Override
