@@ -19,7 +19,7 @@ public class RoundJobService extends JobService {
         worker = new Thread(() -> {
             boolean retry = false;
             try {
-                RoundRunner.runOnce(s.registryUrl(), s.modelId(), s.clientId(), ClientKeys.load(s),
+                RoundRunner.runOnce(s.registryUrl(), s.modelId(), s.clientId(), ClientKeys.load(s).signer(),
                         getAssets().open(Digits.ASSET), line -> {
                             Log.i(TAG, line);
                             s.setStatus(line);

@@ -12,7 +12,6 @@ import org.fedseal.client.SubmissionException;
 import org.fedseal.client.SubmissionReceipt;
 import org.fedseal.client.UpdatePolicy;
 import org.fedseal.client.UpdateSigner;
-import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.wire.RoundOpened;
 
 /**
@@ -51,7 +50,7 @@ public final class RoundRunner {
      *
      * @return the receipt, or null if no round is open
      */
-    public static SubmissionReceipt runOnce(String registryUrl, String modelId, String clientId, SigningKeyPair key,
+    public static SubmissionReceipt runOnce(String registryUrl, String modelId, String clientId, UpdateSigner signer,
                                             InputStream digitsAsset, Status status) throws SubmissionException, IOException {
         URI registry = URI.create(registryUrl);
         HttpRegistrySource source = new HttpRegistrySource(registry);
@@ -65,7 +64,6 @@ public final class RoundRunner {
         try (InputStream in = digitsAsset) {
             digits = Digits.read(in);
         }
-        UpdateSigner signer = UpdateSigner.of(key.privateKey());
         HttpUpdateTransport transport = new HttpUpdateTransport(registry, clientId, signer);
         HttpParticipant p = new HttpParticipant(clientId, trainer(digits), policy(), source, transport, signer);
         status.update("round " + round.getRound() + " open: training on " + digits.size() + " digits");

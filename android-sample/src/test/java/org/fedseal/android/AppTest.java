@@ -34,7 +34,7 @@ import org.fedseal.protocol.Chunker;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.ModelWeights;
 import org.fedseal.protocol.Signatures;
-import org.fedseal.protocol.SigningKeyPair;
+import org.fedseal.protocol.SigningPublicKey;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.wire.RoundOpened;
 import org.fedseal.protocol.wire.UpdateChunk;
@@ -134,16 +134,17 @@ public class AppTest {
             });
             server.start();
             try {
-                SigningKeyPair key = ClientKeys.load(new Settings(RuntimeEnvironment.getApplication()));
+                ClientKeys.Identity key = ClientKeys.load(new Settings(RuntimeEnvironment.getApplication()));
                 List<String> lines = new ArrayList<>();
                 SubmissionReceipt r = RoundRunner.runOnce("http://127.0.0.1:" + server.getAddress().getPort(),
-                        "mnist-softmax", "phone-7", key, digits(), lines::add);
+                        "mnist-softmax", "phone-7", key.signer(), digits(), lines::add);
                 assertNotNull(lines.toString(), r);
                 assertEquals(2, uploads.size()); // one chunk (7,850 values = 1 ciphertext), then the commit
                 assertEquals(List.of("phone-7", "phone-7"), clients);
                 UpdateChunk chunk = (UpdateChunk) WireCodec.UNBOUNDED.decode(uploads.get(0), UpdateEnvelope.class).getPayload();
                 UpdateCommit commit = (UpdateCommit) WireCodec.UNBOUNDED.decode(uploads.get(1), UpdateEnvelope.class).getPayload();
-                assertTrue(Signatures.verify(commit, key.publicKey()));
+                // Bouncy Castle signed on the "phone"; the JDK verifies, as the aggregator will.
+                assertTrue(Signatures.verify(commit, SigningPublicKey.fromX509(key.publicKeyX509())));
                 assertEquals(200, commit.getWeight());
                 LocalUpdate expectedUpdate = RoundRunner.trainer(d).fit(initial, 2);
                 float[] expected = RoundRunner.policy().prepare(expectedUpdate.delta(), expectedUpdate.weight(), new Random(0));
