@@ -7,7 +7,8 @@ need_debs=()
 # libclang-dev: bindgen (used by the sealy crate) parses SEAL's C API headers.
 # chromium: the registry's web page is tested in headless Chromium.
 # aapt (aapt2), zipalign, apksigner, zip: the Android sample's APK build.
-for pkg in cmake libclang-dev build-essential chromium aapt zipalign apksigner zip; do
+# postgresql: the registry's test of its PostgreSQL mode (same migrations as SQLite).
+for pkg in cmake libclang-dev build-essential chromium aapt zipalign apksigner zip postgresql; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_debs+=("$pkg")
 done
 if [ "${#need_debs[@]}" -gt 0 ]; then
