@@ -48,6 +48,17 @@ class AuditTest {
         }
     }
 
+    private long firstIndexOf(String kind) throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("registry.db"));
+                PreparedStatement ps = c.prepareStatement("SELECT MIN(idx) FROM log_entries WHERE kind = ?")) {
+            ps.setString(1, kind);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
     private String entryRow(long idx) throws Exception {
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("registry.db"));
                 PreparedStatement ps = c.prepareStatement("SELECT entry FROM log_entries WHERE idx = ?")) {
@@ -81,16 +92,17 @@ class AuditTest {
         try (RegistryServer s = Fixture.server(dir)) {
             populate(s);
         }
-        // edit the UPDATE_ACCEPTED row (index 2): claim another client contributed
-        byte[] bytes = Base64.getDecoder().decode(entryRow(2));
+        // edit the first UPDATE_ACCEPTED row: claim another client contributed
+        long idx = firstIndexOf("UPDATE_ACCEPTED");
+        byte[] bytes = Base64.getDecoder().decode(entryRow(idx));
         LogEntry e = WireCodec.UNBOUNDED.decode(bytes, LogEntry.class);
         assertEquals(LogEntryKind.UPDATE_ACCEPTED, e.getKind());
         e.setClientId("mallory");
-        sql("UPDATE log_entries SET entry = ? WHERE idx = 2", Base64.getEncoder().encodeToString(WireCodec.UNBOUNDED.encode(e)));
+        sql("UPDATE log_entries SET entry = ? WHERE idx = ?", Base64.getEncoder().encodeToString(WireCodec.UNBOUNDED.encode(e)), idx);
         try (RegistryServer s = Fixture.server(dir)) {
             Fixture.Cli v = Fixture.cli(s, "audit", "verify");
             assertEquals(1, v.code(), v.out());
-            assertTrue(v.out().contains("FAIL entry 2 was altered"), v.out());
+            assertTrue(v.out().contains("FAIL entry " + idx + " was altered"), v.out());
         }
     }
 

@@ -150,6 +150,7 @@ public final class Auditor {
         Map<String, RoundOpened> rounds = new HashMap<>();
         Map<String, Set<Hash>> accepted = new HashMap<>();
         Map<String, SigningPublicKey> keys = new HashMap<>();
+        Map<String, Hash> enrolledKeys = new HashMap<>();
         int versions = 0;
         for (int i = 0; i < entries.size(); i++) {
             LogEntry e;
@@ -173,6 +174,7 @@ public final class Auditor {
                     rounds.put(rk, r);
                 }
                 case UPDATE_ACCEPTED -> accepted.computeIfAbsent(rk, k -> new HashSet<>()).add(subject);
+                case CLIENT_ENROLLED -> enrolledKeys.put(e.getClientId() == null ? "" : e.getClientId(), subject);
                 case AGGREGATE_PUBLISHED -> aggregates.put(rk, subject);
                 case MODEL_VERSION_PUBLISHED -> {
                     versions++;
@@ -194,6 +196,10 @@ public final class Auditor {
                             });
                     if (pk == null || !Signatures.verify(v, pk)) {
                         return Result.fail("entry " + i + ": version " + vh + " is not signed by its publisher '" + publisher + "'", notes);
+                    }
+                    if (pk != logKey && !pk.fingerprint().equals(enrolledKeys.get(publisher))) {
+                        return Result.fail("entry " + i + ": version " + vh + " is signed with a key of '" + publisher
+                                + "' that the log does not show enrolled before it", notes);
                     }
                     if (v.getParentHash().remaining() == 0) {
                         if (!modelsWithGenesis.add(m) || v.getRound() != 0 || v.getAggregateHash().remaining() != 0) {

@@ -233,6 +233,9 @@ public final class RegistryService implements AutoCloseable {
             db.update("DELETE FROM clients WHERE client_id = ?", clientId);
             db.update("INSERT INTO clients (client_id, public_key, model_ids, enrolled_at) VALUES (?,?,?,?)",
                     clientId, keyB64, String.join(",", models), now);
+            // Logged so that auditors can tell which key a client (or key holder) had when it signed.
+            appendLog(LogEntryKind.CLIENT_ENROLLED, String.join(",", models), 0, key.fingerprint(), clientId, null, null, null,
+                    null, now);
             return null;
         });
         ClientEnrolled rec = ClientEnrolled.newBuilder().setClientId(clientId).setSigningPublicKey(ByteBuffer.wrap(key.toX509()))
@@ -273,8 +276,10 @@ public final class RegistryService implements AutoCloseable {
         Hash h = blobs.put(key);
         db.tx(c -> {
             if (db.queryLong("SELECT COUNT(*) FROM he_public_keys WHERE key_hash = ?", h.toHex()) == 0) {
+                long now = System.currentTimeMillis();
                 db.update("INSERT INTO he_public_keys (key_hash, model_id, he_params_id, created_at) VALUES (?,?,?,?)",
-                        h.toHex(), modelId, m.heParamsId(), System.currentTimeMillis());
+                        h.toHex(), modelId, m.heParamsId(), now);
+                appendLog(LogEntryKind.HE_PUBLIC_KEY_STORED, modelId, 0, h, null, null, null, null, null, now);
             }
             db.update("UPDATE models SET he_public_key_hash = ? WHERE model_id = ?", h.toHex(), modelId);
             return null;
