@@ -55,4 +55,12 @@ final class Ckks8192 {
 
     private Tables() {}
   }
+
+  /** The special prime's NTT table, only needed at the key level (threshold key generation). */
+  static final class KeyTables {
+    static final NttPrime P2 = new NttPrime(Q2, N);
+    static final NttPrime[] ALL = {Tables.P0, Tables.P1, P2};
+
+    private KeyTables() {}
+  }
 }

@@ -104,7 +104,8 @@ final class CkksEncoder {
     }
     int maxBits = (int) Math.ceil(Math.log(Math.max(maxAbs, 1.0)) / Math.log(2)) + 1;
     if (maxBits >= 60 || !Double.isFinite(maxAbs)) {
-      throw new IllegalArgumentException("encoded values are too large for scale 2^40 at the last level");
+      throw new IllegalArgumentException(
+          "encoded values are too large for scale 2^" + Math.getExponent(scale) + " at the last level");
     }
     long q = p.q;
     for (int k = 0; k < N; k++) {
@@ -114,6 +115,59 @@ final class CkksEncoder {
       long r = (long) fl + (ax - fl >= 0.5 ? 1 : 0); // round half away from zero, like std::round
       r %= q;
       out[k] = (x < 0 && r != 0) ? q - r : r;
+    }
+  }
+
+  /**
+   * The inverse of {@link #encode} (SEAL's {@code CKKSEncoder::decode} for one prime): from the
+   * centre-lifted coefficients m_k (coefficient form, as doubles), slot i =
+   * m(ζ^(3^i)) / Δ = Σ_k (m_k·ζ^k)·e^(2πi·jk/N) / Δ with j = (3^i − 1)/2 — a twist and one forward
+   * complex FFT of length N. {@code coeff} and {@code im} are N-long scratch arrays
+   * ({@code coeff} is overwritten); the slots go to {@code slotRe}/{@code slotIm} (N/2 each).
+   */
+  static void decode(double[] coeff, double scale, double[] im, double[] slotRe, double[] slotIm) {
+    double[] re = coeff;
+    // Twist by ζ^k, then scatter into bit-reversed order (in place: swap pairs).
+    for (int k = 0; k < N; k++) {
+      double c = re[k];
+      re[k] = c * TWIST_COS[k];
+      im[k] = c * TWIST_SIN[k];
+    }
+    for (int k = 0; k < N; k++) {
+      int r = BIT_REVERSE[k];
+      if (r > k) {
+        double t = re[k];
+        re[k] = re[r];
+        re[r] = t;
+        t = im[k];
+        im[k] = im[r];
+        im[r] = t;
+      }
+    }
+    // Iterative radix-2 DIT forward DFT (twiddles e^(+2πi·t/N)) on bit-reversed input.
+    for (int len = 2; len <= N; len <<= 1) {
+      int half = len >>> 1;
+      int step = N / len;
+      for (int start = 0; start < N; start += len) {
+        for (int k = 0; k < half; k++) {
+          double wr = COS[k * step];
+          double wi = SIN[k * step];
+          int lo = start + k;
+          int hi = lo + half;
+          double xr = re[hi] * wr - im[hi] * wi;
+          double xi = re[hi] * wi + im[hi] * wr;
+          re[hi] = re[lo] - xr;
+          im[hi] = im[lo] - xi;
+          re[lo] += xr;
+          im[lo] += xi;
+        }
+      }
+    }
+    double inv = 1.0 / scale;
+    for (int i = 0; i < SLOTS; i++) {
+      int j = SLOT_POS[i];
+      slotRe[i] = re[j] * inv;
+      slotIm[i] = im[j] * inv;
     }
   }
 }

@@ -16,7 +16,7 @@ import java.util.Objects;
  * {@code divide_and_round_q_last_ntt_inplace}), then add the encoded plaintext to c0. Given
  * the same u and e the ciphertext is bit-for-bit SEAL's; the linear steps are merged so that
  * one ciphertext costs six NTTs of size 8192. Values are encoded with SEAL's
- * {@code CKKSEncoder} conventions at scale 2^40.
+ * {@code CKKSEncoder} conventions at the parameter set's scale (2^40 for "ckks-8192-v1", 2^50 for "ckks-8192-t50-v1").
  *
  * <h2>Output</h2>
  * FedSeal's {@code EncryptedVector} wire form ("FSEV", see he-native's EncryptedVector):
@@ -56,6 +56,7 @@ public final class JavaCkksEncryptor {
   private static final int N = Ckks8192.N;
 
   private final JavaCkksPublicKey publicKey;
+  private final JavaCkksParameterSet parameterSet;
   private final boolean complexPacking;
   private final SecureRandom random;
   private final NttPrime p0;
@@ -72,7 +73,22 @@ public final class JavaCkksEncryptor {
    * @param random the source of all encryption randomness, e.g. {@code new SecureRandom()}
    */
   public JavaCkksEncryptor(JavaCkksPublicKey publicKey, boolean complexPacking, SecureRandom random) {
+    this(publicKey, JavaCkksParameterSet.CKKS_8192_V1, complexPacking, random);
+  }
+
+  /**
+   * An encryptor under {@code publicKey} for a given parameter set: values are encoded at its
+   * scale (2^40 for "ckks-8192-v1", 2^50 for the threshold set "ckks-8192-t50-v1") and the scale
+   * is written into each ciphertext. The key bytes are the same for both sets.
+   *
+   * @param parameterSet the round's parameter set
+   * @param complexPacking true for two values per slot, false for one
+   * @param random the source of all encryption randomness
+   */
+  public JavaCkksEncryptor(JavaCkksPublicKey publicKey, JavaCkksParameterSet parameterSet, boolean complexPacking,
+      SecureRandom random) {
     this.publicKey = Objects.requireNonNull(publicKey, "publicKey");
+    this.parameterSet = Objects.requireNonNull(parameterSet, "parameterSet");
     this.random = Objects.requireNonNull(random, "random");
     this.complexPacking = complexPacking;
     this.p0 = Ckks8192.Tables.P0;
@@ -81,6 +97,11 @@ public final class JavaCkksEncryptor {
         .modInverse(java.math.BigInteger.valueOf(Ckks8192.Q0)).longValueExact();
     this.q1InvModQ0Shoup = p0.shoup(q1InvModQ0);
     this.q1ModQ0Shoup = p0.shoup(Ckks8192.Q1); // q1 < q0
+  }
+
+  /** The parameter set whose scale this encryptor encodes at. */
+  public JavaCkksParameterSet parameterSet() {
+    return parameterSet;
   }
 
   /** Whether two values share a slot ({@code COMPLEX}) rather than one per slot ({@code REAL}). */
@@ -105,8 +126,8 @@ public final class JavaCkksEncryptor {
 
   /**
    * Encrypts {@code values} (at least one) into FedSeal's wire form, which he-native's
-   * {@code HeContext.loadVector} accepts. Values should be of moderate size: scale 2^40 at a
-   * 60-bit modulus, so sums must stay well below 2^19 in magnitude.
+   * {@code HeContext.loadVector} accepts. Values should be of moderate size: at a 60-bit modulus,
+   * sums must stay well below 2^19 in magnitude at scale 2^40, below 2^8 at scale 2^50.
    *
    * @throws IllegalArgumentException if values is empty, holds a NaN or infinity, is too long
    *     for one vector, or its values are too large to encode
@@ -114,9 +135,10 @@ public final class JavaCkksEncryptor {
   public byte[] encrypt(double[] values) {
     Work w = new Work(random);
     try {
-      return VectorPacker.pack(values, complexPacking, CIPHERTEXT_BYTES, (plain, out, at) -> {
+      double scale = parameterSet.scale();
+      return VectorPacker.pack(values, complexPacking, scale, CIPHERTEXT_BYTES, (plain, out, at) -> {
         encryptOne(plain, w);
-        VectorPacker.writeCiphertextPrefix(out, at, CIPHERTEXT_BYTES, 2L * N);
+        VectorPacker.writeCiphertextPrefix(out, at, CIPHERTEXT_BYTES, 2L * N, scale);
         VectorPacker.writePoly(out, at + SealBytes.OFFSET_DATA, w.c0);
         VectorPacker.writePoly(out, at + SealBytes.OFFSET_DATA + 8 * N, w.c1);
       });
@@ -224,6 +246,6 @@ public final class JavaCkksEncryptor {
 
   @Override
   public String toString() {
-    return "JavaCkksEncryptor[" + Ckks8192.ID + ", " + (complexPacking ? "COMPLEX" : "REAL") + "]";
+    return "JavaCkksEncryptor[" + parameterSet.id() + ", " + (complexPacking ? "COMPLEX" : "REAL") + "]";
   }
 }

@@ -91,7 +91,7 @@ public final class JavaCkksSymmetricEncryptor {
     byte[] seed = new byte[Blake2xb.SEED_BYTES];
     NoiseSampler sampler = new NoiseSampler(random, 0, N);
     try {
-      return VectorPacker.pack(values, complexPacking, CIPHERTEXT_BYTES, (plain, out, at) -> {
+      return VectorPacker.pack(values, complexPacking, Ckks8192.SCALE, CIPHERTEXT_BYTES, (plain, out, at) -> {
         NttPrime p = p0;
         long q = p.q;
         random.nextBytes(seed);
@@ -126,7 +126,7 @@ public final class JavaCkksSymmetricEncryptor {
         for (int k = 0; k < N; k++) {
           d[k] = p.sub(d[k], p.mulMod(a[k], s[k]));
         }
-        VectorPacker.writeCiphertextPrefix(out, at, CIPHERTEXT_BYTES, N);
+        VectorPacker.writeCiphertextPrefix(out, at, CIPHERTEXT_BYTES, N, Ckks8192.SCALE);
         VectorPacker.writePoly(out, at + SealBytes.OFFSET_DATA, d);
         int info = at + SealBytes.OFFSET_DATA + 8 * N;
         SealBytes.putHeader(out, info, SEED_INFO_BYTES);

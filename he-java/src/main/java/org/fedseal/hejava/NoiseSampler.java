@@ -97,6 +97,27 @@ final class NoiseSampler {
     }
   }
 
+  /**
+   * Fills {@code out} with a discrete normal of standard deviation {@code sigma} (continuous
+   * Box–Muller on 53-bit uniforms, rounded to the nearest integer, not clipped: |x| stays below
+   * ≈ 8.6σ because the uniforms are never smaller than 2^−53). For noise flooding, where σ is far
+   * above 3.2; {@code sigma} must be at most 2^50.
+   */
+  void roundedNormal(double sigma, long[] out) {
+    if (!(sigma > 0 && sigma <= 0x1p50)) {
+      throw new IllegalArgumentException("sigma out of range");
+    }
+    int i = 0;
+    while (i < out.length) {
+      double r = sigma * Math.sqrt(-2 * Math.log(nextUniformOpenZero()));
+      double theta = TWO_PI * nextUniform();
+      out[i++] = Math.round(r * Math.cos(theta));
+      if (i < out.length) {
+        out[i++] = Math.round(r * Math.sin(theta));
+      }
+    }
+  }
+
   /** Overwrites the buffer (best effort: the JVM may have copied it). */
   void wipe() {
     Arrays.fill(buffer, (byte) 0);

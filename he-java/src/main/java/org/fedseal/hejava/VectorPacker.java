@@ -5,7 +5,7 @@ import java.util.Objects;
 
 /**
  * Splits a vector into ciphertext-sized pieces, encodes each (SEAL's CKKS encoder conventions,
- * scale 2^40, mod q0) and frames the ciphertexts in FedSeal's "FSEV" wire form: little-endian
+ * at the parameter set's scale, mod q0) and frames the ciphertexts in FedSeal's "FSEV" wire form: little-endian
  * magic "FSEV", version 1, packing (0 = REAL, 1 = COMPLEX), 2 zero bytes, length, count, then
  * per ciphertext its size (int) and SEAL's serialization.
  */
@@ -47,7 +47,7 @@ final class VectorPacker {
     return d;
   }
 
-  static byte[] pack(double[] values, boolean complex, int ciphertextBytes, CiphertextWriter writer) {
+  static byte[] pack(double[] values, boolean complex, double scale, int ciphertextBytes, CiphertextWriter writer) {
     Objects.requireNonNull(values, "values");
     int length = values.length;
     if (length == 0) {
@@ -95,7 +95,7 @@ final class VectorPacker {
         } else {
           System.arraycopy(values, from, slotRe, 0, to - from);
         }
-        CkksEncoder.encode(slotRe, slotIm, Ckks8192.SCALE, fftRe, fftIm, plain, p0);
+        CkksEncoder.encode(slotRe, slotIm, scale, fftRe, fftIm, plain, p0);
         SealBytes.putInt(out, at, ciphertextBytes);
         at += 4;
         writer.write(plain, out, at);
@@ -112,7 +112,7 @@ final class VectorPacker {
   }
 
   /** SEAL's ciphertext metadata and the coefficient array's prefix, for count u64s of data. */
-  static void writeCiphertextPrefix(byte[] out, int at, int totalBytes, long count) {
+  static void writeCiphertextPrefix(byte[] out, int at, int totalBytes, long count, double scale) {
     SealBytes.putHeader(out, at, totalBytes);
     for (int i = 0; i < 4; i++) {
       SealBytes.putLong(out, at + SealBytes.OFFSET_PARMS_ID + 8 * i, Ckks8192.LAST_PARMS_ID[i]);
@@ -121,7 +121,7 @@ final class VectorPacker {
     SealBytes.putLong(out, at + SealBytes.OFFSET_SIZE, 2);
     SealBytes.putLong(out, at + SealBytes.OFFSET_DEGREE, N);
     SealBytes.putLong(out, at + SealBytes.OFFSET_PRIMES, 1);
-    SealBytes.putLong(out, at + SealBytes.OFFSET_SCALE, Double.doubleToRawLongBits(Ckks8192.SCALE));
+    SealBytes.putLong(out, at + SealBytes.OFFSET_SCALE, Double.doubleToRawLongBits(scale));
     SealBytes.putLong(out, at + SealBytes.OFFSET_CORRECTION, 1);
     SealBytes.putHeader(out, at + SealBytes.OFFSET_DYNARRAY, SealBytes.DYNARRAY_PREFIX_BYTES + 8 * count);
     SealBytes.putLong(out, at + SealBytes.OFFSET_DYNARRAY + SealBytes.HEADER_BYTES, count);

@@ -3,9 +3,12 @@
  * used by he-native) loads with validation, adds and decrypts — for clients without native
  * SEAL, such as Android phones. No dependencies, no native code, plain Java 17.
  *
- * <p>Only the parameter set "ckks-8192-v1" (N = 8192, coefficient modulus
- * {@code CoeffModulus::Create(8192, {60, 40, 60})}, scale 2^40) is supported, and ciphertexts
- * are produced at the last level (one 60-bit prime), in FedSeal's "FSEV" vector wire form.
+ * <p>Supported: N = 8192, coefficient modulus {@code CoeffModulus::Create(8192, {60, 40, 60})},
+ * as "ckks-8192-v1" (scale 2^40) or the threshold set "ckks-8192-t50-v1" (scale 2^50, see
+ * {@link org.fedseal.hejava.JavaCkksParameterSet}); ciphertexts are produced at the last level
+ * (one 60-bit prime), in FedSeal's "FSEV" vector wire form. n-of-n threshold key generation and
+ * decryption live in {@code org.fedseal.hejava.threshold} ({@link org.fedseal.hejava.ThresholdSupport}
+ * is its internal bridge, not an application API).
  *
  * <ul>
  *   <li>{@link org.fedseal.hejava.JavaCkksPublicKey} + {@link org.fedseal.hejava.JavaCkksEncryptor}:

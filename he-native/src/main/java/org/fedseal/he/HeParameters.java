@@ -21,7 +21,19 @@ public final class HeParameters {
   public static final HeParameters CKKS_16384 =
       new HeParameters("ckks-16384-v1", 16384, new int[] {60, 40, 60}, 0x1p40);
 
-  private static final List<HeParameters> ALL = List.of(CKKS_8192, CKKS_16384);
+  /**
+   * Threshold (n-of-n key holders) variant of {@link #CKKS_8192}: same N = 8192 and moduli, hence
+   * the same SEAL parms_id, keys and ciphertext sizes, but scale 2^50. Threshold decryption adds
+   * noise-flooding noise (σ = 2^30 per key holder) that would swamp the 2^40 scale; at 2^50 it
+   * costs about 5e-4 of absolute error per value. Headroom: |sum|·2^50 must stay below
+   * q0/2 ≈ 2^59, so keep |sums| below 2^8 = 256 (e.g. 100 clients with values in [-1, 1]).
+   * The scale is not part of SEAL's parms_id: the set is told apart from {@link #CKKS_8192} by
+   * its id (and by each ciphertext's scale field), never by key bytes.
+   */
+  public static final HeParameters CKKS_8192_T50 =
+      new HeParameters("ckks-8192-t50-v1", 8192, new int[] {60, 40, 60}, 0x1p50);
+
+  private static final List<HeParameters> ALL = List.of(CKKS_8192, CKKS_16384, CKKS_8192_T50);
 
   private final String id;
   private final int polyModulusDegree;
