@@ -92,7 +92,7 @@ fn read_u64(b: &[u8], at: usize) -> u64 {
 
 /// The structural checks SEAL 4.0's loader lacks, done before any byte
 /// reaches it: exact length, header fields, parameter id, level and shape.
-fn precheck_object(bytes: &[u8], expect_parms: &ParmsId, n: u64, k: u64, allow_seeded: bool, what: &str) -> Result<()> {
+fn precheck_object(bytes: &[u8], expect_parms: &ParmsId, n: u64, k: u64, allow_seeded: bool, expect_scale: Option<f64>, what: &str) -> Result<()> {
     let full = full_size(n, k);
     let seeded = seeded_size(n, k);
     if bytes.len() != full && !(allow_seeded && bytes.len() == seeded) {
@@ -130,6 +130,14 @@ fn precheck_object(bytes: &[u8], expect_parms: &ParmsId, n: u64, k: u64, allow_s
     }
     if read_u64(bytes, 49) != 2 || read_u64(bytes, 57) != n || read_u64(bytes, 65) != k {
         return Err(HeError::Malformed(format!("{what}: wrong shape (size, degree or prime count)")));
+    }
+    // SEAL's loader does not check the scale, and parameter sets may share moduli (same parms_id)
+    // while differing in scale; a foreign scale would make every later addition fail.
+    if let Some(scale) = expect_scale {
+        let got = f64::from_bits(read_u64(bytes, 73));
+        if got != scale {
+            return Err(HeError::Malformed(format!("{what}: scale {got:e} is not this parameter set's {scale:e}")));
+        }
     }
     Ok(())
 }
@@ -254,7 +262,7 @@ impl Context {
     }
 
     pub fn load_public_key(&self, bytes: &[u8]) -> Result<PublicKey> {
-        precheck_object(bytes, &self.key_parms, self.n, self.key_primes, false, "public key")?;
+        precheck_object(bytes, &self.key_parms, self.n, self.key_primes, false, None, "public key")?;
         unsafe {
             let mut pk = ptr::null_mut();
             check(PublicKey_Create1(&mut pk), "PublicKey_Create")?;
@@ -360,7 +368,7 @@ impl Context {
     }
 
     fn load_ciphertext(&self, bytes: &[u8]) -> Result<Owned> {
-        precheck_object(bytes, &self.last_parms, self.n, 1, true, "ciphertext")?;
+        precheck_object(bytes, &self.last_parms, self.n, 1, true, Some(self.scale), "ciphertext")?;
         let ct = self.new_ciphertext()?;
         unsafe {
             load_exact(|p, len, read| Ciphertext_Load(ct.ptr, self.ctx.ptr, p, len, read), bytes, "ciphertext")?;

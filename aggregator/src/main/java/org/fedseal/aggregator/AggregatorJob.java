@@ -101,9 +101,9 @@ public final class AggregatorJob {
             ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, config.aggregatesTopic());
             ConfigEntry e = admin.describeConfigs(List.of(topic)).all().get(15, TimeUnit.SECONDS).get(topic)
                     .get("max.message.bytes");
-            // Leave room for the record batch's own overhead.
-            int topicLimit = e == null ? Integer.MAX_VALUE : Integer.parseInt(e.value()) - 1024;
-            if (topicLimit < config.maxOutputRecordBytes()) {
+            int topicMax = e == null ? Integer.MAX_VALUE : Integer.parseInt(e.value());
+            if (topicMax < config.maxOutputRecordBytes()) {
+                int topicLimit = topicMax - 1024; // room for the record batch's own overhead
                 LOG.warn("aggregates topic {} accepts records of at most {} bytes: aggregates above that are published "
                         + "as FAILED_TOO_LARGE (raise its max.message.bytes for larger models)", config.aggregatesTopic(), topicLimit);
                 return config.toBuilder().set(AggregatorConfig.MAX_OUTPUT_RECORD_BYTES, Integer.toString(topicLimit)).build();

@@ -231,6 +231,23 @@ class HeContextTest {
   }
 
   @Test
+  void ciphertextOfAnotherScaleIsRejectedBeforeItCanBreakASum() throws Exception {
+    // ckks-8192-t50-v1 shares v1's moduli (same parms_id) but encodes at 2^50: SEAL would load it,
+    // and the next addition would fail; the precheck refuses it instead.
+    try (HeContext t50 = HeContext.create(HeParameters.CKKS_8192_T50);
+        HePublicKey pk = t50.loadPublicKey(keys.publicKey().toBytes());
+        VectorEncryptor enc = t50.encryptor(pk);
+        EncryptedVector ct = enc.encrypt(new double[] {1, 2, 3})) {
+      byte[] wire = ct.toBytes();
+      MalformedHeDataException e = assertThrows(MalformedHeDataException.class, () -> he.loadVector(wire));
+      assertTrue(e.getMessage().contains("scale"), e.getMessage());
+      try (EncryptedVector again = t50.loadVector(wire)) {
+        assertEquals(3, again.length());
+      }
+    }
+  }
+
+  @Test
   void closingTwiceIsHarmlessAndUseAfterCloseThrows() {
     EncryptedVector ct = pkEncryptor.encrypt(new double[] {1});
     ct.close();

@@ -78,6 +78,7 @@ class FaultsIT {
       SigningKeyPair truncator = enrol(s, "truncator");
       SigningKeyPair bloater = enrol(s, "bloater");
       SigningKeyPair wrongParams = enrol(s, "wrong-params");
+      SigningKeyPair rescaler = enrol(s, "rescaler");
       RoundOpened round = s.open(honest.size(), Duration.ofMinutes(3));
       float[] d = Updates.delta(PARAMS, 0.01, 1);
 
@@ -102,6 +103,16 @@ class FaultsIT {
         UpdateCommit otherCommit = UpdateCommit.newBuilder(other.commit()).setHeParamsId("ckks-16384-v1").build();
         Updates.sendChunks(p, other.chunks());
         Updates.sendCommit(p, Signatures.sign(otherCommit, wrongParams.privateKey()));
+        // Right moduli and size, foreign scale (2^50): SEAL would load it and then fail every addition.
+        try (org.fedseal.he.HeContext t50 = org.fedseal.he.HeContext.create(org.fedseal.he.HeParameters.CKKS_8192_T50);
+            org.fedseal.he.HePublicKey pk50 = t50.loadPublicKey(s.keys.publicKey().toBytes());
+            org.fedseal.client.SealUpdateEncryptor enc50 = org.fedseal.client.SealUpdateEncryptor.of(t50, pk50)) {
+          Chunker.PreparedUpdate scaled = Chunker.prepare("rescaler", round, java.util.UUID.randomUUID().toString(),
+              enc50.encrypt(d, round.getChunkLayout()), WEIGHT, System.currentTimeMillis(), rescaler.privateKey(),
+              Chunker.DEFAULT_MAX_RECORD_BYTES);
+          Updates.sendChunks(p, scaled.chunks());
+          Updates.sendCommit(p, scaled.commit());
+        }
         // Not enrolled at all.
         Chunker.PreparedUpdate stranger = Updates.prepare(s, "stranger", round, d, WEIGHT, SigningKeyPair.generate().privateKey());
         Updates.sendChunks(p, stranger.chunks());
@@ -118,6 +129,8 @@ class FaultsIT {
         }
       }
       assertTrue(seen.containsAll(expected), "rejects seen: " + seen);
+      s.await(org.fedseal.protocol.Topics.REJECTS, UpdateRejected.class, r -> s.modelId.equals(r.getModelId())
+          && "rescaler".equals(r.getClientId()) && r.getReason() == ReasonCode.INVALID_CIPHERTEXT, Duration.ofSeconds(30));
 
       // Now the honest ones; the first also sends its update twice, then a second update.
       List<float[]> deltas = new ArrayList<>();

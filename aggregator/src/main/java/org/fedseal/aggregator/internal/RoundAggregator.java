@@ -25,6 +25,7 @@ import org.fedseal.aggregator.AggregatorConfig;
 import org.fedseal.he.EncryptedVector;
 import org.fedseal.he.HeContext;
 import org.fedseal.he.HeParameters;
+import org.fedseal.he.HeOperationException;
 import org.fedseal.he.MalformedHeDataException;
 import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.Chunker;
@@ -434,19 +435,24 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
                 rejectUpdate(model, r, client, commit, keys, ck, ReasonCode.INVALID_CIPHERTEXT, problem, out);
                 return;
             }
+            // Every new sum is computed before any is stored: an update is folded in whole or not at all.
+            List<byte[]> next = new ArrayList<>(addends.size());
             for (int g = 0; g < addends.size(); g++) {
-                String sk = r + "" + SEP + g;
-                byte[] sum = sums.get(sk);
+                byte[] sum = sums.get(r + "" + SEP + g);
                 if (sum == null) {
-                    sums.put(sk, addends.get(g).toBytes());
+                    next.add(addends.get(g).toBytes());
                 } else {
                     try (EncryptedVector s = he.loadVector(sum)) {
                         s.addInPlace(addends.get(g));
-                        sums.put(sk, s.toBytes());
+                        next.add(s.toBytes());
                     }
                 }
             }
-        } catch (MalformedHeDataException e) {
+            for (int g = 0; g < next.size(); g++) {
+                sums.put(r + "" + SEP + g, next.get(g));
+            }
+        } catch (MalformedHeDataException | IllegalArgumentException | HeOperationException e) {
+            // A ciphertext SEAL cannot add to this round's sum is the sender's fault, never the job's.
             rejectUpdate(model, r, client, commit, keys, ck, ReasonCode.INVALID_CIPHERTEXT, e.getMessage(), out);
             return;
         } finally {
