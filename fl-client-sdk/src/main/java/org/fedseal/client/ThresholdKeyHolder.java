@@ -1,0 +1,292 @@
+package org.fedseal.client;
+
+import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Predicate;
+import org.fedseal.he.EncryptedVector;
+import org.fedseal.he.HeContext;
+import org.fedseal.he.HeParameters;
+import org.fedseal.he.MalformedHeDataException;
+import org.fedseal.hejava.threshold.DecryptionShare;
+import org.fedseal.hejava.threshold.ThresholdDecryptor;
+import org.fedseal.hejava.threshold.ThresholdParty;
+import org.fedseal.protocol.CanonicalHash;
+import org.fedseal.protocol.Hash;
+import org.fedseal.protocol.MerkleHashes;
+import org.fedseal.protocol.Signatures;
+import org.fedseal.protocol.SigningPrivateKey;
+import org.fedseal.protocol.SigningPublicKey;
+import org.fedseal.protocol.wire.AggregatePublished;
+import org.fedseal.protocol.wire.AggregateStatus;
+import org.fedseal.protocol.wire.ChunkSum;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One key holder of a threshold (n-of-n) model: it holds only its secret share and helps decrypt
+ * a ciphertext only after checking that it is a real aggregate. Otherwise a malicious aggregator
+ * could hand it a single client's update (or a sum of few) to decrypt. Before producing a share it
+ * requires that the aggregate
+ * <ol>
+ *   <li>is signed by the configured aggregator and completed its round;</li>
+ *   <li>names at least {@link Policy#minParticipants()} distinct, enrolled participants, as many as
+ *       accepted update hashes, whose Merkle root is the one published;</li>
+ *   <li>equals, bit for bit, the re-sum of those updates' archived ciphertexts (ciphertext addition
+ *       is exact and order-independent, so anyone holding the updates can recompute it);</li>
+ *   <li>was not shared before: every further share of the same ciphertext would average the
+ *       flooding noise down.</li>
+ * </ol>
+ * A refusal throws {@link RefusedException} with the reason, and is logged.
+ *
+ * <p>Shares are signed with the holder's enrolled Ed25519 key over the aggregate's canonical hash
+ * and the share bytes; {@link #combine} verifies them. No code here, or anywhere outside tests,
+ * adds the holders' secret shares: the secret key is never assembled.
+ */
+public final class ThresholdKeyHolder {
+    private static final Logger LOG = LoggerFactory.getLogger(ThresholdKeyHolder.class);
+
+    /** What an aggregate must satisfy before this holder decrypts any part of it. */
+    public record Policy(int minParticipants, SigningPublicKey aggregatorKey, Predicate<String> enrolled) {
+        public Policy {
+            if (minParticipants < 2) {
+                throw new IllegalArgumentException("minParticipants must be at least 2, got " + minParticipants);
+            }
+            Objects.requireNonNull(aggregatorKey, "aggregatorKey");
+            Objects.requireNonNull(enrolled, "enrolled");
+        }
+    }
+
+    /** Where the accepted updates' ciphertexts are archived (the registry keeps them by content hash). */
+    public interface UpdateArchive {
+        /**
+         * The ciphertext entries (one serialized one-ciphertext vector each, in chunk-layout order)
+         * of the accepted update whose commit hashes to {@code updateHash}, checked against the
+         * commit's chunk hashes by the implementation.
+         *
+         * @throws IllegalStateException if the update is not archived
+         */
+        List<byte[]> ciphertexts(Hash updateHash);
+    }
+
+    /** Why a holder refused. */
+    public enum Refusal {
+        NOT_SIGNED_BY_AGGREGATOR, NOT_COMPLETED, TOO_FEW_PARTICIPANTS, PARTICIPANT_NOT_ENROLLED, UPDATE_LIST_MISMATCH,
+        RESUM_MISMATCH, ALREADY_SHARED
+    }
+
+    /** A refusal to share-decrypt, with its reason. */
+    public static final class RefusedException extends Exception {
+        private static final long serialVersionUID = 1L;
+        private final Refusal reason;
+
+        RefusedException(Refusal reason, String detail) {
+            super(reason + ": " + detail);
+            this.reason = reason;
+        }
+
+        /** The reason. */
+        public Refusal reason() {
+            return reason;
+        }
+    }
+
+    /** One holder's signed shares of every ciphertext of an aggregate. */
+    public record SignedShares(String holderId, Hash aggregateHash, List<byte[]> shares, byte[] signature) {
+        static byte[] message(String holderId, Hash aggregateHash, List<byte[]> shares) {
+            List<byte[]> parts = new ArrayList<>();
+            parts.add(("FedSeal-DecryptionShares-v1:" + holderId + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            parts.add(aggregateHash.bytes());
+            for (byte[] s : shares) {
+                parts.add(Hash.sha256(s).bytes());
+            }
+            return Hash.sha256(parts.toArray(new byte[0][])).bytes();
+        }
+    }
+
+    private final String holderId;
+    private final ThresholdParty party;
+    private final SigningPrivateKey signingKey;
+    private final Policy policy;
+    private final UpdateArchive archive;
+    private final SecureRandom random = new SecureRandom();
+    private final Set<Hash> shared = new HashSet<>();
+
+    /**
+     * @param holderId this holder's enrolled client id
+     * @param party its threshold secret share (from the key ceremony)
+     * @param signingKey its enrolled Ed25519 key, which signs its shares
+     */
+    public ThresholdKeyHolder(String holderId, ThresholdParty party, SigningPrivateKey signingKey, Policy policy,
+            UpdateArchive archive) {
+        this.holderId = Objects.requireNonNull(holderId, "holderId");
+        this.party = Objects.requireNonNull(party, "party");
+        this.signingKey = Objects.requireNonNull(signingKey, "signingKey");
+        this.policy = Objects.requireNonNull(policy, "policy");
+        this.archive = Objects.requireNonNull(archive, "archive");
+    }
+
+    /**
+     * This holder's shares of {@code aggregate}, after the checks in the class comment.
+     *
+     * @throws RefusedException if any check fails (nothing is decrypted then)
+     */
+    public synchronized SignedShares share(AggregatePublished aggregate) throws RefusedException {
+        Hash aggHash = CanonicalHash.of(aggregate);
+        try {
+            check(aggregate, aggHash);
+        } catch (RefusedException e) {
+            LOG.warn("key holder {} refuses to decrypt aggregate {} of {}/{}: {}", holderId, aggHash,
+                    aggregate.getModelId(), aggregate.getRound(), e.getMessage());
+            throw e;
+        }
+        List<byte[]> shares = new ArrayList<>();
+        for (byte[] entry : entries(aggregate)) {
+            shares.add(party.decryptionShare(entry, random).toBytes());
+        }
+        shared.add(aggHash);
+        byte[] sig = signingKey.sign(SignedShares.message(holderId, aggHash, shares));
+        LOG.info("key holder {} shared aggregate {} of {}/{} ({} ciphertexts)", holderId, aggHash, aggregate.getModelId(),
+                aggregate.getRound(), shares.size());
+        return new SignedShares(holderId, aggHash, List.copyOf(shares), sig);
+    }
+
+    private void check(AggregatePublished a, Hash aggHash) throws RefusedException {
+        if (!Signatures.verify(a, policy.aggregatorKey())) {
+            throw new RefusedException(Refusal.NOT_SIGNED_BY_AGGREGATOR, "the aggregate is not signed by the aggregator's key");
+        }
+        if (a.getStatus() != AggregateStatus.COMPLETED) {
+            throw new RefusedException(Refusal.NOT_COMPLETED, "round status " + a.getStatus());
+        }
+        Set<String> participants = new HashSet<>(a.getParticipants());
+        if (participants.size() != a.getParticipants().size() || participants.size() < policy.minParticipants()) {
+            throw new RefusedException(Refusal.TOO_FEW_PARTICIPANTS, participants.size() + " distinct participants, at least "
+                    + policy.minParticipants() + " required");
+        }
+        for (String p : participants) {
+            if (!policy.enrolled().test(p)) {
+                throw new RefusedException(Refusal.PARTICIPANT_NOT_ENROLLED, "participant " + p + " is not enrolled");
+            }
+        }
+        List<Hash> updates = a.getAcceptedUpdateHashes().stream().map(Hash::of).toList();
+        if (new HashSet<>(updates).size() != participants.size()
+                || !MerkleHashes.acceptedUpdateRoot(updates).matches(a.getAcceptedUpdateRoot())) {
+            throw new RefusedException(Refusal.UPDATE_LIST_MISMATCH, updates.size() + " accepted update hashes for "
+                    + participants.size() + " participants, or a root that does not match them");
+        }
+        if (shared.contains(aggHash)) {
+            throw new RefusedException(Refusal.ALREADY_SHARED, "this holder already shared aggregate " + aggHash);
+        }
+        checkResum(a, updates);
+    }
+
+    private void checkResum(AggregatePublished a, List<Hash> updates) throws RefusedException {
+        List<byte[]> published = entries(a);
+        HeParameters params = HeParameters.byId(a.getHeParamsId()).orElseThrow(() ->
+                new IllegalStateException("unknown HE parameter set " + a.getHeParamsId()));
+        try (HeContext he = HeContext.create(params)) {
+            List<EncryptedVector> sums = new ArrayList<>();
+            try {
+                for (Hash u : updates) {
+                    List<byte[]> cts = archive.ciphertexts(u);
+                    if (cts.size() != published.size()) {
+                        throw new RefusedException(Refusal.RESUM_MISMATCH, "update " + u + " has " + cts.size()
+                                + " ciphertexts, the aggregate " + published.size());
+                    }
+                    for (int i = 0; i < cts.size(); i++) {
+                        EncryptedVector v = he.loadVector(cts.get(i));
+                        if (sums.size() <= i) {
+                            sums.add(v);
+                        } else {
+                            try (v) {
+                                sums.get(i).addInPlace(v);
+                            }
+                        }
+                    }
+                }
+                for (int i = 0; i < published.size(); i++) {
+                    if (!java.util.Arrays.equals(sums.get(i).toBytes(), published.get(i))) {
+                        throw new RefusedException(Refusal.RESUM_MISMATCH, "ciphertext " + i
+                                + " differs from the re-sum of the archived accepted updates");
+                    }
+                }
+            } finally {
+                sums.forEach(EncryptedVector::close);
+            }
+        } catch (MalformedHeDataException | IllegalArgumentException | IllegalStateException e) {
+            throw new RefusedException(Refusal.RESUM_MISMATCH, "cannot re-sum the archived updates: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Combines all holders' shares into the aggregate's values divided by its total weight (the
+     * weighted mean update). Anyone can run it; it needs no secret.
+     *
+     * @param holderKeys each expected holder's enrolled signing key, by holder id (all n)
+     * @param keyShareDigests the ceremony's key share digests (all n)
+     * @throws IllegalArgumentException if a share's signature is bad, a holder is missing or
+     *     foreign, or the shares do not fit the aggregate
+     */
+    public static double[] combine(AggregatePublished aggregate, List<SignedShares> all, Map<String, SigningPublicKey> holderKeys,
+            List<byte[]> keyShareDigests, int length) {
+        Hash aggHash = CanonicalHash.of(aggregate);
+        Set<String> seen = new HashSet<>();
+        for (SignedShares s : all) {
+            SigningPublicKey key = holderKeys.get(s.holderId());
+            if (key == null || !seen.add(s.holderId())) {
+                throw new IllegalArgumentException("shares from an unexpected or repeated holder '" + s.holderId() + "'");
+            }
+            if (!s.aggregateHash().equals(aggHash)
+                    || !key.verify(SignedShares.message(s.holderId(), s.aggregateHash(), s.shares()), s.signature())) {
+                throw new IllegalArgumentException("the shares of '" + s.holderId() + "' are not signed by it for this aggregate");
+            }
+        }
+        if (!seen.equals(holderKeys.keySet())) {
+            throw new IllegalArgumentException("shares of " + seen + ", the ceremony's holders are " + holderKeys.keySet());
+        }
+        List<byte[]> entries = entries(aggregate);
+        double[] out = new double[length];
+        int at = 0;
+        for (int i = 0; i < entries.size(); i++) {
+            List<DecryptionShare> shares = new ArrayList<>();
+            for (SignedShares s : all) {
+                shares.add(DecryptionShare.fromBytes(s.shares().get(i)));
+            }
+            int n = Math.min(entryLength(entries.get(i)), length - at);
+            double[] part = ThresholdDecryptor.combine(entries.get(i), shares, entryLength(entries.get(i)), true, keyShareDigests);
+            for (int j = 0; j < n; j++) {
+                out[at + j] = part[j] / aggregate.getTotalWeight();
+            }
+            at += n;
+        }
+        return out;
+    }
+
+    /** The serialized one-ciphertext vectors of an aggregate, in chunk-layout order. */
+    static List<byte[]> entries(AggregatePublished a) {
+        List<byte[]> out = new ArrayList<>();
+        for (ChunkSum c : a.getChunkSums()) {
+            for (ByteBuffer b : c.getCiphertexts()) {
+                byte[] bytes = new byte[b.remaining()];
+                b.duplicate().get(bytes);
+                out.add(bytes);
+            }
+        }
+        return out;
+    }
+
+    /** The value count in an FSEV vector's header (little-endian int at offset 8). */
+    private static int entryLength(byte[] fsev) {
+        return ByteBuffer.wrap(fsev, 8, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
+    }
+
+    @Override
+    public String toString() {
+        return "ThresholdKeyHolder[" + holderId + ", secret share redacted]";
+    }
+}
