@@ -48,7 +48,10 @@ public final class AggregatorConfig implements Serializable {
     public static final String TRANSACTIONAL_ID_PREFIX = "transactional.id.prefix";
     /** Producer {@code transaction.timeout.ms}; must be below the broker's max (default 60000). */
     public static final String TRANSACTION_TIMEOUT_MS = "transaction.timeout.ms";
-    /** HE parameter set id the job serves (default {@code ckks-8192-v1}). */
+    /**
+     * HE parameter set ids the job serves, comma-separated (default {@code ckks-8192-v1}); e.g.
+     * {@code ckks-8192-v1,ckks-8192-t50-v1} for single-key and threshold models side by side.
+     */
     public static final String HE_PARAMS_ID = "he.params.id";
     /** Id written into every AggregatePublished (default {@code fedseal-aggregator}). */
     public static final String AGGREGATOR_ID = "aggregator.id";
@@ -177,8 +180,11 @@ public final class AggregatorConfig implements Serializable {
         if (bootstrapServers().isBlank()) {
             throw new IllegalArgumentException("'" + BOOTSTRAP_SERVERS + "' is required");
         }
-        if (HeParameters.byId(heParamsId()).isEmpty()) {
-            throw new IllegalArgumentException("'" + HE_PARAMS_ID + "': unknown HE parameter set " + heParamsId());
+        for (String id : heParamsIds()) {
+            if (HeParameters.byId(id).isEmpty()) {
+                throw new IllegalArgumentException("'" + HE_PARAMS_ID + "': unknown HE parameter set " + id
+                        + "; known: " + HeParameters.all().stream().map(HeParameters::id).toList());
+            }
         }
         positive(TRANSACTION_TIMEOUT_MS);
         positive(DEFAULT_QUORUM);
@@ -252,6 +258,10 @@ public final class AggregatorConfig implements Serializable {
     public String transactionalIdPrefix() { return get(TRANSACTIONAL_ID_PREFIX); }
     public int transactionTimeoutMs() { return (int) number(TRANSACTION_TIMEOUT_MS); }
     public String heParamsId() { return get(HE_PARAMS_ID); }
+    /** The served parameter set ids, in configured order. */
+    public java.util.List<String> heParamsIds() {
+        return java.util.Arrays.stream(get(HE_PARAMS_ID).split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList();
+    }
     public String aggregatorId() { return get(AGGREGATOR_ID); }
     public int defaultQuorum() { return (int) number(DEFAULT_QUORUM); }
     public long defaultRoundDurationMs() { return number(DEFAULT_ROUND_DURATION_MS); }

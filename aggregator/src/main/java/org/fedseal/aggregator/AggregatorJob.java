@@ -73,7 +73,7 @@ public final class AggregatorJob {
                 WatermarkStrategy.noWatermarks(), "enrollments").uid("source-enrollments").setParallelism(1);
 
         DataStream<Inbound> checked = updates.union(rounds)
-                .process(new PreValidator(config.heParamsId(), config.maxRecordBytes()))
+                .process(new PreValidator(config.heParamsIds(), config.maxRecordBytes()))
                 .name("pre-validate").uid("pre-validate");
         if (config.testFailAfterRecords() > 0) {
             checked = checked.map(new FailureInjector(config.testFailAfterRecords()))

@@ -16,6 +16,7 @@ import java.util.Objects;
 import org.fedseal.aggregator.AggregatorConfig;
 import org.fedseal.aggregator.AggregatorJob;
 import org.fedseal.aggregator.LocalAggregator;
+import org.fedseal.he.HeParameters;
 import org.fedseal.kafkalocal.LocalKafkaBroker;
 import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.Topics;
@@ -138,7 +139,9 @@ public final class FederatedDeployment implements AutoCloseable {
   public AggregatorConfig aggregatorConfig() {
     AggregatorConfig.Builder b = AggregatorConfig.builder()
         .set(AggregatorConfig.BOOTSTRAP_SERVERS, bootstrapServers)
-        .set(AggregatorConfig.SIGNING_KEY, Base64.getEncoder().encodeToString(aggregatorKey.privateKey().exportPkcs8()));
+        .set(AggregatorConfig.SIGNING_KEY, Base64.getEncoder().encodeToString(aggregatorKey.privateKey().exportPkcs8()))
+        // Single-key and threshold (scale 2^50) models side by side.
+        .set(AggregatorConfig.HE_PARAMS_ID, HeParameters.CKKS_8192.id() + "," + HeParameters.CKKS_8192_T50.id());
     aggregatorOverrides.forEach(b::set);
     return b.build();
   }

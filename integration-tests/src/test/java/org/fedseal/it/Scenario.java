@@ -6,12 +6,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.function.Predicate;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.fedseal.client.ClientConfig;
 import org.fedseal.client.FederatedClient;
@@ -25,8 +21,6 @@ import org.fedseal.he.HeParameters;
 import org.fedseal.protocol.ModelWeights;
 import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.Topics;
-import org.fedseal.protocol.WireCodec;
-import org.fedseal.protocol.WireFormatException;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.RoundOpened;
 import org.fedseal.protocol.wire.UpdateRejected;
@@ -111,52 +105,27 @@ final class Scenario implements AutoCloseable {
         a -> a.getModelId().equals(modelId) && a.getRound() == round, timeout).get(0);
   }
 
-  /** Rejects of this model's round, waiting until at least {@code atLeast} arrived. */
+  /** Rejects of this model's round, reading until at least {@code atLeast} arrived or the timeout. */
   List<UpdateRejected> rejects(int round, int atLeast, Duration timeout) {
-    List<UpdateRejected> out = new ArrayList<>();
     long end = System.nanoTime() + timeout.toNanos();
-    try (KafkaConsumer<byte[], byte[]> consumer = consumer(Topics.REJECTS)) {
-      while (System.nanoTime() < end && out.size() < atLeast) {
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          decode(r.value(), UpdateRejected.class).filter(x -> modelId.equals(x.getModelId()) && x.getRound() == round)
-              .ifPresent(out::add);
-        }
-      }
+    List<UpdateRejected> out = List.of();
+    while (System.nanoTime() < end && out.size() < atLeast) {
+      out = collect(Topics.REJECTS, UpdateRejected.class, x -> modelId.equals(x.getModelId()) && x.getRound() == round,
+          Duration.ofSeconds(2));
     }
     return out;
   }
 
-  /** The first records of {@code type} on {@code topic} matching {@code match} (read_committed). */
+  /** The matching records of {@code type} on {@code topic} in the first poll that has any (read_committed). */
   <T extends org.apache.avro.specific.SpecificRecord> List<T> await(String topic, Class<T> type, Predicate<T> match,
       Duration timeout) {
-    long end = System.nanoTime() + timeout.toNanos();
-    try (KafkaConsumer<byte[], byte[]> consumer = consumer(topic)) {
-      while (System.nanoTime() < end) {
-        List<T> found = new ArrayList<>();
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          decode(r.value(), type).filter(match).ifPresent(found::add);
-        }
-        if (!found.isEmpty()) {
-          return found;
-        }
-      }
-    }
-    throw new AssertionError("no matching " + type.getSimpleName() + " on " + topic + " within " + timeout);
+    return Topic.awaitAll(deployment, topic, type, match, timeout);
   }
 
   /** Every matching record of {@code type} on {@code topic}, reading for {@code duration} (read_committed). */
   <T extends org.apache.avro.specific.SpecificRecord> List<T> collect(String topic, Class<T> type, Predicate<T> match,
       Duration duration) {
-    List<T> found = new ArrayList<>();
-    long end = System.nanoTime() + duration.toNanos();
-    try (KafkaConsumer<byte[], byte[]> consumer = consumer(topic)) {
-      while (System.nanoTime() < end) {
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          decode(r.value(), type).filter(match).ifPresent(found::add);
-        }
-      }
-    }
-    return found;
+    return Topic.collect(deployment, topic, type, match, duration);
   }
 
   KafkaProducer<byte[], byte[]> rawProducer() {
@@ -165,27 +134,6 @@ final class Scenario implements AutoCloseable {
     p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 32 << 20);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-  }
-
-  private KafkaConsumer<byte[], byte[]> consumer(String topic) {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, deployment.bootstrapServers());
-    p.put(ConsumerConfig.GROUP_ID_CONFIG, "it-" + modelId + "-" + topic + "-" + System.nanoTime());
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 64 << 20);
-    p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 << 20);
-    KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-    c.subscribe(List.of(topic));
-    return c;
-  }
-
-  private static <T extends org.apache.avro.specific.SpecificRecord> java.util.Optional<T> decode(byte[] v, Class<T> type) {
-    try {
-      return java.util.Optional.of(WireCodec.UNBOUNDED.decode(v, type));
-    } catch (WireFormatException e) {
-      return java.util.Optional.empty();
-    }
   }
 
   @Override

@@ -28,26 +28,30 @@ import org.fedseal.protocol.wire.UpdateEnvelope;
  */
 public final class PreValidator extends ProcessFunction<Inbound, Inbound> {
     private static final long serialVersionUID = 1L;
-    private final String heParamsId;
+    private final java.util.List<String> heParamsIds;
     private final int maxRecordBytes;
-    private transient HeContext he;
+    /** One context per served parameter set; a ciphertext must load (with its exact scale) in one of them. */
+    private transient java.util.List<HeContext> contexts;
     private transient WireCodec codec;
 
-    public PreValidator(String heParamsId, int maxRecordBytes) {
-        this.heParamsId = heParamsId;
+    public PreValidator(java.util.List<String> heParamsIds, int maxRecordBytes) {
+        this.heParamsIds = java.util.List.copyOf(heParamsIds);
         this.maxRecordBytes = maxRecordBytes;
     }
 
     @Override
     public void open(OpenContext openContext) {
-        he = HeContext.create(HeParameters.byId(heParamsId).orElseThrow());
+        contexts = new java.util.ArrayList<>();
+        for (String id : heParamsIds) {
+            contexts.add(HeContext.create(HeParameters.byId(id).orElseThrow()));
+        }
         codec = new WireCodec(maxRecordBytes);
     }
 
     @Override
     public void close() {
-        if (he != null) {
-            he.close();
+        if (contexts != null) {
+            contexts.forEach(HeContext::close);
         }
     }
 
@@ -143,7 +147,7 @@ public final class PreValidator extends ProcessFunction<Inbound, Inbound> {
                 byte[] ct = new byte[b.remaining()];
                 b.duplicate().get(ct);
                 bytes += ct.length;
-                try (EncryptedVector v = he.loadVector(ct)) {
+                try (EncryptedVector v = loadInAnyServedSet(ct)) {
                     if (v.ciphertextCount() != 1) {
                         reject(in, ReasonCode.INVALID_CIPHERTEXT, "ciphertext " + i + " of chunk " + c.getChunkIndex()
                                 + " holds " + v.ciphertextCount() + " ciphertexts, expected 1");
@@ -159,6 +163,21 @@ public final class PreValidator extends ProcessFunction<Inbound, Inbound> {
             in.ciphertextBytes = bytes;
             in.chunkHash = CanonicalHash.of(c).toHex();
         }
+    }
+
+    /** Loads with the first served parameter set that accepts the bytes; the round's own set is checked when folding. */
+    private EncryptedVector loadInAnyServedSet(byte[] ct) throws MalformedHeDataException {
+        MalformedHeDataException first = null;
+        for (HeContext he : contexts) {
+            try {
+                return he.loadVector(ct);
+            } catch (MalformedHeDataException e) {
+                if (first == null) {
+                    first = e;
+                }
+            }
+        }
+        throw first;
     }
 
     private static void fromKey(Inbound in) {

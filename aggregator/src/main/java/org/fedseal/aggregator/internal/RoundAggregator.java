@@ -94,7 +94,8 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
     private transient MapState<Long, Inbound> parked;
     private transient ValueState<Long> parkSeq;
 
-    private transient HeContext he;
+    /** One context per served parameter set, by id. */
+    private transient Map<String, HeContext> contexts;
     private transient SigningPrivateKey signingKey;
     private transient ValidationLimits limits;
     private transient Map<String, Object[]> keyCache;
@@ -128,7 +129,10 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
         parked = rc.getMapState(new MapStateDescriptor<>("parked", Types.LONG, TypeInformation.of(Inbound.class)));
         parkSeq = rc.getState(new ValueStateDescriptor<>("parkSeq", Types.LONG));
 
-        he = HeContext.create(HeParameters.byId(config.heParamsId()).orElseThrow());
+        contexts = new HashMap<>();
+        for (String id : config.heParamsIds()) {
+            contexts.put(id, HeContext.create(HeParameters.byId(id).orElseThrow()));
+        }
         signingKey = SigningPrivateKey.importPkcs8(config.signingKeyPkcs8());
         limits = new ValidationLimits(config.maxRecordBytes(), config.maxRecordBytes(),
                 ValidationLimits.DEFAULTS.maxIdLength(), ValidationLimits.DEFAULTS.maxClockSkewMillis());
@@ -147,8 +151,8 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
 
     @Override
     public void close() {
-        if (he != null) {
-            he.close();
+        if (contexts != null) {
+            contexts.values().forEach(HeContext::close);
         }
     }
 
@@ -227,9 +231,9 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
                     "round " + model + "/" + r + " was already opened", null);
             return;
         }
-        if (!config.heParamsId().equals(o.getHeParamsId())) {
+        if (!contexts.containsKey(o.getHeParamsId())) {
             emitReject(out, model, r, null, null, RecordKind.ROUND_OPENED, ReasonCode.WRONG_HE_PARAMS,
-                    "round uses HE parameters " + o.getHeParamsId() + ", this aggregator serves " + config.heParamsId(), null);
+                    "round uses HE parameters " + o.getHeParamsId() + ", this aggregator serves " + config.heParamsIds(), null);
             return;
         }
         if (!Chunker.isConsistent(o.getChunkLayout())) {
@@ -385,6 +389,8 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
         }
         RoundOpened round = decodeRound(rounds.get(r));
         ChunkLayout layout = round.getChunkLayout();
+        // The round's own parameter set: a ciphertext of another set (e.g. another scale) is refused here.
+        HeContext he = contexts.get(round.getHeParamsId());
         long now = System.currentTimeMillis();
 
         // load and check every addend before touching the sums
