@@ -319,12 +319,7 @@ public final class FederatedClient implements AutoCloseable {
         HeParameters params = HeParameters.byId(round.getHeParamsId()).orElseThrow(() -> new SubmissionException(
                 SubmissionException.Reason.WRONG_HE_PARAMS, "unknown HE parameter set '" + round.getHeParamsId()
                 + "'; known: " + HeParameters.all()));
-        byte[] pk = modelSource.publicKey(round.getHeParamsId(), keyHash);
-        Hash actual = Hash.sha256(pk);
-        if (!actual.equals(keyHash)) {
-            throw new SubmissionException(SubmissionException.Reason.WRONG_PUBLIC_KEY,
-                    "the public key served hashes to " + actual + ", the round names " + keyHash);
-        }
+        byte[] pk = modelSource.verifiedPublicKey(round.getHeParamsId(), keyHash);
         UpdateEncryptor enc;
         try {
             enc = SealUpdateEncryptor.load(params, pk);

@@ -69,12 +69,7 @@ public final class HttpParticipant {
             throw new SubmissionException(SubmissionException.Reason.INVALID_UPDATE, "malformed round hashes", e);
         }
         p.step("fetching HE public key " + keyHash.toHex().substring(0, 12));
-        byte[] pk = source.publicKey(round.getHeParamsId(), keyHash);
-        Hash actual = Hash.sha256(pk);
-        if (!actual.equals(keyHash)) {
-            throw new SubmissionException(SubmissionException.Reason.WRONG_PUBLIC_KEY,
-                    "the public key served hashes to " + actual + ", the round names " + keyHash);
-        }
+        byte[] pk = source.verifiedPublicKey(round.getHeParamsId(), keyHash);
         JavaUpdateEncryptor encryptor;
         try {
             encryptor = JavaUpdateEncryptor.load(pk, encryptionRandom);

@@ -22,4 +22,20 @@ public interface ModelSource {
      * @throws SubmissionException {@link SubmissionException.Reason#SOURCE_UNAVAILABLE} if it cannot be fetched
      */
     byte[] publicKey(String heParamsId, Hash publicKeyHash) throws SubmissionException;
+
+    /**
+     * The public key {@code keyHash} names, fetched with {@link #publicKey} and checked against the
+     * hash, so that no client ever encrypts under a key the round did not announce.
+     *
+     * @throws SubmissionException {@link SubmissionException.Reason#WRONG_PUBLIC_KEY} if the bytes served do not hash to it
+     */
+    default byte[] verifiedPublicKey(String heParamsId, Hash keyHash) throws SubmissionException {
+        byte[] pk = publicKey(heParamsId, keyHash);
+        Hash actual = Hash.sha256(pk);
+        if (!actual.equals(keyHash)) {
+            throw new SubmissionException(SubmissionException.Reason.WRONG_PUBLIC_KEY,
+                    "the public key served hashes to " + actual + ", the round names " + keyHash);
+        }
+        return pk;
+    }
 }
