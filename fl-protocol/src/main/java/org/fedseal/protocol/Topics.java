@@ -17,6 +17,8 @@ public final class Topics {
     public static final String REJECTS = "fedseal.rejects";
     /** {@link org.fedseal.protocol.wire.ModelVersionPublished}, key: {@code modelId}. */
     public static final String MODEL_VERSIONS = "fedseal.model-versions";
+    /** {@link org.fedseal.protocol.wire.DecryptionSharesPublished} of threshold key holders, key: {@code modelId/round}. */
+    public static final String DECRYPTION_SHARES = "fedseal.decryption-shares";
     /** {@link org.fedseal.protocol.wire.ClientEnrolled}, key: {@code clientId} (UTF-8); a compacted topic. */
     public static final String ENROLLMENTS = "fedseal.enrollments";
 

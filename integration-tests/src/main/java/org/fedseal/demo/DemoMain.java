@@ -6,6 +6,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Base64;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,8 +23,12 @@ import org.fedseal.client.LocalDataset;
 import org.fedseal.client.Mnist2500;
 import org.fedseal.client.Partitioners;
 import org.fedseal.client.SubmissionException;
+import org.fedseal.he.HeParameters;
+import org.fedseal.hejava.threshold.CommonReference;
+import org.fedseal.hejava.threshold.ThresholdKeys;
 import org.fedseal.protocol.ModelWeights;
 import org.fedseal.protocol.SigningKeyPair;
+import org.fedseal.protocol.Topics;
 import org.fedseal.protocol.wire.RoundOpened;
 import org.fedseal.registry.RegistryClient;
 import org.fedseal.registry.RoundInfo;
@@ -74,6 +81,10 @@ public final class DemoMain implements Callable<Integer> {
   @Option(names = "--work-dir", description = "Where broker, registry and key holder keep their files (default: a new temp dir).")
   Path workDir;
 
+  @Option(names = "--threshold", defaultValue = "0",
+      description = "Threshold mode: this many key holders (n-of-n), each its own process; 0 = one key holder (default ${DEFAULT-VALUE}).")
+  int threshold;
+
   @Option(names = "--keep-running", description = "Keep the registry and its web page up after training, until Ctrl-C.")
   boolean keepRunning;
 
@@ -82,6 +93,21 @@ public final class DemoMain implements Callable<Integer> {
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new DemoMain()).execute(args));
+  }
+
+  /** Threshold mode with {@code n} key-holder processes (tests; the command line sets the same field). */
+  public DemoMain threshold(int n) {
+    this.threshold = n;
+    return this;
+  }
+
+  @Option(names = "--model-id", defaultValue = MODEL_ID, description = "Model id in the registry (default ${DEFAULT-VALUE}).")
+  String modelId = MODEL_ID;
+
+  /** A model id of its own (tests that share one deployment). */
+  public DemoMain modelId(String id) {
+    this.modelId = id;
+    return this;
   }
 
   /** What one demo run produced. */
@@ -123,15 +149,13 @@ public final class DemoMain implements Callable<Integer> {
       workDir = deployment.workDir();
     }
     long t0 = System.nanoTime();
-    Process keyHolder = null;
+    List<Process> keyHolders = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Combiner[] combinerRef = new Combiner[1];
     List<FederatedClient> fleet = new ArrayList<>();
     CountDownLatch done = new CountDownLatch(1);
-    Process[] keyHolderRef = new Process[1];
     Thread hook = new Thread(() -> {
       done.countDown();
-      if (keyHolderRef[0] != null) {
-        keyHolderRef[0].destroy();
-      }
+      keyHolders.forEach(Process::destroy);
     }, "fedseal-demo-keyholder-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
@@ -148,20 +172,41 @@ public final class DemoMain implements Callable<Integer> {
       DjlTrainer evaluator = DjlTrainer.builder().block(DjlTrainer.mlp(784, 10, hidden)).dataset(test).build();
       float[] initial = evaluator.initialParameters(42);
       double initialAccuracy = evaluator.accuracy(initial, test);
-      registry.registerModel(MODEL_ID, "MLP 784-" + hidden + "-10, ReLU, softmax cross-entropy", "ckks-8192-v1",
-          ModelWeights.encode(initial), "keyholder-1");
-      ok("model %s registered: %d parameters, round-0 accuracy %.2f%%", MODEL_ID, initial.length, 100 * initialAccuracy);
+      HeParameters params = threshold > 0 ? HeParameters.CKKS_8192_T50 : HeParameters.CKKS_8192;
+      registry.registerModel(modelId, "MLP 784-" + hidden + "-10, ReLU, softmax cross-entropy", params.id(),
+          ModelWeights.encode(initial), threshold > 0 ? modelId + "-combiner" : modelId + "-keyholder");
+      ok("model %s registered: %d parameters, %s, round-0 accuracy %.2f%%", modelId, initial.length, params.id(),
+          100 * initialAccuracy);
 
-      step("starting the key holder (its own process; the secret key never leaves it)");
-      keyHolder = startKeyHolder(deployment);
-      keyHolderRef[0] = keyHolder;
-      ok("key holder ready");
+      Combiner combiner = null;
+      if (threshold > 0) {
+        step("starting %d threshold key holders (each its own process; no process ever holds the whole secret key)", threshold);
+        byte[] seed = new byte[CommonReference.SEED_BYTES];
+        new SecureRandom().nextBytes(seed);
+        CommonReference crs = CommonReference.fromSeed(seed);
+        List<byte[]> shares = new ArrayList<>();
+        for (int i = 1; i <= threshold; i++) {
+          StartedHolder h = startKeyHolder(deployment, modelId + "-keyholder-" + i, List.of("--threshold-crs", HexFormat.of().formatHex(seed),
+              "--min-participants", Integer.toString(clients),
+              "--aggregator-key", Base64.getEncoder().encodeToString(deployment.aggregatorPublicKey())));
+          keyHolders.add(h.process());
+          shares.add(h.publicKeyShare());
+        }
+        registry.putHePublicKey(modelId, ThresholdKeys.combinePublicKey(crs, shares));
+        combiner = new Combiner(deployment, registry, modelId, crs, shares, evaluator, test);
+        combinerRef[0] = combiner;
+        ok("%d key holders ready; collective public key registered", threshold);
+      } else {
+        step("starting the key holder (its own process; the secret key never leaves it)");
+        keyHolders.add(startKeyHolder(deployment, modelId + "-keyholder", List.of("--evaluate-mnist")).process());
+        ok("key holder ready");
+      }
 
       step("enrolling %d clients", clients);
       for (int c = 0; c < clients; c++) {
         String id = String.format("client-%02d", c);
         SigningKeyPair identity = SigningKeyPair.generate();
-        registry.enrollClient(id, identity.publicKey(), List.of(MODEL_ID));
+        registry.enrollClient(id, identity.publicKey(), List.of(modelId));
         DjlTrainer trainer = DjlTrainer.builder().block(DjlTrainer.mlp(784, 10, hidden))
             .dataset(train.subset(parts.get(c))).learningRate(0.1f).batchSize(32).build();
         fleet.add(FederatedClient.builder(Map.of(
@@ -179,11 +224,12 @@ public final class DemoMain implements Callable<Integer> {
       List<Double> accuracies = new ArrayList<>();
       say("");
       say("%-6s %-13s %-8s %-9s %-10s %s", "round", "participants", "rejects", "time", "accuracy", "version");
-      try (RoundFeed feed = new RoundFeed(deployment.bootstrapServers())) {
+      try (TopicFeed<RoundOpened> feed = new TopicFeed<>(deployment.bootstrapServers(), Topics.ROUNDS, RoundOpened.class)) {
         for (int r = 1; r <= rounds && done.getCount() > 0; r++) {
           long rs = System.nanoTime();
-          RoundInfo opened = registry.openRound(MODEL_ID, clients, roundTimeout, localEpochs, 6);
-          RoundOpened announcement = feed.await(MODEL_ID, opened.round(), Duration.ofSeconds(60));
+          RoundInfo opened = registry.openRound(modelId, clients, roundTimeout, localEpochs, 6);
+          RoundOpened announcement = feed.await(o -> o.getModelId().equals(modelId) && o.getRound() == opened.round(),
+              Duration.ofSeconds(60));
           int submitted = 0;
           for (FederatedClient client : fleet) {
             try {
@@ -193,8 +239,9 @@ public final class DemoMain implements Callable<Integer> {
               say("  %s could not take part: %s", client.clientId(), e.getMessage());
             }
           }
-          VersionInfo version = awaitVersion(registry, opened.round(), rs);
-          RoundInfo status = registry.roundStatus(MODEL_ID, opened.round());
+          VersionInfo version = combiner != null ? combiner.combineAndPublish(announcement, roundTimeout)
+              : awaitVersion(registry, opened.round(), rs);
+          RoundInfo status = registry.roundStatus(modelId, opened.round());
           double acc = version.accuracy() == null ? Double.NaN : version.accuracy();
           accuracies.add(acc);
           say("%-6d %-13s %-8d %-9s %-10s %s…", opened.round(), status.participants().size() + "/" + submitted,
@@ -224,11 +271,14 @@ public final class DemoMain implements Callable<Integer> {
       for (FederatedClient c : fleet) {
         c.close(Duration.ofSeconds(5));
       }
-      if (keyHolder != null) {
-        keyHolder.destroy();
-        if (!keyHolder.waitFor(10, TimeUnit.SECONDS)) {
-          keyHolder.destroyForcibly();
+      for (Process kh : keyHolders) {
+        kh.destroy();
+        if (!kh.waitFor(10, TimeUnit.SECONDS)) {
+          kh.destroyForcibly();
         }
+      }
+      if (combinerRef[0] != null) {
+        combinerRef[0].close();
       }
       removeHook(hook);
     }
@@ -249,11 +299,11 @@ public final class DemoMain implements Callable<Integer> {
   private VersionInfo awaitVersion(RegistryClient registry, int round, long since) throws InterruptedException {
     long end = System.nanoTime() + roundTimeout.toNanos() + Duration.ofSeconds(30).toNanos();
     while (System.nanoTime() < end) {
-      Optional<VersionInfo> v = registry.versions(MODEL_ID).stream().filter(x -> x.round() == round && x.sequence() > 0).findFirst();
+      Optional<VersionInfo> v = registry.versions(modelId).stream().filter(x -> x.round() == round && x.sequence() > 0).findFirst();
       if (v.isPresent()) {
         return v.get();
       }
-      RoundInfo status = registry.roundStatus(MODEL_ID, round);
+      RoundInfo status = registry.roundStatus(modelId, round);
       if ("failed".equals(status.status())) {
         throw new IllegalStateException("round " + round + " failed: " + status.acceptedCount() + " of quorum "
             + status.quorum() + " accepted, " + status.rejectedCount() + " rejected");
@@ -263,8 +313,10 @@ public final class DemoMain implements Callable<Integer> {
     throw new IllegalStateException("round " + round + " produced no new version within " + roundTimeout);
   }
 
-  private Process startKeyHolder(FederatedDeployment deployment) throws Exception {
-    Path dir = workDir.resolve("keyholder");
+  record StartedHolder(Process process, byte[] publicKeyShare) {}
+
+  private StartedHolder startKeyHolder(FederatedDeployment deployment, String id, List<String> extra) throws Exception {
+    Path dir = workDir.resolve(id);
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx1g", "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
@@ -272,16 +324,18 @@ public final class DemoMain implements Callable<Integer> {
         KeyHolderMain.class.getName(),
         "--registry", deployment.registry().uri().toString(),
         "--bootstrap-servers", deployment.bootstrapServers(),
-        "--model", MODEL_ID,
+        "--model", modelId,
+        "--id", id,
         "--data-dir", dir.toString(),
-        "--hidden", Integer.toString(hidden),
-        "--evaluate-mnist"));
+        "--hidden", Integer.toString(hidden)));
+    cmd.addAll(extra);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put(KeyHolderMain.TOKEN_ENV, deployment.adminToken());
     pb.environment().put("DJL_OFFLINE", "true");
     Process p = pb.start();
     CountDownLatch ready = new CountDownLatch(1);
-    Path log = workDir.resolve("keyholder.log");
+    java.util.concurrent.atomic.AtomicReference<byte[]> share = new java.util.concurrent.atomic.AtomicReference<>();
+    Path log = workDir.resolve(id + ".log");
     Thread pump = new Thread(() -> {
       try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
           var out = Files.newBufferedWriter(log)) {
@@ -290,23 +344,25 @@ public final class DemoMain implements Callable<Integer> {
           out.write(line);
           out.newLine();
           out.flush();
-          if (line.startsWith("KEYHOLDER READY")) {
+          if (line.startsWith("KEYHOLDER SHARE ")) {
+            share.set(Base64.getDecoder().decode(line.substring("KEYHOLDER SHARE ".length()).trim()));
+          } else if (line.startsWith("KEYHOLDER READY")) {
             ready.countDown();
           } else if (line.startsWith("[key holder]") || line.startsWith("KEYHOLDER FAILED")) {
-            System.out.println("  " + line);
+            System.out.println("  " + id + ": " + line);
           }
         }
       } catch (java.io.IOException e) {
         // process ended
       }
-    }, "keyholder-output");
+    }, id + "-output");
     pump.setDaemon(true);
     pump.start();
     if (!ready.await(120, TimeUnit.SECONDS)) {
       p.destroyForcibly();
-      throw new IllegalStateException("key holder did not become ready; see " + log);
+      throw new IllegalStateException("key holder " + id + " did not become ready; see " + log);
     }
-    return p;
+    return new StartedHolder(p, share.get());
   }
 
   private static void say(String fmt, Object... args) {

@@ -99,6 +99,7 @@ public final class FederatedDeployment implements AutoCloseable {
     partitions.put(Topics.AGGREGATES, 1);
     partitions.put(Topics.REJECTS, 1);
     partitions.put(Topics.MODEL_VERSIONS, 1);
+    partitions.put(Topics.DECRYPTION_SHARES, 1);
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
       Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
       List<NewTopic> topics = new ArrayList<>();
@@ -160,6 +161,11 @@ public final class FederatedDeployment implements AutoCloseable {
       aggregator.close();
       aggregator = null;
     }
+  }
+
+  /** The aggregator's Ed25519 public key (X.509), which signs every aggregate. */
+  public byte[] aggregatorPublicKey() {
+    return aggregatorKey.publicKey().toX509();
   }
 
   /** Kafka bootstrap servers. */

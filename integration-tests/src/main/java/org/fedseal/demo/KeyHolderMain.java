@@ -1,6 +1,19 @@
 package org.fedseal.demo;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HexFormat;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.fedseal.client.ThresholdKeyHolder;
+import org.fedseal.hejava.threshold.CommonReference;
+import org.fedseal.hejava.threshold.SecretShareAccess;
+import org.fedseal.hejava.threshold.ThresholdParty;
+import org.fedseal.protocol.wire.DecryptionSharesPublished;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,6 +92,17 @@ public final class KeyHolderMain implements Callable<Integer> {
   @Option(names = "--hidden", defaultValue = "128", description = "Hidden width of the MLP to evaluate (default ${DEFAULT-VALUE}).")
   int hidden;
 
+  @Option(names = "--threshold-crs", description = "Threshold mode: the ceremony's common reference seed (hex). "
+      + "This holder then keeps one secret share and publishes decryption shares of verified aggregates.")
+  String thresholdCrs;
+
+  @Option(names = "--min-participants", defaultValue = "2",
+      description = "Threshold mode: fewest distinct participants an aggregate must have (default ${DEFAULT-VALUE}).")
+  int minParticipants;
+
+  @Option(names = "--aggregator-key", description = "Threshold mode: the aggregator's Ed25519 public key (X.509, base64).")
+  String aggregatorKey;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new KeyHolderMain()).execute(args));
   }
@@ -93,6 +117,9 @@ public final class KeyHolderMain implements Callable<Integer> {
     String token = System.getenv(TOKEN_ENV);
     RegistryClient registry = RegistryClient.create(registryUri, token);
     SigningKeyPair identity = loadOrCreateIdentity(dataDir.resolve("signing.key"));
+    if (thresholdCrs != null) {
+      return runThresholdHolder(registry, identity);
+    }
     try (HeContext he = HeContext.create(params);
         HeSecretKey secretKey = loadOrCreateHeKeys(he, registry);
         KeyHolder keyHolder = KeyHolder.of(he, secretKey)) {
@@ -100,9 +127,71 @@ public final class KeyHolderMain implements Callable<Integer> {
       Evaluator evaluator = evaluateMnist ? new Evaluator(hidden) : null;
       System.out.println("KEYHOLDER READY model=" + modelId);
       System.out.flush();
-      consume(registry, keyHolder, identity.privateKey(), evaluator);
+      consume(agg -> publish(registry, keyHolder, identity.privateKey(), evaluator, agg));
     }
     return 0;
+  }
+
+  /**
+   * Threshold mode: keep one secret share (made here, never sent anywhere), print the public key
+   * share for the ceremony, and publish signed decryption shares of every aggregate that passes
+   * {@link ThresholdKeyHolder}'s checks.
+   */
+  private int runThresholdHolder(RegistryClient registry, SigningKeyPair identity) throws Exception {
+    if (aggregatorKey == null) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--aggregator-key is required with --threshold-crs");
+    }
+    CommonReference crs = CommonReference.fromSeed(HexFormat.of().parseHex(thresholdCrs));
+    Path shareFile = dataDir.resolve("threshold-share.bin");
+    ThresholdParty party;
+    if (Files.exists(shareFile)) {
+      party = ThresholdParty.importSecretShare(Files.readAllBytes(shareFile), crs, SecretShareAccess.insecureSecretShareAccess());
+    } else {
+      party = ThresholdParty.generate(crs, new SecureRandom());
+      Files.write(shareFile, party.exportSecretShare(SecretShareAccess.insecureSecretShareAccess()));
+      restrict(shareFile, "rw-------");
+    }
+    registry.enrollClient(keyHolderId, identity.publicKey(), List.of(modelId));
+    ThresholdKeyHolder holder = new ThresholdKeyHolder(keyHolderId, party, identity.privateKey(),
+        new ThresholdKeyHolder.Policy(minParticipants, SigningPublicKey.fromX509(Base64.getDecoder().decode(aggregatorKey)),
+            c -> isEnrolled(registry, c)),
+        new RegistryUpdateArchive(registry, Duration.ofSeconds(60)));
+    System.out.println("KEYHOLDER SHARE " + Base64.getEncoder().encodeToString(party.publicKeyShare()));
+    System.out.println("KEYHOLDER READY model=" + modelId + " (threshold share " + keyHolderId + ")");
+    System.out.flush();
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, FederatedDeployment.BROKER_MAX_MESSAGE_BYTES);
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+      consume(agg -> {
+        try {
+          ThresholdKeyHolder.SignedShares s = holder.share(agg);
+          DecryptionSharesPublished rec = DecryptionSharesPublished.newBuilder().setModelId(modelId).setRound(agg.getRound())
+              .setHolderId(keyHolderId).setAggregateHash(s.aggregateHash().toByteBuffer())
+              .setShares(s.shares().stream().map(ByteBuffer::wrap).toList()).setSignature(ByteBuffer.wrap(s.signature()))
+              .build();
+          producer.send(new ProducerRecord<>(Topics.DECRYPTION_SHARES, Topics.roundKey(modelId, agg.getRound()),
+              WireCodec.UNBOUNDED.encode(rec))).get();
+          System.out.println("KEYHOLDER SHARED round=" + agg.getRound());
+        } catch (ThresholdKeyHolder.RefusedException e) {
+          System.out.println("[key holder] refused round " + agg.getRound() + ": " + e.getMessage());
+        } catch (Exception e) {
+          throw new IllegalStateException("could not publish shares: " + e, e);
+        }
+      });
+    }
+    return 0;
+  }
+
+  private static boolean isEnrolled(RegistryClient registry, String clientId) {
+    try {
+      registry.clientKey(clientId);
+      return true;
+    } catch (RuntimeException e) {
+      return false;
+    }
   }
 
   private HeSecretKey loadOrCreateHeKeys(HeContext he, RegistryClient registry) throws Exception {
@@ -133,7 +222,8 @@ public final class KeyHolderMain implements Callable<Integer> {
     return kp;
   }
 
-  private void consume(RegistryClient registry, KeyHolder keyHolder, SigningPrivateKey signingKey, Evaluator evaluator) {
+  /** Hands every completed aggregate of this model to {@code handler}, once per commit of the consumer. */
+  private void consume(java.util.function.Consumer<AggregatePublished> handler) {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     p.put(ConsumerConfig.GROUP_ID_CONFIG, "fedseal-keyholder-" + keyHolderId);
@@ -162,9 +252,9 @@ public final class KeyHolderMain implements Callable<Integer> {
             continue;
           }
           try {
-            publish(registry, keyHolder, signingKey, evaluator, agg);
+            handler.accept(agg);
           } catch (RuntimeException e) {
-            System.out.println("[key holder] round " + agg.getRound() + " not published: " + e);
+            System.out.println("[key holder] round " + agg.getRound() + " not handled: " + e);
           }
           consumer.commitSync();
         }

@@ -6,13 +6,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.Callable;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.fedseal.client.ClientConfig;
 import org.fedseal.client.FederatedClient;
 import org.fedseal.client.LocalTrainer;
@@ -24,8 +19,6 @@ import org.fedseal.he.HeParameters;
 import org.fedseal.protocol.ModelWeights;
 import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.Topics;
-import org.fedseal.protocol.WireCodec;
-import org.fedseal.protocol.WireFormatException;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.RoundOpened;
 import org.fedseal.registry.RegistryClient;
@@ -101,10 +94,11 @@ public final class PipelineBench implements Callable<Integer> {
               .modelSource(new RegistryModelSource(RegistryClient.create(d.registry().uri())))
               .signingKey(id.privateKey()).build());
         }
-        try (RoundFeed feed = new RoundFeed(d.bootstrapServers())) {
+        try (TopicFeed<RoundOpened> feed = new TopicFeed<>(d.bootstrapServers(), Topics.ROUNDS, RoundOpened.class)) {
           long t0 = System.nanoTime();
           RoundInfo info = admin.openRound(model, clients, Duration.ofMinutes(10), 1, 6);
-          RoundOpened round = feed.await(model, info.round(), Duration.ofSeconds(60));
+          RoundOpened round = feed.await(o -> o.getModelId().equals(model) && o.getRound() == info.round(),
+              Duration.ofSeconds(60));
           long encryptNanos = 0;
           long bytes = 0;
           for (FederatedClient c : fleet) {
@@ -149,29 +143,8 @@ public final class PipelineBench implements Callable<Integer> {
   }
 
   private static void awaitAggregate(String bootstrap, String model, int round) {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-" + System.nanoTime());
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 64 << 20);
-    p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 << 20);
-    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      c.subscribe(List.of(Topics.AGGREGATES));
-      long end = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-      while (System.nanoTime() < end) {
-        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(100))) {
-          try {
-            AggregatePublished a = WireCodec.UNBOUNDED.decode(r.value(), AggregatePublished.class);
-            if (a.getModelId().equals(model) && a.getRound() == round) {
-              return;
-            }
-          } catch (WireFormatException e) {
-            // not an aggregate we can read; keep waiting
-          }
-        }
-      }
+    try (TopicFeed<AggregatePublished> aggregates = new TopicFeed<>(bootstrap, Topics.AGGREGATES, AggregatePublished.class)) {
+      aggregates.await(a -> a.getModelId().equals(model) && a.getRound() == round, Duration.ofMinutes(10));
     }
-    throw new IllegalStateException("no aggregate for " + model + "/" + round);
   }
 }
