@@ -40,6 +40,19 @@ final class Fixture {
         return RegistryServer.builder().dataDir(dir).port(0).adminToken("test-token").build().start();
     }
 
+    /** Creates the registry's topics under {@code prefix} and returns them as registry config keys. */
+    static java.util.Map<String, String> kafkaTopics(org.fedseal.kafkalocal.LocalKafkaBroker kafka, String prefix) {
+        java.util.Map<String, String> topics = java.util.Map.of(RegistryConfig.TOPIC_ROUNDS, prefix + "rounds",
+                RegistryConfig.TOPIC_UPDATES, prefix + "updates", RegistryConfig.TOPIC_AGGREGATES, prefix + "aggregates",
+                RegistryConfig.TOPIC_ACCEPTED, prefix + "accepted", RegistryConfig.TOPIC_REJECTS, prefix + "rejects",
+                RegistryConfig.TOPIC_ENROLLMENTS, prefix + "enrollments", RegistryConfig.TOPIC_MODEL_VERSIONS,
+                prefix + "model-versions");
+        java.util.Map<String, Integer> create = new java.util.HashMap<>();
+        topics.values().forEach(t -> create.put(t, 1));
+        kafka.createTopics(create);
+        return topics;
+    }
+
     static RegistryClient client(RegistryServer s) {
         return RegistryClient.create(s.uri(), s.adminToken());
     }

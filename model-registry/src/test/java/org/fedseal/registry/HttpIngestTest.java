@@ -63,13 +63,7 @@ class HttpIngestTest {
     @Test
     void phoneSubmitsOverHttpAndRecordsLandOnTheUpdatesTopic(LocalKafkaBroker kafka) throws Exception {
         String p = "ingesttest.";
-        Map<String, String> topics = Map.of(RegistryConfig.TOPIC_ROUNDS, p + "rounds", RegistryConfig.TOPIC_UPDATES, p + "updates",
-                RegistryConfig.TOPIC_AGGREGATES, p + "aggregates", RegistryConfig.TOPIC_ACCEPTED, p + "accepted",
-                RegistryConfig.TOPIC_REJECTS, p + "rejects", RegistryConfig.TOPIC_ENROLLMENTS, p + "enrollments",
-                RegistryConfig.TOPIC_MODEL_VERSIONS, p + "model-versions");
-        Map<String, Integer> create = new java.util.HashMap<>();
-        topics.values().forEach(t -> create.put(t, 1));
-        kafka.createTopics(create);
+        Map<String, String> topics = Fixture.kafkaTopics(kafka, p);
         try (RegistryServer s = RegistryServer.builder().dataDir(dir).port(0).adminToken("t").kafkaBootstrapServers(kafka.bootstrapServers())
                 .set(RegistryConfig.KAFKA_GROUP, "ingesttest-registry").setAll(topics).build().start()) {
             RegistryClient c = Fixture.client(s);
