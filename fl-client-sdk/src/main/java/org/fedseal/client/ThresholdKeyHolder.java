@@ -25,6 +25,7 @@ import org.fedseal.protocol.SigningPublicKey;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.AggregateStatus;
 import org.fedseal.protocol.wire.ChunkSum;
+import org.fedseal.protocol.wire.DecryptionSharesPublished;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,8 +45,8 @@ import org.slf4j.LoggerFactory;
  * </ol>
  * A refusal throws {@link RefusedException} with the reason, and is logged.
  *
- * <p>Shares are signed with the holder's enrolled Ed25519 key over the aggregate's canonical hash
- * and the share bytes; {@link #combine} verifies them. No code here, or anywhere outside tests,
+ * <p>Shares travel as a {@link DecryptionSharesPublished} record signed with the holder's enrolled
+ * Ed25519 key ({@link Signatures}); {@link #combine} verifies them. No code here, or anywhere outside tests,
  * adds the holders' secret shares: the secret key is never assembled.
  */
 public final class ThresholdKeyHolder {
@@ -96,20 +97,8 @@ public final class ThresholdKeyHolder {
         }
     }
 
-    /** One holder's signed shares of every ciphertext of an aggregate. */
-    public record SignedShares(String holderId, Hash aggregateHash, List<byte[]> shares, byte[] signature) {
-        static byte[] message(String holderId, Hash aggregateHash, List<byte[]> shares) {
-            List<byte[]> parts = new ArrayList<>();
-            parts.add(("FedSeal-DecryptionShares-v1:" + holderId + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            parts.add(aggregateHash.bytes());
-            for (byte[] s : shares) {
-                parts.add(Hash.sha256(s).bytes());
-            }
-            return Hash.sha256(parts.toArray(new byte[0][])).bytes();
-        }
-    }
-
     private final String holderId;
+    private final String ceremonyId;
     private final ThresholdParty party;
     private final SigningPrivateKey signingKey;
     private final Policy policy;
@@ -119,12 +108,14 @@ public final class ThresholdKeyHolder {
 
     /**
      * @param holderId this holder's enrolled client id
+     * @param ceremonyId the key ceremony that made {@code party}
      * @param party its threshold secret share (from the key ceremony)
      * @param signingKey its enrolled Ed25519 key, which signs its shares
      */
-    public ThresholdKeyHolder(String holderId, ThresholdParty party, SigningPrivateKey signingKey, Policy policy,
-            UpdateArchive archive) {
+    public ThresholdKeyHolder(String holderId, String ceremonyId, ThresholdParty party, SigningPrivateKey signingKey,
+            Policy policy, UpdateArchive archive) {
         this.holderId = Objects.requireNonNull(holderId, "holderId");
+        this.ceremonyId = Objects.requireNonNull(ceremonyId, "ceremonyId");
         this.party = Objects.requireNonNull(party, "party");
         this.signingKey = Objects.requireNonNull(signingKey, "signingKey");
         this.policy = Objects.requireNonNull(policy, "policy");
@@ -136,7 +127,7 @@ public final class ThresholdKeyHolder {
      *
      * @throws RefusedException if any check fails (nothing is decrypted then)
      */
-    public synchronized SignedShares share(AggregatePublished aggregate) throws RefusedException {
+    public synchronized DecryptionSharesPublished share(AggregatePublished aggregate) throws RefusedException {
         Hash aggHash = CanonicalHash.of(aggregate);
         try {
             check(aggregate, aggHash);
@@ -145,15 +136,17 @@ public final class ThresholdKeyHolder {
                     aggregate.getModelId(), aggregate.getRound(), e.getMessage());
             throw e;
         }
-        List<byte[]> shares = new ArrayList<>();
+        List<ByteBuffer> shares = new ArrayList<>();
         for (byte[] entry : entries(aggregate)) {
-            shares.add(party.decryptionShare(entry, random).toBytes());
+            shares.add(ByteBuffer.wrap(party.decryptionShare(entry, random).toBytes()));
         }
         shared.add(aggHash);
-        byte[] sig = signingKey.sign(SignedShares.message(holderId, aggHash, shares));
+        DecryptionSharesPublished record = DecryptionSharesPublished.newBuilder().setModelId(aggregate.getModelId())
+                .setRound(aggregate.getRound()).setCeremonyId(ceremonyId).setHolderId(holderId)
+                .setAggregateHash(aggHash.toByteBuffer()).setShares(shares).setSignature(ByteBuffer.allocate(0)).build();
         LOG.info("key holder {} shared aggregate {} of {}/{} ({} ciphertexts)", holderId, aggHash, aggregate.getModelId(),
                 aggregate.getRound(), shares.size());
-        return new SignedShares(holderId, aggHash, List.copyOf(shares), sig);
+        return Signatures.signRecord(record, signingKey);
     }
 
     private void check(AggregatePublished a, Hash aggHash) throws RefusedException {
@@ -227,38 +220,45 @@ public final class ThresholdKeyHolder {
      * Combines all holders' shares into the aggregate's values divided by its total weight (the
      * weighted mean update). Anyone can run it; it needs no secret.
      *
-     * @param holderKeys each expected holder's enrolled signing key, by holder id (all n)
-     * @param keyShareDigests the ceremony's key share digests (all n)
-     * @throws IllegalArgumentException if a share's signature is bad, a holder is missing or
-     *     foreign, or the shares do not fit the aggregate
+     * @param ceremony the completed key ceremony of the aggregate's model
+     * @param holderKeys each of the ceremony's holders' enrolled signing key, by holder id
+     * @param length how many values to return (the model's parameter count)
+     * @throws IllegalArgumentException if a share's signature is bad, a holder is missing, repeated
+     *     or foreign, or the shares do not fit the aggregate
      */
-    public static double[] combine(AggregatePublished aggregate, List<SignedShares> all, Map<String, SigningPublicKey> holderKeys,
-            List<byte[]> keyShareDigests, int length) {
+    public static double[] combine(AggregatePublished aggregate, List<DecryptionSharesPublished> all,
+            KeyCeremonyParticipant.Result ceremony, Map<String, SigningPublicKey> holderKeys, int length) {
         Hash aggHash = CanonicalHash.of(aggregate);
         Set<String> seen = new HashSet<>();
-        for (SignedShares s : all) {
-            SigningPublicKey key = holderKeys.get(s.holderId());
-            if (key == null || !seen.add(s.holderId())) {
-                throw new IllegalArgumentException("shares from an unexpected or repeated holder '" + s.holderId() + "'");
+        for (DecryptionSharesPublished s : all) {
+            SigningPublicKey key = holderKeys.get(s.getHolderId());
+            if (key == null || !ceremony.holderIds().contains(s.getHolderId()) || !seen.add(s.getHolderId())) {
+                throw new IllegalArgumentException("shares from an unexpected or repeated holder '" + s.getHolderId() + "'");
             }
-            if (!s.aggregateHash().equals(aggHash)
-                    || !key.verify(SignedShares.message(s.holderId(), s.aggregateHash(), s.shares()), s.signature())) {
-                throw new IllegalArgumentException("the shares of '" + s.holderId() + "' are not signed by it for this aggregate");
+            if (!aggHash.matches(s.getAggregateHash()) || !ceremony.ceremonyId().equals(s.getCeremonyId())
+                    || !Signatures.verifyRecord(s, key)) {
+                throw new IllegalArgumentException("the shares of '" + s.getHolderId() + "' are not signed by it for this aggregate"
+                        + " and ceremony");
             }
         }
-        if (!seen.equals(holderKeys.keySet())) {
-            throw new IllegalArgumentException("shares of " + seen + ", the ceremony's holders are " + holderKeys.keySet());
+        if (!seen.equals(Set.copyOf(ceremony.holderIds()))) {
+            throw new IllegalArgumentException("shares of " + seen + ", the ceremony's holders are " + ceremony.holderIds());
         }
         List<byte[]> entries = entries(aggregate);
         double[] out = new double[length];
         int at = 0;
         for (int i = 0; i < entries.size(); i++) {
             List<DecryptionShare> shares = new ArrayList<>();
-            for (SignedShares s : all) {
-                shares.add(DecryptionShare.fromBytes(s.shares().get(i)));
+            for (DecryptionSharesPublished s : all) {
+                if (s.getShares().size() != entries.size()) {
+                    throw new IllegalArgumentException("'" + s.getHolderId() + "' sent " + s.getShares().size()
+                            + " shares for " + entries.size() + " ciphertexts");
+                }
+                shares.add(DecryptionShare.fromBytes(bytes(s.getShares().get(i))));
             }
             int n = Math.min(entryLength(entries.get(i)), length - at);
-            double[] part = ThresholdDecryptor.combine(entries.get(i), shares, entryLength(entries.get(i)), true, keyShareDigests);
+            double[] part = ThresholdDecryptor.combine(entries.get(i), shares, entryLength(entries.get(i)), true,
+                    ceremony.keyShareDigests());
             for (int j = 0; j < n; j++) {
                 out[at + j] = part[j] / aggregate.getTotalWeight();
             }
@@ -267,14 +267,18 @@ public final class ThresholdKeyHolder {
         return out;
     }
 
+    private static byte[] bytes(ByteBuffer b) {
+        byte[] out = new byte[b.remaining()];
+        b.duplicate().get(out);
+        return out;
+    }
+
     /** The serialized one-ciphertext vectors of an aggregate, in chunk-layout order. */
     static List<byte[]> entries(AggregatePublished a) {
         List<byte[]> out = new ArrayList<>();
         for (ChunkSum c : a.getChunkSums()) {
             for (ByteBuffer b : c.getCiphertexts()) {
-                byte[] bytes = new byte[b.remaining()];
-                b.duplicate().get(bytes);
-                out.add(bytes);
+                out.add(bytes(b));
             }
         }
         return out;
@@ -287,6 +291,6 @@ public final class ThresholdKeyHolder {
 
     @Override
     public String toString() {
-        return "ThresholdKeyHolder[" + holderId + ", secret share redacted]";
+        return "ThresholdKeyHolder[" + holderId + ", ceremony " + ceremonyId + ", secret share redacted]";
     }
 }

@@ -1,5 +1,7 @@
 package org.fedseal.client;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,32 +12,36 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import org.fedseal.client.ThresholdKeyHolder.Refusal;
 import org.fedseal.client.ThresholdKeyHolder.RefusedException;
-import org.fedseal.client.ThresholdKeyHolder.SignedShares;
 import org.fedseal.he.EncryptedVector;
 import org.fedseal.he.HeContext;
 import org.fedseal.he.HeParameters;
 import org.fedseal.he.HePublicKey;
-import org.fedseal.hejava.threshold.CommonReference;
-import org.fedseal.hejava.threshold.ThresholdKeys;
 import org.fedseal.hejava.threshold.ThresholdParty;
 import org.fedseal.protocol.Hash;
+import org.fedseal.protocol.KeyCeremonyTranscript;
 import org.fedseal.protocol.MerkleHashes;
 import org.fedseal.protocol.Signatures;
 import org.fedseal.protocol.SigningKeyPair;
+import org.fedseal.protocol.SigningPublicKey;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.AggregateStatus;
 import org.fedseal.protocol.wire.ChunkLayout;
 import org.fedseal.protocol.wire.ChunkSum;
+import org.fedseal.protocol.wire.DecryptionSharesPublished;
+import org.fedseal.protocol.wire.KeyCeremonyMessage;
+import org.fedseal.protocol.wire.KeyCeremonyOpened;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Three key holders with real SEAL ciphertexts under their collective key: honest aggregates
+ * Three key holders run the key ceremony (KeyCeremonyParticipant over a shared transcript), then,
+ * with real SEAL ciphertexts under their collective key: honest aggregates
  * decrypt to the weighted mean; a single client's ciphertext (plain or disguised as an
  * aggregate), too few participants, an aggregate that is not the re-sum of the archived updates,
  * a foreign signature and a second request are refused; forged shares do not combine.
@@ -45,10 +51,11 @@ class ThresholdKeyHolderTest {
     static final int CLIENTS = 5;
     static final SigningKeyPair AGGREGATOR = SigningKeyPair.generate();
     static HeContext he;
-    static CommonReference crs;
+    static final List<String> HOLDERS = List.of("holder-0", "holder-1", "holder-2");
+    static KeyCeremonyParticipant.Result ceremony;
     static List<ThresholdParty> parties = new ArrayList<>();
     static List<SigningKeyPair> holderKeys = new ArrayList<>();
-    static List<byte[]> keyShareDigests = new ArrayList<>();
+    static Map<String, byte[]> savedShares = new HashMap<>();
     static Map<Hash, List<byte[]>> archive = new HashMap<>();
     static List<Hash> updateHashes = new ArrayList<>();
     static List<String> clients = new ArrayList<>();
@@ -57,22 +64,11 @@ class ThresholdKeyHolderTest {
 
     @BeforeAll
     static void ceremonyAndRound() throws Exception {
-        SecureRandom rnd = new SecureRandom();
-        byte[] seed = new byte[CommonReference.SEED_BYTES];
-        rnd.nextBytes(seed);
-        crs = CommonReference.fromSeed(seed);
-        List<byte[]> pubShares = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            ThresholdParty p = ThresholdParty.generate(crs, rnd);
-            parties.add(p);
-            holderKeys.add(SigningKeyPair.generate());
-            pubShares.add(p.publicKeyShare());
-            keyShareDigests.add(p.keyShareDigest());
-        }
+        ceremony = runCeremony();
         he = HeContext.create(HeParameters.CKKS_8192_T50);
         Random values = new Random(3);
         double[] sum = new double[VALUES];
-        try (HePublicKey pk = he.loadPublicKey(ThresholdKeys.combinePublicKey(crs, pubShares));
+        try (HePublicKey pk = he.loadPublicKey(ceremony.collectivePublicKey());
              SealUpdateEncryptor enc = SealUpdateEncryptor.of(he, pk)) {
             ChunkLayout layout = SealUpdateEncryptor.defaultLayout(HeParameters.CKKS_8192_T50, VALUES);
             for (int c = 0; c < CLIENTS; c++) {
@@ -93,6 +89,73 @@ class ThresholdKeyHolderTest {
         for (int i = 0; i < VALUES; i++) {
             expectedMean[i] = sum[i] / totalWeight;
         }
+    }
+
+    /**
+     * The three holders run the key ceremony, each on its own view of the broadcast transcript;
+     * returns the outcome, which every holder must compute identically.
+     */
+    static KeyCeremonyParticipant.Result runCeremony() {
+        SigningKeyPair registry = SigningKeyPair.generate();
+        Map<String, SigningPublicKey> keys = new HashMap<>();
+        for (String id : HOLDERS) {
+            SigningKeyPair kp = SigningKeyPair.generate();
+            holderKeys.add(kp);
+            keys.put(id, kp.publicKey());
+        }
+        KeyCeremonyOpened opened = Signatures.signRecord(KeyCeremonyOpened.newBuilder().setCeremonyId("tm-ceremony-1")
+                .setModelId("tm").setHeParamsId(HeParameters.CKKS_8192_T50.id()).setHolderIds(HOLDERS)
+                .setOpenedAtEpochMillis(1).setSignature(ByteBuffer.allocate(0)).build(), registry.privateKey());
+        List<KeyCeremonyTranscript> views = new ArrayList<>();
+        List<KeyCeremonyParticipant> participants = new ArrayList<>();
+        for (int i = 0; i < HOLDERS.size(); i++) {
+            views.add(KeyCeremonyTranscript.open(opened, registry.publicKey(), keys));
+            participants.add(new KeyCeremonyParticipant(HOLDERS.get(i), holderKeys.get(i).privateKey(), store(HOLDERS.get(i)),
+                    new SecureRandom()));
+        }
+        int sent;
+        int messages = 0;
+        do {
+            sent = 0;
+            for (int i = 0; i < HOLDERS.size(); i++) {
+                Optional<KeyCeremonyMessage> m = participants.get(i).nextMessage(views.get(i));
+                if (m.isPresent()) {
+                    for (KeyCeremonyTranscript v : views) {
+                        assertDoesNotThrow(() -> assertTrue(v.accept(m.get())));
+                    }
+                    sent++;
+                }
+            }
+            messages += sent;
+        } while (sent > 0);
+        assertEquals(9, messages, "three phases, one message each");
+        List<KeyCeremonyParticipant.Result> results = views.stream().map(KeyCeremonyParticipant::finish).toList();
+        for (KeyCeremonyParticipant.Result r : results) {
+            assertArrayEquals(results.get(0).collectivePublicKey(), r.collectivePublicKey());
+        }
+        for (int i = 0; i < HOLDERS.size(); i++) {
+            parties.add(participants.get(i).party(views.get(i)));
+            assertArrayEquals(results.get(0).keyShareDigests().get(i), parties.get(i).keyShareDigest());
+        }
+        // A restarted holder gets its very share back from its store.
+        ThresholdParty reloaded = new KeyCeremonyParticipant(HOLDERS.get(1), holderKeys.get(1).privateKey(), store(HOLDERS.get(1)),
+                new SecureRandom()).party(views.get(1));
+        assertArrayEquals(parties.get(1).keyShareDigest(), reloaded.keyShareDigest());
+        return results.get(0);
+    }
+
+    static KeyCeremonyParticipant.SecretShareStore store(String holder) {
+        return new KeyCeremonyParticipant.SecretShareStore() {
+            @Override
+            public Optional<byte[]> load(String ceremonyId) {
+                return Optional.ofNullable(savedShares.get(holder + "/" + ceremonyId));
+            }
+
+            @Override
+            public void save(String ceremonyId, byte[] exportedShare) {
+                savedShares.put(holder + "/" + ceremonyId, exportedShare);
+            }
+        };
     }
 
     @AfterAll
@@ -147,7 +210,7 @@ class ThresholdKeyHolderTest {
                 Set.copyOf(clients)::contains);
         List<ThresholdKeyHolder> hs = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            hs.add(new ThresholdKeyHolder("holder-" + i, parties.get(i), holderKeys.get(i).privateKey(), policy, h -> {
+            hs.add(new ThresholdKeyHolder("holder-" + i, ceremony.ceremonyId(), parties.get(i), holderKeys.get(i).privateKey(), policy, h -> {
                 List<byte[]> cts = archive.get(h);
                 if (cts == null) {
                     throw new IllegalStateException("not archived: " + h);
@@ -174,11 +237,11 @@ class ThresholdKeyHolderTest {
     void honestAggregateDecryptsToTheWeightedMeanAndOnlyOnce() throws Exception {
         AggregatePublished agg = aggregate(clients, updateHashes, sumOf(updateHashes, 0), AGGREGATOR);
         List<ThresholdKeyHolder> hs = holders(3);
-        List<SignedShares> shares = new ArrayList<>();
+        List<DecryptionSharesPublished> shares = new ArrayList<>();
         for (ThresholdKeyHolder h : hs) {
             shares.add(h.share(agg));
         }
-        double[] mean = ThresholdKeyHolder.combine(agg, shares, holderPublicKeys(), keyShareDigests, VALUES);
+        double[] mean = ThresholdKeyHolder.combine(agg, shares, ceremony, holderPublicKeys(), VALUES);
         double max = 0;
         for (int i = 0; i < VALUES; i++) {
             max = Math.max(max, Math.abs(mean[i] - expectedMean[i]));
@@ -188,12 +251,16 @@ class ThresholdKeyHolderTest {
 
         // Two of three holders' shares are not enough.
         assertThrows(IllegalArgumentException.class,
-                () -> ThresholdKeyHolder.combine(agg, shares.subList(0, 2), holderPublicKeys(), keyShareDigests, VALUES));
+                () -> ThresholdKeyHolder.combine(agg, shares.subList(0, 2), ceremony, holderPublicKeys(), VALUES));
         // A share whose signature does not verify is rejected.
-        SignedShares forged = new SignedShares("holder-2", shares.get(2).aggregateHash(), shares.get(2).shares(),
-                holderKeys.get(0).privateKey().sign(new byte[] {1}));
+        DecryptionSharesPublished forged = Signatures.signRecord(shares.get(2), holderKeys.get(0).privateKey());
         assertThrows(IllegalArgumentException.class, () -> ThresholdKeyHolder.combine(agg,
-                List.of(shares.get(0), shares.get(1), forged), holderPublicKeys(), keyShareDigests, VALUES));
+                List.of(shares.get(0), shares.get(1), forged), ceremony, holderPublicKeys(), VALUES));
+        // Shares of another ceremony's holder set do not combine either.
+        DecryptionSharesPublished foreign = Signatures.signRecord(DecryptionSharesPublished.newBuilder(shares.get(2))
+                .setCeremonyId("another").build(), holderKeys.get(2).privateKey());
+        assertThrows(IllegalArgumentException.class, () -> ThresholdKeyHolder.combine(agg,
+                List.of(shares.get(0), shares.get(1), foreign), ceremony, holderPublicKeys(), VALUES));
     }
 
     @Test

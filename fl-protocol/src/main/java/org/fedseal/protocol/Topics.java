@@ -19,6 +19,11 @@ public final class Topics {
     public static final String MODEL_VERSIONS = "fedseal.model-versions";
     /** {@link org.fedseal.protocol.wire.DecryptionSharesPublished} of threshold key holders, key: {@code modelId/round}. */
     public static final String DECRYPTION_SHARES = "fedseal.decryption-shares";
+    /**
+     * {@link org.fedseal.protocol.wire.KeyCeremonyEnvelope} (the registry's opening record and the
+     * holders' messages), key: {@code ceremonyId} (UTF-8), so a ceremony stays on one partition.
+     */
+    public static final String KEY_CEREMONY = "fedseal.key-ceremony";
     /** {@link org.fedseal.protocol.wire.ClientEnrolled}, key: {@code clientId} (UTF-8); a compacted topic. */
     public static final String ENROLLMENTS = "fedseal.enrollments";
 

@@ -1,16 +1,17 @@
 package org.fedseal.demo;
 
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.fedseal.client.BaseModel;
 import org.fedseal.client.DjlTrainer;
+import org.fedseal.client.KeyCeremonyParticipant;
 import org.fedseal.client.LocalDataset;
 import org.fedseal.client.ThresholdKeyHolder;
-import org.fedseal.hejava.threshold.CommonReference;
-import org.fedseal.hejava.threshold.ThresholdKeys;
+import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.SigningPublicKey;
@@ -19,18 +20,20 @@ import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.AggregateStatus;
 import org.fedseal.protocol.wire.DecryptionSharesPublished;
 import org.fedseal.protocol.wire.RoundOpened;
+import org.fedseal.registry.DecryptionSharesInfo;
 import org.fedseal.registry.RegistryClient;
 import org.fedseal.registry.VersionInfo;
 
 /**
- * The demo's combiner in threshold mode: collects every key holder's signed decryption shares of
- * a round's aggregate from Kafka, combines them (no secret needed), and publishes the next model
- * version as the model's publisher. Holds no secret share.
+ * The demo's combiner in threshold mode: follows the key ceremony on Kafka (recomputing the
+ * collective key from the holders' revealed shares), then, per round, collects every key holder's
+ * signed decryption shares of the aggregate, combines them (no secret needed) and publishes the
+ * next model version naming the ceremony and the share records. Holds no secret share.
  */
 final class Combiner implements AutoCloseable {
   private final RegistryClient registry;
   private final String publisherId;
-  private final List<byte[]> keyShareDigests;
+  private final KeyCeremonyParticipant.Result ceremony;
   private final Map<String, SigningPublicKey> holderKeys = new HashMap<>();
   private final SigningKeyPair identity = SigningKeyPair.generate();
   private final DjlTrainer evaluator;
@@ -38,19 +41,49 @@ final class Combiner implements AutoCloseable {
   private final TopicFeed<AggregatePublished> aggregates;
   private final TopicFeed<DecryptionSharesPublished> shares;
 
-  Combiner(FederatedDeployment deployment, RegistryClient registry, String modelId, CommonReference crs,
-      List<byte[]> publicKeyShares, DjlTrainer evaluator, LocalDataset test) {
+  /**
+   * Follows {@code ceremonyId} to completion (or throws after {@code timeout}) and checks that the
+   * registry made the same collective key the model's rounds will name.
+   */
+  Combiner(FederatedDeployment deployment, RegistryClient registry, String modelId, String ceremonyId, Duration timeout,
+      DjlTrainer evaluator, LocalDataset test) throws Exception {
     this.registry = registry;
     this.publisherId = modelId + "-combiner";
     this.evaluator = evaluator;
     this.test = test;
-    this.keyShareDigests = publicKeyShares.stream().map(s -> ThresholdKeys.keyShareDigest(crs, s)).toList();
-    for (int i = 1; i <= publicKeyShares.size(); i++) {
-      holderKeys.put(modelId + "-keyholder-" + i, registry.clientKey(modelId + "-keyholder-" + i));
+    this.ceremony = KeyCeremonyParticipant.finish(CeremonyFollower.follow(deployment.bootstrapServers(), registry, ceremonyId,
+        null, timeout, msg -> System.out.println("  combiner: " + msg)));
+    String registryKey = awaitRegistryKey(modelId, timeout);
+    if (!ceremony.publicKeyHash().toHex().equals(registryKey)) {
+      throw new IllegalStateException("the registry's key for " + modelId + " (" + registryKey
+          + ") is not the collective key of ceremony " + ceremonyId + " (" + ceremony.publicKeyHash() + ")");
+    }
+    for (String holder : ceremony.holderIds()) {
+      holderKeys.put(holder, registry.clientKey(holder));
     }
     registry.enrollClient(publisherId, identity.publicKey(), List.of(modelId));
     this.aggregates = new TopicFeed<>(deployment.bootstrapServers(), Topics.AGGREGATES, AggregatePublished.class);
     this.shares = new TopicFeed<>(deployment.bootstrapServers(), Topics.DECRYPTION_SHARES, DecryptionSharesPublished.class);
+  }
+
+  /** The completed ceremony this combiner combines for. */
+  KeyCeremonyParticipant.Result ceremony() {
+    return ceremony;
+  }
+
+  private String awaitRegistryKey(String modelId, Duration timeout) throws InterruptedException {
+    long end = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < end) {
+      var c = registry.ceremony(ceremony.ceremonyId());
+      if ("failed".equals(c.status())) {
+        throw new IllegalStateException("the registry failed ceremony " + c.ceremonyId() + ": " + c.failure());
+      }
+      if ("completed".equals(c.status())) {
+        return registry.model(modelId).hePublicKeyHash();
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException("the registry did not complete ceremony " + ceremony.ceremonyId() + " within " + timeout);
   }
 
   /** Waits for the round's aggregate and all shares, combines them and publishes the next version. */
@@ -60,27 +93,37 @@ final class Combiner implements AutoCloseable {
     if (agg.getStatus() != AggregateStatus.COMPLETED) {
       throw new IllegalStateException("round " + round.getRound() + " closed " + agg.getStatus());
     }
-    List<ThresholdKeyHolder.SignedShares> signed = shares.await(s -> s.getModelId().equals(round.getModelId())
-        && s.getRound() == round.getRound(), holderKeys.size(), timeout).stream()
-        .map(s -> new ThresholdKeyHolder.SignedShares(s.getHolderId(), Hash.of(s.getAggregateHash()),
-            s.getShares().stream().map(Combiner::bytes).toList(), bytes(s.getSignature())))
-        .toList();
+    Hash aggHash = CanonicalHash.of(agg);
+    List<DecryptionSharesPublished> signed = shares.await(s -> s.getModelId().equals(round.getModelId())
+        && s.getRound() == round.getRound() && aggHash.matches(s.getAggregateHash()), holderKeys.size(), timeout);
     BaseModel base = new RegistryModelSource(registry).baseModel(round.getModelId(), Hash.of(round.getBaseModelHash()));
-    double[] mean = ThresholdKeyHolder.combine(agg, signed, holderKeys, keyShareDigests, base.parameters().length);
+    double[] mean = ThresholdKeyHolder.combine(agg, signed, ceremony, holderKeys, base.parameters().length);
     float[] next = base.parameters().clone();
     for (int i = 0; i < next.length; i++) {
       next[i] += (float) mean[i];
     }
+    List<Hash> shareHashes = signed.stream().map(CanonicalHash::of).toList();
+    awaitLogged(round, shareHashes, timeout);
     RegistryVersionPublisher publisher = new RegistryVersionPublisher(registry, publisherId, identity.privateKey(),
         p -> evaluator.accuracy(p, test));
-    publisher.publish(base, agg, next);
+    publisher.publish(base, agg, next, ceremony.ceremonyId(), shareHashes);
     return publisher.lastPublished();
   }
 
-  private static byte[] bytes(ByteBuffer b) {
-    byte[] out = new byte[b.remaining()];
-    b.duplicate().get(out);
-    return out;
+  /** The registry refuses a version naming shares it has not logged yet; it reads the same topic, a moment later. */
+  private void awaitLogged(RoundOpened round, List<Hash> shareHashes, Duration timeout) throws InterruptedException {
+    Set<String> wanted = new HashSet<>(shareHashes.stream().map(Hash::toHex).toList());
+    long end = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < end) {
+      Set<String> logged = new HashSet<>(registry.decryptionShares(round.getModelId(), round.getRound()).stream()
+          .map(DecryptionSharesInfo::recordHash).toList());
+      if (logged.containsAll(wanted)) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException("the registry did not log the decryption shares of round " + round.getRound()
+        + " within " + timeout);
   }
 
   @Override

@@ -6,9 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.Base64;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -24,12 +22,11 @@ import org.fedseal.client.Mnist2500;
 import org.fedseal.client.Partitioners;
 import org.fedseal.client.SubmissionException;
 import org.fedseal.he.HeParameters;
-import org.fedseal.hejava.threshold.CommonReference;
-import org.fedseal.hejava.threshold.ThresholdKeys;
 import org.fedseal.protocol.ModelWeights;
 import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.Topics;
 import org.fedseal.protocol.wire.RoundOpened;
+import org.fedseal.registry.CeremonyInfo;
 import org.fedseal.registry.RegistryClient;
 import org.fedseal.registry.RoundInfo;
 import org.fedseal.registry.VersionInfo;
@@ -181,24 +178,23 @@ public final class DemoMain implements Callable<Integer> {
       Combiner combiner = null;
       if (threshold > 0) {
         step("starting %d threshold key holders (each its own process; no process ever holds the whole secret key)", threshold);
-        byte[] seed = new byte[CommonReference.SEED_BYTES];
-        new SecureRandom().nextBytes(seed);
-        CommonReference crs = CommonReference.fromSeed(seed);
-        List<byte[]> shares = new ArrayList<>();
+        List<String> holderIds = new ArrayList<>();
         for (int i = 1; i <= threshold; i++) {
-          StartedHolder h = startKeyHolder(deployment, modelId + "-keyholder-" + i, List.of("--threshold-crs", HexFormat.of().formatHex(seed),
-              "--min-participants", Integer.toString(clients),
-              "--aggregator-key", Base64.getEncoder().encodeToString(deployment.aggregatorPublicKey())));
-          keyHolders.add(h.process());
-          shares.add(h.publicKeyShare());
+          String id = modelId + "-keyholder-" + i;
+          keyHolders.add(startKeyHolder(deployment, id, List.of("--threshold", "--min-participants", Integer.toString(clients),
+              "--aggregator-key", Base64.getEncoder().encodeToString(deployment.aggregatorPublicKey())), "KEYHOLDER ENROLLED"));
+          holderIds.add(id);
         }
-        registry.putHePublicKey(modelId, ThresholdKeys.combinePublicKey(crs, shares));
-        combiner = new Combiner(deployment, registry, modelId, crs, shares, evaluator, test);
+        CeremonyInfo ceremony = registry.openCeremony(modelId, null, holderIds);
+        step("key ceremony %s over Kafka: each holder contributes to the seed, commits to its key share, then reveals it",
+            ceremony.ceremonyId());
+        combiner = new Combiner(deployment, registry, modelId, ceremony.ceremonyId(), Duration.ofMinutes(3), evaluator, test);
         combinerRef[0] = combiner;
-        ok("%d key holders ready; collective public key registered", threshold);
+        ok("ceremony %s complete: collective public key %s… (the registry and the combiner each recomputed it)",
+            ceremony.ceremonyId(), combiner.ceremony().publicKeyHash().toHex().substring(0, 16));
       } else {
         step("starting the key holder (its own process; the secret key never leaves it)");
-        keyHolders.add(startKeyHolder(deployment, modelId + "-keyholder", List.of("--evaluate-mnist")).process());
+        keyHolders.add(startKeyHolder(deployment, modelId + "-keyholder", List.of("--evaluate-mnist"), "KEYHOLDER READY"));
         ok("key holder ready");
       }
 
@@ -313,9 +309,8 @@ public final class DemoMain implements Callable<Integer> {
     throw new IllegalStateException("round " + round + " produced no new version within " + roundTimeout);
   }
 
-  record StartedHolder(Process process, byte[] publicKeyShare) {}
-
-  private StartedHolder startKeyHolder(FederatedDeployment deployment, String id, List<String> extra) throws Exception {
+  /** Starts a key-holder process and waits until it prints a line starting with {@code readyLine}. */
+  private Process startKeyHolder(FederatedDeployment deployment, String id, List<String> extra, String readyLine) throws Exception {
     Path dir = workDir.resolve(id);
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -334,7 +329,6 @@ public final class DemoMain implements Callable<Integer> {
     pb.environment().put("DJL_OFFLINE", "true");
     Process p = pb.start();
     CountDownLatch ready = new CountDownLatch(1);
-    java.util.concurrent.atomic.AtomicReference<byte[]> share = new java.util.concurrent.atomic.AtomicReference<>();
     Path log = workDir.resolve(id + ".log");
     Thread pump = new Thread(() -> {
       try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
@@ -344,11 +338,10 @@ public final class DemoMain implements Callable<Integer> {
           out.write(line);
           out.newLine();
           out.flush();
-          if (line.startsWith("KEYHOLDER SHARE ")) {
-            share.set(Base64.getDecoder().decode(line.substring("KEYHOLDER SHARE ".length()).trim()));
-          } else if (line.startsWith("KEYHOLDER READY")) {
+          if (line.startsWith(readyLine)) {
             ready.countDown();
-          } else if (line.startsWith("[key holder]") || line.startsWith("KEYHOLDER FAILED")) {
+          }
+          if (line.startsWith("[key holder]") || line.startsWith("KEYHOLDER FAILED")) {
             System.out.println("  " + id + ": " + line);
           }
         }
@@ -362,7 +355,7 @@ public final class DemoMain implements Callable<Integer> {
       p.destroyForcibly();
       throw new IllegalStateException("key holder " + id + " did not become ready; see " + log);
     }
-    return new StartedHolder(p, share.get());
+    return p;
   }
 
   private static void say(String fmt, Object... args) {

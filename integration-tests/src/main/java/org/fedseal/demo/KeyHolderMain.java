@@ -1,42 +1,39 @@
 package org.fedseal.demo;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.security.SecureRandom;
-import java.util.Base64;
-import java.util.HexFormat;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.fedseal.client.ThresholdKeyHolder;
-import org.fedseal.hejava.threshold.CommonReference;
-import org.fedseal.hejava.threshold.SecretShareAccess;
-import org.fedseal.hejava.threshold.ThresholdParty;
-import org.fedseal.protocol.wire.DecryptionSharesPublished;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.fedseal.client.BaseModel;
 import org.fedseal.client.DjlTrainer;
+import org.fedseal.client.KeyCeremonyParticipant;
 import org.fedseal.client.KeyHolder;
 import org.fedseal.client.LocalDataset;
 import org.fedseal.client.Mnist2500;
+import org.fedseal.client.ThresholdKeyHolder;
 import org.fedseal.he.HeContext;
 import org.fedseal.he.HeKeyPair;
 import org.fedseal.he.HeParameters;
 import org.fedseal.he.HeSecretKey;
 import org.fedseal.he.SecretKeyAccess;
 import org.fedseal.protocol.Hash;
+import org.fedseal.protocol.KeyCeremonyTranscript;
 import org.fedseal.protocol.ModelWeights;
 import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.SigningPrivateKey;
@@ -46,12 +43,13 @@ import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.WireFormatException;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.AggregateStatus;
+import org.fedseal.protocol.wire.DecryptionSharesPublished;
 import org.fedseal.registry.RegistryClient;
 import org.fedseal.registry.RoundInfo;
 import org.fedseal.registry.VersionInfo;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * The key holder, as its own process: the only place the HE secret key exists. Generates (or
@@ -59,8 +57,13 @@ import picocli.CommandLine.Option;
  * then turns every completed aggregate of its model into the next model version: decrypt,
  * divide by the total weight, add to the base version, evaluate, sign, publish.
  *
- * <p>Prints {@code KEYHOLDER READY} once the public key is registered, and one
- * {@code KEYHOLDER PUBLISHED} line per version, for whoever started it.
+ * <p>With {@code --threshold} it is one of n key holders instead: it runs the model's key ceremony
+ * over Kafka and only ever publishes decryption shares of verified aggregates; a combiner turns
+ * them into versions.
+ *
+ * <p>Prints {@code KEYHOLDER ENROLLED} (threshold mode) once its signing key is enrolled,
+ * {@code KEYHOLDER READY} once it can decrypt, and one {@code KEYHOLDER PUBLISHED} or
+ * {@code KEYHOLDER SHARED} line per round, for whoever started it.
  */
 @Command(name = "fedseal-keyholder", mixinStandardHelpOptions = true,
     description = "Decrypts FedSeal aggregates of one model and publishes its new versions.")
@@ -92,9 +95,13 @@ public final class KeyHolderMain implements Callable<Integer> {
   @Option(names = "--hidden", defaultValue = "128", description = "Hidden width of the MLP to evaluate (default ${DEFAULT-VALUE}).")
   int hidden;
 
-  @Option(names = "--threshold-crs", description = "Threshold mode: the ceremony's common reference seed (hex). "
-      + "This holder then keeps one secret share and publishes decryption shares of verified aggregates.")
-  String thresholdCrs;
+  @Option(names = "--threshold", description = "Threshold mode: take part in the model's key ceremony (opened by the "
+      + "coordinator, run over Kafka), keep one secret share, and publish decryption shares of verified aggregates.")
+  boolean threshold;
+
+  @Option(names = "--ceremony-timeout", defaultValue = "PT5M",
+      description = "Threshold mode: how long to wait for the key ceremony (default ${DEFAULT-VALUE}).")
+  Duration ceremonyTimeout;
 
   @Option(names = "--min-participants", defaultValue = "2",
       description = "Threshold mode: fewest distinct participants an aggregate must have (default ${DEFAULT-VALUE}).")
@@ -117,7 +124,7 @@ public final class KeyHolderMain implements Callable<Integer> {
     String token = System.getenv(TOKEN_ENV);
     RegistryClient registry = RegistryClient.create(registryUri, token);
     SigningKeyPair identity = loadOrCreateIdentity(dataDir.resolve("signing.key"));
-    if (thresholdCrs != null) {
+    if (threshold) {
       return runThresholdHolder(registry, identity);
     }
     try (HeContext he = HeContext.create(params);
@@ -133,47 +140,42 @@ public final class KeyHolderMain implements Callable<Integer> {
   }
 
   /**
-   * Threshold mode: keep one secret share (made here, never sent anywhere), print the public key
-   * share for the ceremony, and publish signed decryption shares of every aggregate that passes
-   * {@link ThresholdKeyHolder}'s checks.
+   * Threshold mode: enrol, take part in the model's key ceremony (the secret share is made here,
+   * kept in the data directory and never sent anywhere), then publish signed decryption shares of
+   * every aggregate that passes {@link ThresholdKeyHolder}'s checks.
    */
   private int runThresholdHolder(RegistryClient registry, SigningKeyPair identity) throws Exception {
     if (aggregatorKey == null) {
-      throw new CommandLine.ParameterException(new CommandLine(this), "--aggregator-key is required with --threshold-crs");
-    }
-    CommonReference crs = CommonReference.fromSeed(HexFormat.of().parseHex(thresholdCrs));
-    Path shareFile = dataDir.resolve("threshold-share.bin");
-    ThresholdParty party;
-    if (Files.exists(shareFile)) {
-      party = ThresholdParty.importSecretShare(Files.readAllBytes(shareFile), crs, SecretShareAccess.insecureSecretShareAccess());
-    } else {
-      party = ThresholdParty.generate(crs, new SecureRandom());
-      Files.write(shareFile, party.exportSecretShare(SecretShareAccess.insecureSecretShareAccess()));
-      restrict(shareFile, "rw-------");
+      throw new CommandLine.ParameterException(new CommandLine(this), "--aggregator-key is required with --threshold");
     }
     registry.enrollClient(keyHolderId, identity.publicKey(), List.of(modelId));
-    ThresholdKeyHolder holder = new ThresholdKeyHolder(keyHolderId, party, identity.privateKey(),
-        new ThresholdKeyHolder.Policy(minParticipants, SigningPublicKey.fromX509(Base64.getDecoder().decode(aggregatorKey)),
-            c -> isEnrolled(registry, c)),
-        new RegistryUpdateArchive(registry, Duration.ofSeconds(60)));
-    System.out.println("KEYHOLDER SHARE " + Base64.getEncoder().encodeToString(party.publicKeyShare()));
-    System.out.println("KEYHOLDER READY model=" + modelId + " (threshold share " + keyHolderId + ")");
+    System.out.println("KEYHOLDER ENROLLED " + keyHolderId);
     System.out.flush();
+    String ceremonyId = awaitCeremony(registry);
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, FederatedDeployment.BROKER_MAX_MESSAGE_BYTES);
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+      KeyCeremonyParticipant participant = new KeyCeremonyParticipant(keyHolderId, identity.privateKey(), new ShareFiles(dataDir),
+          new SecureRandom());
+      KeyCeremonyTranscript t = CeremonyFollower.follow(bootstrapServers, registry, ceremonyId,
+          new CeremonyFollower.Speaker(participant, producer), ceremonyTimeout, msg -> System.out.println("[key holder] " + msg));
+      KeyCeremonyParticipant.Result result = KeyCeremonyParticipant.finish(t);
+      System.out.println("[key holder] ceremony " + ceremonyId + " complete; collective public key "
+          + result.publicKeyHash().toHex().substring(0, 16) + "…");
+      ThresholdKeyHolder holder = new ThresholdKeyHolder(keyHolderId, ceremonyId, participant.party(t), identity.privateKey(),
+          new ThresholdKeyHolder.Policy(minParticipants, SigningPublicKey.fromX509(Base64.getDecoder().decode(aggregatorKey)),
+              c -> isEnrolled(registry, c)),
+          new RegistryUpdateArchive(registry, Duration.ofSeconds(60)));
+      System.out.println("KEYHOLDER READY model=" + modelId + " (threshold share " + keyHolderId + ", ceremony " + ceremonyId + ")");
+      System.out.flush();
       consume(agg -> {
         try {
-          ThresholdKeyHolder.SignedShares s = holder.share(agg);
-          DecryptionSharesPublished rec = DecryptionSharesPublished.newBuilder().setModelId(modelId).setRound(agg.getRound())
-              .setHolderId(keyHolderId).setAggregateHash(s.aggregateHash().toByteBuffer())
-              .setShares(s.shares().stream().map(ByteBuffer::wrap).toList()).setSignature(ByteBuffer.wrap(s.signature()))
-              .build();
+          DecryptionSharesPublished shares = holder.share(agg);
           producer.send(new ProducerRecord<>(Topics.DECRYPTION_SHARES, Topics.roundKey(modelId, agg.getRound()),
-              WireCodec.UNBOUNDED.encode(rec))).get();
+              WireCodec.UNBOUNDED.encode(shares))).get();
           System.out.println("KEYHOLDER SHARED round=" + agg.getRound());
         } catch (ThresholdKeyHolder.RefusedException e) {
           System.out.println("[key holder] refused round " + agg.getRound() + ": " + e.getMessage());
@@ -183,6 +185,43 @@ public final class KeyHolderMain implements Callable<Integer> {
       });
     }
     return 0;
+  }
+
+  /** The model's key ceremony, once the coordinator has opened one. */
+  private String awaitCeremony(RegistryClient registry) throws InterruptedException {
+    long end = System.nanoTime() + ceremonyTimeout.toNanos();
+    while (System.nanoTime() < end) {
+      String id = registry.model(modelId).ceremonyId();
+      if (id != null) {
+        return id;
+      }
+      Thread.sleep(200);
+    }
+    throw new IllegalStateException("no key ceremony was opened for " + modelId + " within " + ceremonyTimeout);
+  }
+
+  /** Secret shares in the data directory, one owner-only file per ceremony. */
+  private record ShareFiles(Path dir) implements KeyCeremonyParticipant.SecretShareStore {
+    @Override
+    public java.util.Optional<byte[]> load(String ceremonyId) {
+      Path f = dir.resolve("threshold-share-" + ceremonyId + ".bin");
+      try {
+        return Files.exists(f) ? java.util.Optional.of(Files.readAllBytes(f)) : java.util.Optional.empty();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+
+    @Override
+    public void save(String ceremonyId, byte[] exportedShare) {
+      Path f = dir.resolve("threshold-share-" + ceremonyId + ".bin");
+      try {
+        Files.write(f, exportedShare);
+        restrict(f, "rw-------");
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
   }
 
   private static boolean isEnrolled(RegistryClient registry, String clientId) {
@@ -271,7 +310,7 @@ public final class KeyHolderMain implements Callable<Integer> {
     if (done) {
       return; // a restart re-reads aggregates it already turned into versions
     }
-    BaseModel base = new BaseModel(RegistryModelSource.toRecord(registry.version(baseHash)),
+    BaseModel base = new BaseModel(registry.versionRecord(baseHash),
         ModelWeights.decode(registry.weights(baseHash)));
     RegistryVersionPublisher publisher = new RegistryVersionPublisher(registry, keyHolderId, signingKey,
         evaluator == null ? null : evaluator::accuracy);

@@ -1,14 +1,11 @@
 package org.fedseal.demo;
 
-import java.nio.ByteBuffer;
 import org.fedseal.client.BaseModel;
 import org.fedseal.client.ModelSource;
 import org.fedseal.client.SubmissionException;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.ModelWeights;
-import org.fedseal.protocol.wire.ModelVersionPublished;
 import org.fedseal.registry.RegistryClient;
-import org.fedseal.registry.VersionInfo;
 
 /**
  * The SDK's {@link ModelSource} over the registry's HTTP API. Untrusted by design: the client
@@ -25,9 +22,8 @@ public final class RegistryModelSource implements ModelSource {
   @Override
   public BaseModel baseModel(String modelId, Hash versionHash) throws SubmissionException {
     try {
-      VersionInfo v = registry.version(versionHash);
       float[] weights = ModelWeights.decode(registry.weights(versionHash));
-      return new BaseModel(toRecord(v), weights);
+      return new BaseModel(registry.versionRecord(versionHash), weights);
     } catch (RuntimeException e) {
       throw new SubmissionException(SubmissionException.Reason.SOURCE_UNAVAILABLE,
           "cannot fetch version " + versionHash + " of " + modelId + " from " + registry.baseUri() + ": " + e.getMessage(), e);
@@ -42,24 +38,5 @@ public final class RegistryModelSource implements ModelSource {
       throw new SubmissionException(SubmissionException.Reason.SOURCE_UNAVAILABLE,
           "cannot fetch HE public key " + publicKeyHash + " from " + registry.baseUri() + ": " + e.getMessage(), e);
     }
-  }
-
-  /** Rebuilds the version record from the registry's view (the signature is not part of the hash). */
-  static ModelVersionPublished toRecord(VersionInfo v) {
-    return ModelVersionPublished.newBuilder()
-        .setModelId(v.modelId())
-        .setVersionHash(hex(v.versionHash()))
-        .setParentHash(hex(v.parentHash()))
-        .setAggregateHash(hex(v.aggregateHash()))
-        .setAcceptedUpdateRoot(hex(v.acceptedUpdateRoot()))
-        .setRound(v.round())
-        .setWeightsHash(hex(v.weightsHash()))
-        .setPublishedAtEpochMillis(v.publishedAtEpochMillis())
-        .setSignature(ByteBuffer.allocate(0))
-        .build();
-  }
-
-  private static ByteBuffer hex(String h) {
-    return h == null ? ByteBuffer.allocate(0) : Hash.fromHex(h).toByteBuffer();
   }
 }

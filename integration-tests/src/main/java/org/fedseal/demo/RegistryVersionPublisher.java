@@ -1,10 +1,12 @@
 package org.fedseal.demo;
 
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.function.ToDoubleFunction;
 import org.fedseal.client.BaseModel;
 import org.fedseal.client.ModelPublisher;
 import org.fedseal.protocol.CanonicalHash;
+import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.ModelWeights;
 import org.fedseal.protocol.Signatures;
 import org.fedseal.protocol.SigningPrivateKey;
@@ -39,6 +41,14 @@ public final class RegistryVersionPublisher implements ModelPublisher {
 
   @Override
   public void publish(BaseModel base, AggregatePublished aggregate, float[] next) {
+    publish(base, aggregate, next, null, List.of());
+  }
+
+  /**
+   * Publishes a threshold model's version, naming the key ceremony and the holders' decryption
+   * share records (their canonical hashes) that were combined.
+   */
+  public void publish(BaseModel base, AggregatePublished aggregate, float[] next, String ceremonyId, List<Hash> shareHashes) {
     ModelVersionPublished v = ModelVersionPublished.newBuilder()
         .setModelId(base.modelId())
         .setVersionHash(ByteBuffer.allocate(0))
@@ -49,6 +59,8 @@ public final class RegistryVersionPublisher implements ModelPublisher {
         .setWeightsHash(ModelWeights.hash(next).toByteBuffer())
         .setPublishedAtEpochMillis(System.currentTimeMillis())
         .setSignature(ByteBuffer.allocate(0))
+        .setCeremonyId(ceremonyId)
+        .setDecryptionShareHashes(shareHashes.stream().sorted().map(Hash::toByteBuffer).toList())
         .build();
     v.setVersionHash(CanonicalHash.versionHash(v).toByteBuffer());
     Double accuracy = evaluator == null ? null : evaluator.applyAsDouble(next);

@@ -52,18 +52,26 @@ final class TopicFeed<T extends SpecificRecord> implements AutoCloseable {
         throw new IllegalStateException("only " + found.size() + " of " + count + " expected " + type.getSimpleName()
             + " records on " + topic + " within " + timeout);
       }
-      for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-        try {
-          T record = WireCodec.UNBOUNDED.decode(r.value(), type);
-          if (match.test(record) && found.size() < count) {
-            found.add(record);
-          }
-        } catch (WireFormatException e) {
-          // not ours to judge
+      for (T record : poll(Duration.ofMillis(200))) {
+        if (match.test(record) && found.size() < count) {
+          found.add(record);
         }
       }
     }
     return found;
+  }
+
+  /** The records that arrive within {@code wait}, in topic order. */
+  List<T> poll(Duration wait) {
+    List<T> out = new ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> r : consumer.poll(wait)) {
+      try {
+        out.add(WireCodec.UNBOUNDED.decode(r.value(), type));
+      } catch (WireFormatException e) {
+        // not ours to judge
+      }
+    }
+    return out;
   }
 
   @Override

@@ -5,8 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.URI;
+import java.util.List;
 import org.fedseal.demo.DemoMain;
 import org.fedseal.registry.cli.FedsealCli;
+import org.fedseal.registry.RegistryClient;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -42,5 +45,15 @@ class DemoAccuracyIT {
     int code = cli.execute("audit", "verify", "--registry", single.registryUri());
     assertEquals(0, code, out.toString());
     assertTrue(out.toString().contains("PASS"), out.toString());
+    // the threshold model's key came from a logged ceremony, and every round's shares are logged and named
+    assertTrue(out.toString().contains("1 key ceremonies replayed"), out.toString());
+    assertTrue(out.toString().contains("15 decryption share records checked"), out.toString());
+    RegistryClient registry = RegistryClient.create(URI.create(threshold.registryUri()));
+    String ceremonyId = registry.model("mnist-mlp-threshold").ceremonyId();
+    assertEquals("completed", registry.ceremony(ceremonyId).status());
+    assertEquals(List.of(), registry.ceremony(ceremonyId).rejections());
+    for (int round = 1; round <= 5; round++) {
+      assertEquals(3, registry.decryptionShares("mnist-mlp-threshold", round).size(), "share records of round " + round);
+    }
   }
 }

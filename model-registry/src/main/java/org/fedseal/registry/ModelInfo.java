@@ -13,7 +13,8 @@ package org.fedseal.registry;
  * @param versionCount number of versions (including version 0)
  * @param roundCount number of rounds opened
  * @param createdAtEpochMillis registration time
+ * @param ceremonyId the key ceremony of a threshold model (its newest), or null for a single key holder
  */
 public record ModelInfo(String modelId, String architecture, String heParamsId, long parameterCount,
         String hePublicKeyHash, String keyHolderId, String latestVersionHash, int versionCount, int roundCount,
-        long createdAtEpochMillis) {}
+        long createdAtEpochMillis, String ceremonyId) {}

@@ -26,6 +26,7 @@ import org.fedseal.protocol.SigningPublicKey;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.WireFormatException;
 import org.fedseal.protocol.wire.AggregatePublished;
+import org.fedseal.protocol.wire.KeyCeremonyOpened;
 import org.fedseal.protocol.wire.ModelVersionPublished;
 import org.fedseal.protocol.wire.SignedTreeHead;
 
@@ -161,6 +162,39 @@ public final class RegistryClient {
         return bytes("/api/blobs/" + hash.toHex());
     }
 
+    // ------------------------------------------------------------ threshold key ceremonies
+
+    /**
+     * Opens a key ceremony for a threshold model with these enrolled holders (admin). The holders
+     * then run it over Kafka; poll {@link #ceremony} for its status.
+     *
+     * @param ceremonyId the ceremony's id, or null for a generated one
+     */
+    public CeremonyInfo openCeremony(String modelId, String ceremonyId, List<String> holderIds) {
+        Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("holderIds", holderIds);
+        if (ceremonyId != null) {
+            body.put("ceremonyId", ceremonyId);
+        }
+        return json("POST", "/api/models/" + modelId + "/ceremonies", body, CeremonyInfo.class);
+    }
+
+    /** A key ceremony's state. */
+    public CeremonyInfo ceremony(String ceremonyId) {
+        return json("GET", "/api/ceremonies/" + ceremonyId, null, CeremonyInfo.class);
+    }
+
+    /** The registry-signed KeyCeremonyOpened record of a ceremony (verify it with {@link #logPublicKey}). */
+    public KeyCeremonyOpened ceremonyRecord(String ceremonyId) {
+        return decode(bytes("/api/ceremonies/" + ceremonyId + "/record"), KeyCeremonyOpened.class);
+    }
+
+    /** The decryption shares of a round that the registry checked and logged. */
+    public List<DecryptionSharesInfo> decryptionShares(String modelId, int round) {
+        return json("GET", "/api/models/" + modelId + "/rounds/" + round + "/decryption-shares", null,
+                new TypeReference<List<DecryptionSharesInfo>>() {});
+    }
+
     // ------------------------------------------------------------ versions
 
     /**
@@ -186,6 +220,11 @@ public final class RegistryClient {
     /** One version. */
     public VersionInfo version(Hash versionHash) {
         return json("GET", "/api/versions/" + versionHash.toHex(), null, VersionInfo.class);
+    }
+
+    /** The signed record of a version, exactly as its publisher signed it (the version hash covers it). */
+    public ModelVersionPublished versionRecord(Hash versionHash) {
+        return decode(bytes("/api/versions/" + versionHash.toHex() + "/record"), ModelVersionPublished.class);
     }
 
     /** The weights bytes (float32 little-endian) of a version. */

@@ -54,6 +54,10 @@ public final class RegistryConfig {
     public static final String TOPIC_ENROLLMENTS = "fedseal.registry.topic.enrollments";
     /** Topic of ModelVersionPublished. Default {@code fedseal.model-versions}. */
     public static final String TOPIC_MODEL_VERSIONS = "fedseal.registry.topic.model-versions";
+    /** Topic of the key ceremonies (KeyCeremonyEnvelope, key ceremonyId). Default {@code fedseal.key-ceremony}. */
+    public static final String TOPIC_KEY_CEREMONY = "fedseal.registry.topic.key-ceremony";
+    /** Topic of the threshold key holders' DecryptionSharesPublished. Default {@code fedseal.decryption-shares}. */
+    public static final String TOPIC_DECRYPTION_SHARES = "fedseal.registry.topic.decryption-shares";
     /** Archive the chunks of accepted updates (needed by {@code fedseal audit recompute}). Default true. */
     public static final String ARCHIVE_UPDATES = "fedseal.registry.archive.updates";
     /** Rounds per model whose update archive is kept; 0 keeps all. Default 0. */
@@ -90,6 +94,8 @@ public final class RegistryConfig {
         d.put(TOPIC_REJECTS, "fedseal.rejects");
         d.put(TOPIC_ENROLLMENTS, "fedseal.enrollments");
         d.put(TOPIC_MODEL_VERSIONS, "fedseal.model-versions");
+        d.put(TOPIC_KEY_CEREMONY, "fedseal.key-ceremony");
+        d.put(TOPIC_DECRYPTION_SHARES, "fedseal.decryption-shares");
         d.put(ARCHIVE_UPDATES, "true");
         d.put(ARCHIVE_RETENTION_ROUNDS, "0");
         d.put(MAX_BODY_BYTES, Integer.toString(256 << 20));

@@ -46,7 +46,8 @@ final class Fixture {
                 RegistryConfig.TOPIC_UPDATES, prefix + "updates", RegistryConfig.TOPIC_AGGREGATES, prefix + "aggregates",
                 RegistryConfig.TOPIC_ACCEPTED, prefix + "accepted", RegistryConfig.TOPIC_REJECTS, prefix + "rejects",
                 RegistryConfig.TOPIC_ENROLLMENTS, prefix + "enrollments", RegistryConfig.TOPIC_MODEL_VERSIONS,
-                prefix + "model-versions");
+                prefix + "model-versions", RegistryConfig.TOPIC_KEY_CEREMONY, prefix + "key-ceremony",
+                RegistryConfig.TOPIC_DECRYPTION_SHARES, prefix + "decryption-shares");
         java.util.Map<String, Integer> create = new java.util.HashMap<>();
         topics.values().forEach(t -> create.put(t, 1));
         kafka.createTopics(create);

@@ -18,6 +18,7 @@ import org.fedseal.protocol.SigningPublicKey;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.wire.SignedTreeHead;
 import org.fedseal.registry.ModelInfo;
+import org.fedseal.registry.CeremonyInfo;
 import org.fedseal.registry.RegistryClient;
 import org.fedseal.registry.RegistryConfig;
 import org.fedseal.registry.RegistryException;
@@ -27,6 +28,7 @@ import org.fedseal.registry.internal.Auditor;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
@@ -37,7 +39,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "fedseal", mixinStandardHelpOptions = true, version = "fedseal 0.1.0",
         description = "FedSeal coordinator and auditor tool.",
-        subcommands = {FedsealCli.ModelCmd.class, FedsealCli.RoundCmd.class, FedsealCli.AuditCmd.class, FedsealCli.RegistryCmd.class})
+        subcommands = {FedsealCli.ModelCmd.class, FedsealCli.RoundCmd.class, FedsealCli.CeremonyCmd.class, FedsealCli.AuditCmd.class,
+                FedsealCli.RegistryCmd.class})
 public final class FedsealCli implements Callable<Integer> {
     static final ObjectMapper JSON = new ObjectMapper();
 
@@ -160,6 +163,66 @@ public final class FedsealCli implements Callable<Integer> {
     static final class RoundCmd {
         @ParentCommand
         FedsealCli root;
+    }
+
+    /** {@code fedseal ceremony}. */
+    @Command(name = "ceremony", description = "Threshold key ceremonies: open one, follow it.", mixinStandardHelpOptions = true,
+            subcommands = {CeremonyOpen.class, CeremonyShow.class})
+    static final class CeremonyCmd {
+        @ParentCommand
+        FedsealCli root;
+    }
+
+    /** {@code fedseal ceremony open}. */
+    @Command(name = "open", mixinStandardHelpOptions = true, description = {
+        "Open a key ceremony for a threshold model (parameter set ckks-8192-t50-v1).",
+        "The named key holders (enrolled clients) then run it over Kafka; the model's HE public key is the",
+        "collective key once every holder has revealed the key share it committed to."})
+    static final class CeremonyOpen implements Callable<Integer> {
+        @ParentCommand
+        CeremonyCmd parent;
+        @Option(names = "--model", required = true, description = "Model id.")
+        String model;
+        @Option(names = "--holders", required = true, split = ",", description = "The n key holders' client ids, comma-separated (n >= 2).")
+        List<String> holders;
+        @Option(names = "--id", description = "Ceremony id (default: <model>-ceremony-<k>).")
+        String ceremonyId;
+
+        @Override
+        public Integer call() {
+            CeremonyInfo c = parent.root.client().openCeremony(model, ceremonyId, holders);
+            parent.root.out().printf("opened key ceremony %s for %s with %d holders %s%n", c.ceremonyId(), c.modelId(),
+                    c.holderIds().size(), c.holderIds());
+            return 0;
+        }
+    }
+
+    /** {@code fedseal ceremony show}. */
+    @Command(name = "show", description = "Show a key ceremony: phases, rejected messages, collective key.", mixinStandardHelpOptions = true)
+    static final class CeremonyShow implements Callable<Integer> {
+        @ParentCommand
+        CeremonyCmd parent;
+        @Parameters(index = "0", description = "Ceremony id.")
+        String ceremonyId;
+
+        @Override
+        public Integer call() {
+            CeremonyInfo c = parent.root.client().ceremony(ceremonyId);
+            PrintWriter out = parent.root.out();
+            out.printf("ceremony %s  model %s  %s  status %s%n", c.ceremonyId(), c.modelId(), c.heParamsId(), c.status());
+            out.printf("holders  %s%n", String.join(", ", c.holderIds()));
+            c.sent().forEach((phase, who) -> out.printf("  %-22s %d/%d %s%n", phase, who.size(), c.holderIds().size(), who));
+            for (CeremonyInfo.Rejection r : c.rejections()) {
+                out.printf("  rejected %s of %s: %s (%s)%n", r.phase(), r.holderId(), r.reason(), r.detail());
+            }
+            if (c.publicKeyHash() != null) {
+                out.printf("collective public key %s%n", c.publicKeyHash());
+            }
+            if (c.failure() != null) {
+                out.printf("failed: %s%n", c.failure());
+            }
+            return "failed".equals(c.status()) ? 1 : 0;
+        }
     }
 
     /** {@code fedseal round open}. */

@@ -151,6 +151,17 @@ public final class Auditor {
         Map<String, Set<Hash>> accepted = new HashMap<>();
         Map<String, SigningPublicKey> keys = new HashMap<>();
         Map<String, Hash> enrolledKeys = new HashMap<>();
+        java.util.function.Function<String, SigningPublicKey> keyOf = p -> keys.computeIfAbsent(p, id -> {
+            try {
+                return client.clientKey(id);
+            } catch (RegistryException ex) {
+                return null;
+            }
+        });
+        CeremonyAudit threshold = new CeremonyAudit(client, logKey, id -> {
+            SigningPublicKey k = keyOf.apply(id);
+            return k != null && k.fingerprint().equals(enrolledKeys.get(id)) ? k : null;
+        });
         int versions = 0;
         for (int i = 0; i < entries.size(); i++) {
             LogEntry e;
@@ -171,7 +182,22 @@ public final class Auditor {
                         return Result.fail("entry " + i + ": round " + rk + " starts from " + Hash.of(r.getBaseModelHash())
                                 + ", which is not an earlier version of " + m, notes);
                     }
+                    String problem = threshold.onRound(r);
+                    if (problem != null) {
+                        return Result.fail("entry " + i + ": " + problem, notes);
+                    }
                     rounds.put(rk, r);
+                }
+                case KEY_CEREMONY_OPENED, KEY_CEREMONY_MESSAGE, KEY_CEREMONY_COMPLETED, DECRYPTION_SHARES_PUBLISHED -> {
+                    String problem = switch (e.getKind()) {
+                        case KEY_CEREMONY_OPENED -> threshold.onOpened(e, subject);
+                        case KEY_CEREMONY_MESSAGE -> threshold.onMessage(e, subject);
+                        case KEY_CEREMONY_COMPLETED -> threshold.onCompleted(e, subject);
+                        default -> threshold.onShares(e, subject, aggregates.get(rk));
+                    };
+                    if (problem != null) {
+                        return Result.fail("entry " + i + ": " + problem, notes);
+                    }
                 }
                 case UPDATE_ACCEPTED -> accepted.computeIfAbsent(rk, k -> new HashSet<>()).add(subject);
                 case CLIENT_ENROLLED -> enrolledKeys.put(e.getClientId() == null ? "" : e.getClientId(), subject);
@@ -186,14 +212,7 @@ public final class Auditor {
                         return Result.fail("entry " + i + ": version hash of " + m + " does not recompute (" + vh + ")", notes);
                     }
                     String publisher = e.getClientId() == null ? "" : e.getClientId();
-                    SigningPublicKey pk = RegistryService.REGISTRY_PUBLISHER.equals(publisher) ? logKey
-                            : keys.computeIfAbsent(publisher, p -> {
-                                try {
-                                    return client.clientKey(p);
-                                } catch (RegistryException ex) {
-                                    return null;
-                                }
-                            });
+                    SigningPublicKey pk = RegistryService.REGISTRY_PUBLISHER.equals(publisher) ? logKey : keyOf.apply(publisher);
                     if (pk == null || !Signatures.verify(v, pk)) {
                         return Result.fail("entry " + i + ": version " + vh + " is not signed by its publisher '" + publisher + "'", notes);
                     }
@@ -225,6 +244,10 @@ public final class Auditor {
                         if (!links.ok()) {
                             return links;
                         }
+                        String problem = threshold.onVersion(v, agg);
+                        if (problem != null) {
+                            return Result.fail("entry " + i + ": version " + vh + ": " + problem, notes);
+                        }
                     }
                     versionModel.put(vh, m);
                 }
@@ -240,6 +263,9 @@ public final class Auditor {
             }
         }
         notes.add("lineage of " + versions + " versions verified (parent, aggregate, update root links)");
+        if (threshold.any()) {
+            notes.add(threshold.summary());
+        }
         return new Result(true, "", notes);
     }
 

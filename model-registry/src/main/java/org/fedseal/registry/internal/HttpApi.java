@@ -116,6 +116,11 @@ public final class HttpApi implements HttpHandler {
             svc.round(r.param(1), Integer.parseInt(r.param(2)));
             return Response.json(200, svc.acceptedUpdates(r.param(1), Integer.parseInt(r.param(2))));
         });
+        get("/api/models/" + id + "/rounds/(\\d{1,9})/decryption-shares", r -> Response.json(200,
+                svc.decryptionShares(r.param(1), Integer.parseInt(r.param(2)))));
+        post("/api/models/" + id + "/ceremonies", true, this::openCeremony);
+        get("/api/ceremonies/" + id, r -> Response.json(200, svc.ceremony(r.param(1))));
+        get("/api/ceremonies/" + id + "/record", r -> Response.bytes(WireCodec.UNBOUNDED.encode(svc.ceremonyRecord(r.param(1)))));
         post("/api/models/" + id + "/versions", false, this::publishVersion);
         get("/api/models/" + id + "/versions", r -> Response.json(200, svc.versions(r.param(1))));
         get("/api/versions/" + hash, r -> Response.json(200, svc.version(hash(r.param(1)))));
@@ -289,6 +294,17 @@ public final class HttpApi implements HttpHandler {
         }
         return Response.json(201, svc.openRound(r.param(1), b.get("quorum").asInt(), deadline, b.path("localEpochs").asInt(1),
                 b.path("ciphertextsPerChunk").asInt(6)));
+    }
+
+    private Response openCeremony(Request r) throws IOException {
+        JsonNode b = jsonBody(r);
+        List<String> holders = new ArrayList<>();
+        if (!b.path("holderIds").isArray()) {
+            throw ApiException.badRequest("holderIds (array of enrolled client ids) is required");
+        }
+        b.get("holderIds").forEach(n -> holders.add(n.asText()));
+        return Response.json(201, svc.openCeremony(r.param(1), b.hasNonNull("ceremonyId") ? b.get("ceremonyId").asText() : null,
+                holders));
     }
 
     private Response ingestUpdates(Request r) throws IOException {

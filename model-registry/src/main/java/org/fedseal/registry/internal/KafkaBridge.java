@@ -19,6 +19,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.WireFormatException;
 import org.fedseal.protocol.wire.AggregatePublished;
+import org.fedseal.protocol.wire.DecryptionSharesPublished;
+import org.fedseal.protocol.wire.KeyCeremonyEnvelope;
 import org.fedseal.protocol.wire.UpdateAccepted;
 import org.fedseal.protocol.wire.UpdateEnvelope;
 import org.fedseal.protocol.wire.UpdateRejected;
@@ -27,9 +29,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The registry's Kafka side: an idempotent producer for RoundOpened, ClientEnrolled and
- * ModelVersionPublished, and one consumer thread ({@code isolation.level=read_committed}) for
- * aggregates, accepted and rejected updates and (when archiving) the updates topic. Offsets are
+ * The registry's Kafka side: an idempotent producer for RoundOpened, ClientEnrolled,
+ * KeyCeremonyOpened and ModelVersionPublished, and one consumer thread
+ * ({@code isolation.level=read_committed}) for aggregates, accepted and rejected updates, key
+ * ceremony messages, decryption shares and (when archiving) the updates topic. Offsets are
  * committed after a batch is stored, so every record is processed at least once; the service's
  * ingestion is idempotent.
  */
@@ -68,7 +71,8 @@ public final class KafkaBridge implements EventPublisher {
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, "fedseal-registry-consumer");
         consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         List<String> topics = new java.util.ArrayList<>(List.of(config.get(RegistryConfig.TOPIC_AGGREGATES),
-                config.get(RegistryConfig.TOPIC_ACCEPTED), config.get(RegistryConfig.TOPIC_REJECTS)));
+                config.get(RegistryConfig.TOPIC_ACCEPTED), config.get(RegistryConfig.TOPIC_REJECTS),
+                config.get(RegistryConfig.TOPIC_KEY_CEREMONY), config.get(RegistryConfig.TOPIC_DECRYPTION_SHARES)));
         if (config.getBoolean(RegistryConfig.ARCHIVE_UPDATES)) {
             topics.add(config.get(RegistryConfig.TOPIC_UPDATES));
         }
@@ -110,6 +114,10 @@ public final class KafkaBridge implements EventPublisher {
                 service.onAccepted(WireCodec.DEFAULT.decode(r.value(), UpdateAccepted.class));
             } else if (topic.equals(config.get(RegistryConfig.TOPIC_REJECTS))) {
                 service.onRejected(WireCodec.DEFAULT.decode(r.value(), UpdateRejected.class));
+            } else if (topic.equals(config.get(RegistryConfig.TOPIC_KEY_CEREMONY))) {
+                service.onKeyCeremony(WireCodec.DEFAULT.decode(r.value(), KeyCeremonyEnvelope.class));
+            } else if (topic.equals(config.get(RegistryConfig.TOPIC_DECRYPTION_SHARES))) {
+                service.onDecryptionShares(RegistryService.LARGE.decode(r.value(), DecryptionSharesPublished.class));
             } else if (topic.equals(config.get(RegistryConfig.TOPIC_UPDATES))) {
                 service.onUpdateEnvelope(RegistryService.LARGE.decode(r.value(), UpdateEnvelope.class));
             }

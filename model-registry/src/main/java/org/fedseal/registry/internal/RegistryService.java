@@ -33,6 +33,9 @@ import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.AggregateStatus;
 import org.fedseal.protocol.wire.ChunkLayout;
 import org.fedseal.protocol.wire.ClientEnrolled;
+import org.fedseal.protocol.wire.DecryptionSharesPublished;
+import org.fedseal.protocol.wire.KeyCeremonyEnvelope;
+import org.fedseal.protocol.wire.KeyCeremonyOpened;
 import org.fedseal.protocol.wire.LogEntry;
 import org.fedseal.protocol.wire.LogEntryKind;
 import org.fedseal.protocol.wire.ModelVersionPublished;
@@ -45,6 +48,8 @@ import org.fedseal.protocol.wire.UpdateEnvelope;
 import org.fedseal.protocol.wire.UpdateRejected;
 import org.fedseal.registry.AcceptedUpdateInfo;
 import org.fedseal.registry.LogEntryInfo;
+import org.fedseal.registry.CeremonyInfo;
+import org.fedseal.registry.DecryptionSharesInfo;
 import org.fedseal.registry.ModelInfo;
 import org.fedseal.registry.RegistryConfig;
 import org.fedseal.registry.RoundInfo;
@@ -74,6 +79,7 @@ public final class RegistryService implements AutoCloseable {
     private final Map<String, HeContext> heContexts = new ConcurrentHashMap<>();
     private volatile String integrityProblem;
     private final Optional<SigningPublicKey> aggregatorKey;
+    private final Ceremonies ceremonies;
 
     /** Opens (and on first start initialises) the registry state. */
     public RegistryService(RegistryConfig config, Database db, BlobStore blobs) {
@@ -91,6 +97,7 @@ public final class RegistryService implements AutoCloseable {
         String aggKey = config.get(RegistryConfig.AGGREGATOR_PUBLIC_KEY).trim();
         this.aggregatorKey = aggKey.isEmpty() ? Optional.empty()
                 : Optional.of(SigningPublicKey.fromX509(Base64.getDecoder().decode(aggKey)));
+        this.ceremonies = new Ceremonies(this, db, blobs);
         checkTreeHeads();
     }
 
@@ -132,6 +139,10 @@ public final class RegistryService implements AutoCloseable {
     /** Sets where records are published. */
     public void setPublisher(EventPublisher publisher) {
         this.publisher = publisher;
+    }
+
+    EventPublisher publisher() {
+        return publisher;
     }
 
     /** The config. */
@@ -200,11 +211,12 @@ public final class RegistryService implements AutoCloseable {
 
     /** One model. @throws ApiException 404 */
     public ModelInfo model(String modelId) {
-        return db.tx(c -> db.queryOne("SELECT model_id, architecture, he_params_id, parameter_count, he_public_key_hash, key_holder_id, created_at FROM models WHERE model_id = ?",
+        return db.tx(c -> db.queryOne("SELECT model_id, architecture, he_params_id, parameter_count, he_public_key_hash, key_holder_id, created_at, ceremony_id FROM models WHERE model_id = ?",
                 rs -> new ModelInfo(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getString(5),
                         rs.getString(6), latestVersion(rs.getString(1)),
                         (int) db.queryLong("SELECT COUNT(*) FROM versions WHERE model_id = ?", rs.getString(1)),
-                        (int) db.queryLong("SELECT COUNT(*) FROM rounds WHERE model_id = ?", rs.getString(1)), rs.getLong(7)),
+                        (int) db.queryLong("SELECT COUNT(*) FROM rounds WHERE model_id = ?", rs.getString(1)), rs.getLong(7),
+                        rs.getString(8)),
                 modelId).orElseThrow(() -> ApiException.notFound("unknown model " + modelId)));
     }
 
@@ -260,8 +272,19 @@ public final class RegistryService implements AutoCloseable {
 
     // ---------------------------------------------------------------- HE public keys
 
-    /** Stores the HE public key of a model (validated with SEAL); returns its hash. */
+    /**
+     * Stores the HE public key of a single-key model (validated with SEAL); returns its hash. A
+     * threshold model's key comes only from its key ceremony.
+     */
     public Hash putHePublicKey(String modelId, byte[] key) {
+        if (model(modelId).ceremonyId() != null) {
+            throw ApiException.conflict("threshold_model", "model " + modelId + " takes its HE public key from key ceremony "
+                    + model(modelId).ceremonyId());
+        }
+        return storeHePublicKey(modelId, key);
+    }
+
+    Hash storeHePublicKey(String modelId, byte[] key) {
         ModelInfo m = model(modelId);
         HeContext ctx = heContext(m.heParamsId());
         if (key == null || key.length != ctx.publicKeyBytes()) {
@@ -632,6 +655,7 @@ public final class RegistryService implements AutoCloseable {
             if (v.getAcceptedUpdateRoot().remaining() != Hash.LENGTH || !Hash.fromHex(agg.get()[1]).matches(v.getAcceptedUpdateRoot())) {
                 throw ApiException.conflict("update_root_mismatch", "acceptedUpdateRoot is not the aggregate's root " + agg.get()[1]);
             }
+            ceremonies.checkVersion(v, m.ceremonyId(), r);
             int seq = (int) db.queryLong("SELECT MAX(seq) FROM versions WHERE model_id = ?", modelId) + 1;
             blobs.put(weights);
             insertVersion(v, seq, publisherId, accuracy);
@@ -701,6 +725,38 @@ public final class RegistryService implements AutoCloseable {
         return blobs.get(Hash.fromHex(v.weightsHash())).orElseThrow(() -> ApiException.notFound("weights of " + versionHash + " missing"));
     }
 
+    // ---------------------------------------------------------------- threshold key ceremonies
+
+    /** Opens a key ceremony (see {@link Ceremonies}); {@code ceremonyId} may be null for a generated id. */
+    public CeremonyInfo openCeremony(String modelId, String ceremonyId, List<String> holderIds) {
+        return ceremonies.open(modelId, ceremonyId, holderIds);
+    }
+
+    /** A ceremony's state. @throws ApiException 404 */
+    public CeremonyInfo ceremony(String ceremonyId) {
+        return ceremonies.info(ceremonyId);
+    }
+
+    /** The signed KeyCeremonyOpened record of a ceremony. */
+    public KeyCeremonyOpened ceremonyRecord(String ceremonyId) {
+        return ceremonies.openedRecord(ceremonyId);
+    }
+
+    /** Handles a record of the key-ceremony topic. */
+    public void onKeyCeremony(KeyCeremonyEnvelope envelope) {
+        ceremonies.onEnvelope(envelope);
+    }
+
+    /** Handles a record of the decryption-shares topic; false if refused (logged with the reason). */
+    public boolean onDecryptionShares(DecryptionSharesPublished shares) {
+        return ceremonies.onDecryptionShares(shares);
+    }
+
+    /** The logged decryption shares of a round. */
+    public List<DecryptionSharesInfo> decryptionShares(String modelId, int round) {
+        return ceremonies.shares(modelId, round);
+    }
+
     // ---------------------------------------------------------------- log
 
     private LogEntry entry(LogEntryKind kind, String modelId, int round, Hash subject, String clientId, String updateId,
@@ -708,6 +764,13 @@ public final class RegistryService implements AutoCloseable {
         return LogEntry.newBuilder().setKind(kind).setModelId(modelId).setRound(round).setSubjectHash(subject.toByteBuffer())
                 .setClientId(clientId).setUpdateId(updateId).setReason(null).setVersionHash(versionHash).setPayload(payload)
                 .setAtEpochMillis(at).build();
+    }
+
+    void appendCeremonyLog(LogEntryKind kind, String modelId, int round, Hash subject, String clientId, String ceremonyId,
+            long at) {
+        LogEntry e = entry(kind, modelId, round, subject, clientId, null, null, null, at);
+        e.setCeremonyId(ceremonyId);
+        log.append(e);
     }
 
     private void appendLog(LogEntryKind kind, String modelId, int round, Hash subject, String clientId, String updateId,

@@ -1,0 +1,201 @@
+package org.fedseal.registry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.fedseal.client.KeyCeremonyParticipant;
+import org.fedseal.he.HeContext;
+import org.fedseal.he.HeParameters;
+import org.fedseal.he.HePublicKey;
+import org.fedseal.kafkalocal.LocalKafkaBroker;
+import org.fedseal.kafkalocal.junit.SharedKafkaBroker;
+import org.fedseal.protocol.Hash;
+import org.fedseal.protocol.KeyCeremonyTranscript;
+import org.fedseal.protocol.SigningKeyPair;
+import org.fedseal.protocol.SigningPublicKey;
+import org.fedseal.protocol.WireCodec;
+import org.fedseal.protocol.wire.CeremonyPhase;
+import org.fedseal.protocol.wire.KeyCeremonyEnvelope;
+import org.fedseal.protocol.wire.KeyCeremonyMessage;
+import org.fedseal.protocol.wire.KeyCeremonyOpened;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A threshold key ceremony through a real broker: the registry opens it on Kafka, three holders
+ * (KeyCeremonyParticipant) answer over the topic, a forged message and a rogue key share (one
+ * that does not match its holder's commitment) are rejected with their reasons, the registry
+ * forms the collective key that SEAL accepts, and {@code audit verify} replays the ceremony.
+ */
+@ExtendWith(SharedKafkaBroker.class)
+class KeyCeremonyTest {
+    private static final String P = "cerem.";
+    private static final List<String> HOLDERS = List.of("tk-kh-1", "tk-kh-2", "tk-kh-3");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void holdersRunTheCeremonyOverKafkaAndTheRegistryLogsAndChecksIt(LocalKafkaBroker kafka) throws Exception {
+        Map<String, String> topics = Fixture.kafkaTopics(kafka, P);
+        try (RegistryServer s = RegistryServer.builder().dataDir(dir).port(0).adminToken("t").kafkaBootstrapServers(kafka.bootstrapServers())
+                .set(RegistryConfig.KAFKA_GROUP, "cerem-registry").setAll(topics).build().start();
+             KafkaProducer<byte[], byte[]> producer = producer(kafka);
+             KafkaConsumer<byte[], byte[]> consumer = consumer(kafka)) {
+            RegistryClient c = Fixture.client(s);
+            c.registerModel("tk", "mlp", HeParameters.CKKS_8192_T50.id(), new float[Fixture.PARAMS]);
+            Map<String, SigningKeyPair> ids = new HashMap<>();
+            Map<String, SigningPublicKey> keys = new HashMap<>();
+            for (String h : HOLDERS) {
+                ids.put(h, SigningKeyPair.generate());
+                keys.put(h, ids.get(h).publicKey());
+                c.enrollClient(h, ids.get(h).publicKey(), List.of("tk"));
+            }
+            RegistryException notEnrolled = assertThrows(RegistryException.class,
+                    () -> c.openCeremony("tk", null, List.of("tk-kh-1", "nobody")));
+            assertEquals(409, notEnrolled.status());
+            CeremonyInfo opened = c.openCeremony("tk", null, HOLDERS);
+            assertEquals("tk-ceremony-1", opened.ceremonyId());
+            assertEquals("open", opened.status());
+            assertEquals(409, assertThrows(RegistryException.class,
+                    () -> c.openCeremony("tk", null, HOLDERS)).status(), "one ceremony at a time");
+
+            // Each holder keeps its own view of the topic, as a separate process would.
+            List<KeyCeremonyTranscript> views = new ArrayList<>();
+            List<KeyCeremonyParticipant> participants = new ArrayList<>();
+            Map<String, byte[]> stores = new HashMap<>();
+            boolean rogueSent = false;
+            boolean forgedSent = false;
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (System.currentTimeMillis() < deadline && (views.isEmpty() || !views.get(0).isComplete())) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    Object payload = WireCodec.DEFAULT.decode(r.value(), KeyCeremonyEnvelope.class).getPayload();
+                    if (payload instanceof KeyCeremonyOpened o) {
+                        for (String h : HOLDERS) {
+                            views.add(KeyCeremonyTranscript.open(o, c.logPublicKey(), keys));
+                            participants.add(new KeyCeremonyParticipant(h, ids.get(h).privateKey(), new MapStore(stores, h),
+                                    new SecureRandom()));
+                        }
+                    } else {
+                        for (KeyCeremonyTranscript v : views) {
+                            try {
+                                v.accept((KeyCeremonyMessage) payload);
+                            } catch (KeyCeremonyTranscript.RejectedException e) {
+                                // the holders ignore what the transcript rejects, as the registry does
+                            }
+                        }
+                    }
+                }
+                for (int i = 0; i < participants.size(); i++) {
+                    Optional<KeyCeremonyMessage> next = participants.get(i).nextMessage(views.get(i));
+                    if (next.isEmpty()) {
+                        continue;
+                    }
+                    if (!forgedSent) { // someone without tk-kh-2's key speaks for it
+                        send(producer, KeyCeremonyTranscript.sign("tk-ceremony-1", "tk-kh-2", CeremonyPhase.SEED_CONTRIBUTION,
+                                new byte[32], SigningKeyPair.generate().privateKey()));
+                        forgedSent = true;
+                    }
+                    if (next.get().getPhase() == CeremonyPhase.KEY_SHARE && HOLDERS.get(i).equals("tk-kh-3") && !rogueSent) {
+                        // tk-kh-3 tries to reveal a share other than the one it committed to
+                        byte[] other = next.get().getPayload().array().clone();
+                        other[100] ^= 1;
+                        send(producer, KeyCeremonyTranscript.sign("tk-ceremony-1", "tk-kh-3", CeremonyPhase.KEY_SHARE, other,
+                                ids.get("tk-kh-3").privateKey()));
+                        rogueSent = true;
+                    }
+                    send(producer, next.get());
+                    views.get(i).accept(next.get()); // own message: no need to wait for the echo
+                }
+            }
+            assertTrue(views.get(0).isComplete(), "the holders did not complete the ceremony: " + views.get(0));
+            KeyCeremonyParticipant.Result result = KeyCeremonyParticipant.finish(views.get(0));
+
+            CeremonyInfo done = c.ceremony("tk-ceremony-1");
+            long wait = System.currentTimeMillis() + 30_000;
+            while (!"completed".equals(done.status()) && System.currentTimeMillis() < wait) {
+                Thread.sleep(200);
+                done = c.ceremony("tk-ceremony-1");
+            }
+            assertEquals("completed", done.status(), String.valueOf(done));
+            assertEquals(result.publicKeyHash().toHex(), done.publicKeyHash());
+            assertEquals(result.publicKeyHash().toHex(), c.model("tk").hePublicKeyHash());
+            assertEquals("tk-ceremony-1", c.model("tk").ceremonyId());
+            assertEquals(List.of("BAD_SIGNATURE", "COMMITMENT_MISMATCH"),
+                    done.rejections().stream().map(CeremonyInfo.Rejection::reason).sorted().toList());
+            HOLDERS.forEach(h -> assertTrue(c.ceremony("tk-ceremony-1").sent().get("KEY_SHARE").contains(h)));
+            try (HeContext he = HeContext.create(HeParameters.CKKS_8192_T50);
+                 HePublicKey pk = he.loadPublicKey(c.hePublicKey(result.publicKeyHash()))) {
+                // loaded with SEAL's validation: clients can encrypt under the collective key as under any key
+                assertEquals(result.publicKeyHash(), Hash.sha256(pk.toBytes()));
+            }
+            RegistryException single = assertThrows(RegistryException.class,
+                    () -> c.putHePublicKey("tk", result.collectivePublicKey()));
+            assertEquals(409, single.status(), "a threshold model's key comes only from its ceremony");
+
+            List<String> kinds = c.logEntries(0, c.signedTreeHead().getTreeSize()).stream().map(LogEntryInfo::kind)
+                    .filter(k -> k.startsWith("KEY_CEREMONY")).toList();
+            assertEquals(1 + 9 + 1, kinds.size(), kinds.toString());
+            Fixture.Cli audit = Fixture.cli(s, "audit", "verify");
+            assertEquals(0, audit.code(), audit.out());
+            assertTrue(audit.out().contains("1 key ceremonies replayed"), audit.out());
+            Fixture.Cli show = Fixture.cli(s, "ceremony", "show", "tk-ceremony-1");
+            assertEquals(0, show.code(), show.out());
+            assertTrue(show.out().contains("COMMITMENT_MISMATCH") && show.out().contains(done.publicKeyHash()), show.out());
+        }
+    }
+
+    private static void send(KafkaProducer<byte[], byte[]> producer, KeyCeremonyMessage m) throws Exception {
+        producer.send(new ProducerRecord<>(P + "key-ceremony", m.getCeremonyId().getBytes(StandardCharsets.UTF_8),
+                WireCodec.DEFAULT.encode(KeyCeremonyEnvelope.newBuilder().setPayload(m).build()))).get();
+    }
+
+    private static KafkaProducer<byte[], byte[]> producer(LocalKafkaBroker kafka) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    private static KafkaConsumer<byte[], byte[]> consumer(LocalKafkaBroker kafka) {
+        Properties cp = new Properties();
+        cp.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        cp.put(ConsumerConfig.GROUP_ID_CONFIG, "cerem-holders");
+        cp.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        c.subscribe(List.of(P + "key-ceremony"));
+        return c;
+    }
+
+    /** A holder's share store in memory. */
+    private record MapStore(Map<String, byte[]> map, String holder) implements KeyCeremonyParticipant.SecretShareStore {
+        @Override
+        public Optional<byte[]> load(String ceremonyId) {
+            return Optional.ofNullable(map.get(holder + "/" + ceremonyId));
+        }
+
+        @Override
+        public void save(String ceremonyId, byte[] exportedShare) {
+            map.put(holder + "/" + ceremonyId, exportedShare);
+        }
+    }
+}
