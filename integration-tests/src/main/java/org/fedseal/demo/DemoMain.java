@@ -185,13 +185,14 @@ public final class DemoMain implements Callable<Integer> {
               "--aggregator-key", Base64.getEncoder().encodeToString(deployment.aggregatorPublicKey())), "KEYHOLDER ENROLLED"));
           holderIds.add(id);
         }
+        long ceremonyStart = System.nanoTime();
         CeremonyInfo ceremony = registry.openCeremony(modelId, null, holderIds);
         step("key ceremony %s over Kafka: each holder contributes to the seed, commits to its key share, then reveals it",
             ceremony.ceremonyId());
         combiner = new Combiner(deployment, registry, modelId, ceremony.ceremonyId(), Duration.ofMinutes(3), evaluator, test);
         combinerRef[0] = combiner;
-        ok("ceremony %s complete: collective public key %s… (the registry and the combiner each recomputed it)",
-            ceremony.ceremonyId(), combiner.ceremony().publicKeyHash().toHex().substring(0, 16));
+        ok("ceremony %s complete in %.1f s: collective public key %s… (the registry and the combiner each recomputed it)",
+            ceremony.ceremonyId(), (System.nanoTime() - ceremonyStart) / 1e9, combiner.ceremony().publicKeyHash().toHex().substring(0, 16));
       } else {
         step("starting the key holder (its own process; the secret key never leaves it)");
         keyHolders.add(startKeyHolder(deployment, modelId + "-keyholder", List.of("--evaluate-mnist"), "KEYHOLDER READY"));

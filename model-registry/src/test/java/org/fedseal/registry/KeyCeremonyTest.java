@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -28,15 +29,20 @@ import org.fedseal.he.HeParameters;
 import org.fedseal.he.HePublicKey;
 import org.fedseal.kafkalocal.LocalKafkaBroker;
 import org.fedseal.kafkalocal.junit.SharedKafkaBroker;
+import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.KeyCeremonyTranscript;
+import org.fedseal.protocol.Signatures;
 import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.SigningPublicKey;
+import org.fedseal.protocol.Topics;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.wire.CeremonyPhase;
+import org.fedseal.protocol.wire.DecryptionSharesPublished;
 import org.fedseal.protocol.wire.KeyCeremonyEnvelope;
 import org.fedseal.protocol.wire.KeyCeremonyMessage;
 import org.fedseal.protocol.wire.KeyCeremonyOpened;
+import org.fedseal.protocol.wire.ModelVersionPublished;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,7 +51,9 @@ import org.junit.jupiter.api.io.TempDir;
  * A threshold key ceremony through a real broker: the registry opens it on Kafka, three holders
  * (KeyCeremonyParticipant) answer over the topic, a forged message and a rogue key share (one
  * that does not match its holder's commitment) are rejected with their reasons, the registry
- * forms the collective key that SEAL accepts, and {@code audit verify} replays the ceremony.
+ * forms the collective key that SEAL accepts; a round's share records are logged (a forged one is
+ * refused), a version must name the ceremony and every holder's shares, and {@code audit verify}
+ * replays all of it.
  */
 @ExtendWith(SharedKafkaBroker.class)
 class KeyCeremonyTest {
@@ -156,13 +164,77 @@ class KeyCeremonyTest {
             List<String> kinds = c.logEntries(0, c.signedTreeHead().getTreeSize()).stream().map(LogEntryInfo::kind)
                     .filter(k -> k.startsWith("KEY_CEREMONY")).toList();
             assertEquals(1 + 9 + 1, kinds.size(), kinds.toString());
+            versionsMustNameTheCeremonyAndEveryHoldersShares(s, c, producer, ids, result);
             Fixture.Cli audit = Fixture.cli(s, "audit", "verify");
             assertEquals(0, audit.code(), audit.out());
-            assertTrue(audit.out().contains("1 key ceremonies replayed"), audit.out());
+            assertTrue(audit.out().contains("1 key ceremonies replayed") && audit.out().contains("3 decryption share records checked"),
+                    audit.out());
             Fixture.Cli show = Fixture.cli(s, "ceremony", "show", "tk-ceremony-1");
             assertEquals(0, show.code(), show.out());
             assertTrue(show.out().contains("COMMITMENT_MISMATCH") && show.out().contains(done.publicKeyHash()), show.out());
         }
+    }
+
+    /**
+     * A round under the collective key: the holders' share records reach the registry over Kafka
+     * (a forged one is refused), and a version is accepted only when it names the ceremony and one
+     * logged share record of every holder.
+     */
+    private static void versionsMustNameTheCeremonyAndEveryHoldersShares(RegistryServer s, RegistryClient c,
+            KafkaProducer<byte[], byte[]> producer, Map<String, SigningKeyPair> ids, KeyCeremonyParticipant.Result ceremony)
+            throws Exception {
+        RoundInfo r = c.openRound("tk", 2, Duration.ofMinutes(10), 1, 6);
+        assertEquals(ceremony.publicKeyHash().toHex(), r.publicKeyHash(), "rounds name the collective key");
+        Hash base = Hash.fromHex(r.baseModelHash());
+        Fixture.RoundRun run = Fixture.simulateRound("tk", r.round(), base, 2, false);
+        Fixture.ingest(s, run);
+        Hash agg = CanonicalHash.of(run.aggregate());
+        SigningKeyPair combiner = SigningKeyPair.generate();
+        c.enrollClient("tk-combiner", combiner.publicKey(), List.of("tk"));
+        byte[] w = new byte[Fixture.PARAMS * 4];
+
+        List<Hash> shareHashes = new ArrayList<>();
+        for (String h : HOLDERS) {
+            DecryptionSharesPublished d = Signatures.signRecord(DecryptionSharesPublished.newBuilder().setModelId("tk")
+                    .setRound(r.round()).setCeremonyId(ceremony.ceremonyId()).setHolderId(h).setAggregateHash(agg.toByteBuffer())
+                    .setShares(List.of(ByteBuffer.wrap(new byte[] {(byte) h.hashCode()}))).setSignature(ByteBuffer.allocate(0))
+                    .build(), ids.get(h).privateKey());
+            shareHashes.add(CanonicalHash.of(d));
+            producer.send(new ProducerRecord<>(P + "decryption-shares", Topics.roundKey("tk", r.round()), WireCodec.UNBOUNDED.encode(d)))
+                    .get();
+        }
+        DecryptionSharesPublished forged = Signatures.signRecord(DecryptionSharesPublished.newBuilder().setModelId("tk")
+                .setRound(r.round()).setCeremonyId(ceremony.ceremonyId()).setHolderId("tk-kh-1").setAggregateHash(agg.toByteBuffer())
+                .setShares(List.of()).setSignature(ByteBuffer.allocate(0)).build(), SigningKeyPair.generate().privateKey());
+        producer.send(new ProducerRecord<>(P + "decryption-shares", Topics.roundKey("tk", r.round()), WireCodec.UNBOUNDED.encode(forged)))
+                .get();
+        long wait = System.currentTimeMillis() + 30_000;
+        while (c.decryptionShares("tk", r.round()).size() < HOLDERS.size() && System.currentTimeMillis() < wait) {
+            Thread.sleep(100);
+        }
+        List<DecryptionSharesInfo> logged = c.decryptionShares("tk", r.round());
+        assertEquals(HOLDERS, logged.stream().map(DecryptionSharesInfo::holderId).toList(), "the forged record is not logged");
+        assertEquals(new java.util.HashSet<>(shareHashes), new java.util.HashSet<>(logged.stream().map(i -> Hash.fromHex(i.recordHash())).toList()));
+
+        RegistryException bare = assertThrows(RegistryException.class,
+                () -> c.publishVersion(Fixture.nextVersion("tk", base, run, w, combiner), "tk-combiner", w, null));
+        assertEquals(409, bare.status());
+        assertTrue(bare.getMessage().contains("threshold_provenance"), bare.getMessage());
+        RegistryException twoOfThree = assertThrows(RegistryException.class, () -> c.publishVersion(
+                thresholdVersion(base, run, w, combiner, ceremony.ceremonyId(), shareHashes.subList(0, 2)), "tk-combiner", w, null));
+        assertEquals(409, twoOfThree.status());
+        VersionInfo v = c.publishVersion(thresholdVersion(base, run, w, combiner, ceremony.ceremonyId(), shareHashes), "tk-combiner", w,
+                null);
+        assertEquals(ceremony.ceremonyId(), c.versionRecord(Hash.fromHex(v.versionHash())).getCeremonyId());
+    }
+
+    private static ModelVersionPublished thresholdVersion(Hash base, Fixture.RoundRun run, byte[] w, SigningKeyPair signer,
+            String ceremonyId, List<Hash> shares) {
+        ModelVersionPublished v = ModelVersionPublished.newBuilder(Fixture.nextVersion("tk", base, run, w, signer))
+                .setCeremonyId(ceremonyId).setDecryptionShareHashes(shares.stream().sorted().map(Hash::toByteBuffer).toList())
+                .setVersionHash(ByteBuffer.allocate(0)).build();
+        v.setVersionHash(CanonicalHash.versionHash(v).toByteBuffer());
+        return Signatures.sign(v, signer.privateKey());
     }
 
     private static void send(KafkaProducer<byte[], byte[]> producer, KeyCeremonyMessage m) throws Exception {
