@@ -3,8 +3,10 @@ package org.fedseal.client;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.fedseal.hejava.threshold.CommonReference;
 import org.fedseal.hejava.threshold.SecretShareAccess;
 import org.fedseal.hejava.threshold.ThresholdKeys;
@@ -37,6 +39,30 @@ public final class KeyCeremonyParticipant {
 
         /** Saves the share durably before the holder commits to it. */
         void save(String ceremonyId, byte[] exportedShare);
+
+        /**
+         * A store in this JVM's memory: for simulations and tests, where a "restart" is a new
+         * participant in the same JVM. A real holder keeps its share on disk or in a keystore.
+         */
+        static SecretShareStore inMemory() {
+            Map<String, byte[]> shares = new ConcurrentHashMap<>();
+            return new SecretShareStore() {
+                @Override
+                public Optional<byte[]> load(String ceremonyId) {
+                    return Optional.ofNullable(shares.get(ceremonyId)).map(byte[]::clone);
+                }
+
+                @Override
+                public void save(String ceremonyId, byte[] exportedShare) {
+                    shares.put(ceremonyId, exportedShare.clone());
+                }
+
+                @Override
+                public String toString() {
+                    return "SecretShareStore[in memory, " + shares.size() + " shares, redacted]";
+                }
+            };
+        }
     }
 
     /**

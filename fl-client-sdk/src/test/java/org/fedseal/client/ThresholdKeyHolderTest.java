@@ -55,7 +55,7 @@ class ThresholdKeyHolderTest {
     static KeyCeremonyParticipant.Result ceremony;
     static List<ThresholdParty> parties = new ArrayList<>();
     static List<SigningKeyPair> holderKeys = new ArrayList<>();
-    static Map<String, byte[]> savedShares = new HashMap<>();
+    static List<KeyCeremonyParticipant.SecretShareStore> stores = new ArrayList<>();
     static Map<Hash, List<byte[]>> archive = new HashMap<>();
     static List<Hash> updateHashes = new ArrayList<>();
     static List<String> clients = new ArrayList<>();
@@ -110,7 +110,8 @@ class ThresholdKeyHolderTest {
         List<KeyCeremonyParticipant> participants = new ArrayList<>();
         for (int i = 0; i < HOLDERS.size(); i++) {
             views.add(KeyCeremonyTranscript.open(opened, registry.publicKey(), keys));
-            participants.add(new KeyCeremonyParticipant(HOLDERS.get(i), holderKeys.get(i).privateKey(), store(HOLDERS.get(i)),
+            stores.add(KeyCeremonyParticipant.SecretShareStore.inMemory());
+            participants.add(new KeyCeremonyParticipant(HOLDERS.get(i), holderKeys.get(i).privateKey(), stores.get(i),
                     new SecureRandom()));
         }
         int sent;
@@ -138,24 +139,10 @@ class ThresholdKeyHolderTest {
             assertArrayEquals(results.get(0).keyShareDigests().get(i), parties.get(i).keyShareDigest());
         }
         // A restarted holder gets its very share back from its store.
-        ThresholdParty reloaded = new KeyCeremonyParticipant(HOLDERS.get(1), holderKeys.get(1).privateKey(), store(HOLDERS.get(1)),
+        ThresholdParty reloaded = new KeyCeremonyParticipant(HOLDERS.get(1), holderKeys.get(1).privateKey(), stores.get(1),
                 new SecureRandom()).party(views.get(1));
         assertArrayEquals(parties.get(1).keyShareDigest(), reloaded.keyShareDigest());
         return results.get(0);
-    }
-
-    static KeyCeremonyParticipant.SecretShareStore store(String holder) {
-        return new KeyCeremonyParticipant.SecretShareStore() {
-            @Override
-            public Optional<byte[]> load(String ceremonyId) {
-                return Optional.ofNullable(savedShares.get(holder + "/" + ceremonyId));
-            }
-
-            @Override
-            public void save(String ceremonyId, byte[] exportedShare) {
-                savedShares.put(holder + "/" + ceremonyId, exportedShare);
-            }
-        };
     }
 
     @AfterAll

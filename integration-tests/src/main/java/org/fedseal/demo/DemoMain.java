@@ -44,6 +44,8 @@ import picocli.CommandLine.Option;
     description = "Runs a real federated training on this machine (Kafka, Flink, registry, key holder, DJL clients).")
 public final class DemoMain implements Callable<Integer> {
   static final String MODEL_ID = "mnist-mlp";
+  /** Threshold mode with three key holders unless told otherwise. */
+  static final int DEFAULT_KEY_HOLDERS = 3;
 
   /** Options for programmatic runs (tests); the command line sets the same fields. */
   public static DemoMain withOptions(int clients, int rounds, int localEpochs) {
@@ -54,6 +56,7 @@ public final class DemoMain implements Callable<Integer> {
     d.alpha = 0.5;
     d.hidden = 128;
     d.roundTimeout = Duration.ofMinutes(3);
+    d.threshold = DEFAULT_KEY_HOLDERS;
     return d;
   }
 
@@ -78,8 +81,9 @@ public final class DemoMain implements Callable<Integer> {
   @Option(names = "--work-dir", description = "Where broker, registry and key holder keep their files (default: a new temp dir).")
   Path workDir;
 
-  @Option(names = "--threshold", defaultValue = "0",
-      description = "Threshold mode: this many key holders (n-of-n), each its own process; 0 = one key holder (default ${DEFAULT-VALUE}).")
+  @Option(names = "--threshold", defaultValue = "" + DEFAULT_KEY_HOLDERS,
+      description = "Key holders (n-of-n threshold decryption), each its own process, after a key ceremony over Kafka; "
+          + "0 = single-key mode with one key holder (default ${DEFAULT-VALUE}).")
   int threshold;
 
   @Option(names = "--keep-running", description = "Keep the registry and its web page up after training, until Ctrl-C.")
@@ -92,7 +96,7 @@ public final class DemoMain implements Callable<Integer> {
     System.exit(new CommandLine(new DemoMain()).execute(args));
   }
 
-  /** Threshold mode with {@code n} key-holder processes (tests; the command line sets the same field). */
+  /** {@code n} threshold key-holder processes, or 0 for one key holder (tests; the command line sets the same field). */
   public DemoMain threshold(int n) {
     this.threshold = n;
     return this;

@@ -26,7 +26,7 @@ class DemoAccuracyIT {
 
   @Test
   void fiveRoundsLearnInBothKeyModesAndTheLogVerifies() throws Exception {
-    DemoMain.Result single = DemoMain.withOptions(10, 5, 3).run(SharedDeployment.get());
+    DemoMain.Result single = DemoMain.withOptions(10, 5, 3).threshold(0).run(SharedDeployment.get());
     assertEquals(5, single.accuracyPerRound().size());
     double last = single.accuracyPerRound().get(4);
     assertTrue(last > single.initialAccuracy(), "after 5 rounds " + last + " vs round 0 " + single.initialAccuracy());

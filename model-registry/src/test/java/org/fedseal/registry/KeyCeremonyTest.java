@@ -91,7 +91,6 @@ class KeyCeremonyTest {
             // Each holder keeps its own view of the topic, as a separate process would.
             List<KeyCeremonyTranscript> views = new ArrayList<>();
             List<KeyCeremonyParticipant> participants = new ArrayList<>();
-            Map<String, byte[]> stores = new HashMap<>();
             boolean rogueSent = false;
             boolean forgedSent = false;
             long deadline = System.currentTimeMillis() + 60_000;
@@ -101,7 +100,8 @@ class KeyCeremonyTest {
                     if (payload instanceof KeyCeremonyOpened o) {
                         for (String h : HOLDERS) {
                             views.add(KeyCeremonyTranscript.open(o, c.logPublicKey(), keys));
-                            participants.add(new KeyCeremonyParticipant(h, ids.get(h).privateKey(), new MapStore(stores, h),
+                            participants.add(new KeyCeremonyParticipant(h, ids.get(h).privateKey(),
+                                    KeyCeremonyParticipant.SecretShareStore.inMemory(),
                                     new SecureRandom()));
                         }
                     } else {
@@ -256,18 +256,5 @@ class KeyCeremonyTest {
         KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         c.subscribe(List.of(P + "key-ceremony"));
         return c;
-    }
-
-    /** A holder's share store in memory. */
-    private record MapStore(Map<String, byte[]> map, String holder) implements KeyCeremonyParticipant.SecretShareStore {
-        @Override
-        public Optional<byte[]> load(String ceremonyId) {
-            return Optional.ofNullable(map.get(holder + "/" + ceremonyId));
-        }
-
-        @Override
-        public void save(String ceremonyId, byte[] exportedShare) {
-            map.put(holder + "/" + ceremonyId, exportedShare);
-        }
     }
 }
