@@ -159,7 +159,7 @@ public final class KeyCeremonyParticipant {
      * @throws IllegalStateException if some contribution is missing
      */
     public static CommonReference commonReference(KeyCeremonyTranscript t) {
-        return CommonReference.fromSeed(CommonReference.deriveSeed(t.ceremonyId(), t.payloads(CeremonyPhase.SEED_CONTRIBUTION)));
+        return CommonReference.forCeremony(t.ceremonyId(), t.payloads(CeremonyPhase.SEED_CONTRIBUTION));
     }
 
     /**

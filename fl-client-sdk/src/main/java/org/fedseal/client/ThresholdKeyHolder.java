@@ -245,15 +245,17 @@ public final class ThresholdKeyHolder {
             throw new IllegalArgumentException("shares of " + seen + ", the ceremony's holders are " + ceremony.holderIds());
         }
         List<byte[]> entries = entries(aggregate);
+        for (DecryptionSharesPublished s : all) {
+            if (s.getShares().size() != entries.size()) {
+                throw new IllegalArgumentException("'" + s.getHolderId() + "' sent " + s.getShares().size()
+                        + " shares for " + entries.size() + " ciphertexts");
+            }
+        }
         double[] out = new double[length];
         int at = 0;
         for (int i = 0; i < entries.size(); i++) {
             List<DecryptionShare> shares = new ArrayList<>();
             for (DecryptionSharesPublished s : all) {
-                if (s.getShares().size() != entries.size()) {
-                    throw new IllegalArgumentException("'" + s.getHolderId() + "' sent " + s.getShares().size()
-                            + " shares for " + entries.size() + " ciphertexts");
-                }
                 shares.add(DecryptionShare.fromBytes(bytes(s.getShares().get(i))));
             }
             int n = Math.min(entryLength(entries.get(i)), length - at);

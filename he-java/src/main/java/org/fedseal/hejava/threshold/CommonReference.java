@@ -88,6 +88,14 @@ public final class CommonReference {
     return h.digest();
   }
 
+  /**
+   * The reference string of a ceremony: {@code fromSeed(deriveSeed(ceremonyId, contributions))}.
+   * Holders, registry and auditors all derive it this way.
+   */
+  public static CommonReference forCeremony(String ceremonyId, List<byte[]> contributions) {
+    return fromSeed(deriveSeed(ceremonyId, contributions));
+  }
+
   /** The seed (a copy). */
   public byte[] seed() {
     return seed.clone();

@@ -155,8 +155,7 @@ final class Ceremonies {
     private void complete(KeyCeremonyTranscript t, String modelId) {
         long now = System.currentTimeMillis();
         try {
-            CommonReference crs = CommonReference.fromSeed(
-                    CommonReference.deriveSeed(t.ceremonyId(), t.payloads(CeremonyPhase.SEED_CONTRIBUTION)));
+            CommonReference crs = CommonReference.forCeremony(t.ceremonyId(), t.payloads(CeremonyPhase.SEED_CONTRIBUTION));
             byte[] key = ThresholdKeys.combinePublicKey(crs, t.payloads(CeremonyPhase.KEY_SHARE));
             Hash pk = svc.storeHePublicKey(modelId, key);
             db.update("UPDATE ceremonies SET status = 'completed', public_key_hash = ?, completed_at = ? WHERE ceremony_id = ?",

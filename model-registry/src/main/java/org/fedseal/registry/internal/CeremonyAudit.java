@@ -112,8 +112,7 @@ final class CeremonyAudit {
         }
         Hash recomputed;
         try {
-            CommonReference crs = CommonReference.fromSeed(
-                    CommonReference.deriveSeed(t.ceremonyId(), t.payloads(CeremonyPhase.SEED_CONTRIBUTION)));
+            CommonReference crs = CommonReference.forCeremony(t.ceremonyId(), t.payloads(CeremonyPhase.SEED_CONTRIBUTION));
             recomputed = Hash.sha256(ThresholdKeys.combinePublicKey(crs, t.payloads(CeremonyPhase.KEY_SHARE)));
         } catch (IllegalArgumentException ex) {
             return "ceremony " + e.getCeremonyId() + ": a revealed key share is invalid: " + ex.getMessage();

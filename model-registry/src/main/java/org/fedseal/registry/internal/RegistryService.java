@@ -277,9 +277,10 @@ public final class RegistryService implements AutoCloseable {
      * threshold model's key comes only from its key ceremony.
      */
     public Hash putHePublicKey(String modelId, byte[] key) {
-        if (model(modelId).ceremonyId() != null) {
+        String ceremonyId = model(modelId).ceremonyId();
+        if (ceremonyId != null) {
             throw ApiException.conflict("threshold_model", "model " + modelId + " takes its HE public key from key ceremony "
-                    + model(modelId).ceremonyId());
+                    + ceremonyId);
         }
         return storeHePublicKey(modelId, key);
     }
