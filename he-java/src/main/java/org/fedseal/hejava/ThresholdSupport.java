@@ -298,6 +298,73 @@ public final class ThresholdSupport {
     }
   }
 
+  // ---------------------------------------------------------------- t-of-n (Shamir over Z_q0)
+
+  /** Fills {@code out} with N values uniform mod q0 (rejection sampling; no modulo bias). */
+  public static void uniformQ0(SecureRandom random, long[] out) {
+    requireN(out.length);
+    long q = Ckks8192.Tables.P0.q;
+    long mask = Long.highestOneBit(q) * 2 - 1;
+    for (int k = 0; k < N; k++) {
+      long v;
+      do {
+        v = random.nextLong() & mask;
+      } while (v >= q);
+      out[k] = v;
+    }
+  }
+
+  /**
+   * out ← f(x) mod q0 for the polynomial f(X) = constant + Σ_k coefficients[k−1]·X^k, evaluated
+   * coefficient-wise (Horner). All inputs reduced mod q0; 1 ≤ x &lt; q0.
+   */
+  public static void shamirEvaluate(long[] constant, long[][] coefficients, long x, long[] out) {
+    NttPrime p = Ckks8192.Tables.P0;
+    for (int k = 0; k < N; k++) {
+      long acc = 0;
+      for (int d = coefficients.length - 1; d >= 0; d--) {
+        acc = p.mulMod(p.add(acc, coefficients[d][k]), x);
+      }
+      out[k] = p.add(acc, constant[k]);
+    }
+  }
+
+  /**
+   * The Lagrange coefficient at 0 of {@code point} within {@code points} (distinct, in
+   * [1, q0)): Π_{m ≠ point} m / (m − point) mod q0.
+   */
+  public static long lagrangeAtZeroQ0(int point, int[] points) {
+    java.math.BigInteger q = java.math.BigInteger.valueOf(Ckks8192.Tables.P0.q);
+    java.math.BigInteger num = java.math.BigInteger.ONE;
+    java.math.BigInteger den = java.math.BigInteger.ONE;
+    for (int m : points) {
+      if (m != point) {
+        num = num.multiply(java.math.BigInteger.valueOf(m)).mod(q);
+        den = den.multiply(java.math.BigInteger.valueOf((long) m - point)).mod(q);
+      }
+    }
+    return num.multiply(den.modInverse(q)).mod(q).longValueExact();
+  }
+
+  /** out ← λ·x mod q0 (x reduced, 0 ≤ λ &lt; q0). */
+  public static void scaleQ0(long[] x, long lambda, long[] out) {
+    NttPrime p = Ckks8192.Tables.P0;
+    for (int k = 0; k < N; k++) {
+      out[k] = p.mulMod(x[k], lambda);
+    }
+  }
+
+  /** Whether every value is reduced mod q0. */
+  public static boolean reducedQ0(long[] x) {
+    long q = Ckks8192.Tables.P0.q;
+    for (long v : x) {
+      if (v < 0 || v >= q) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** acc ← acc + x mod q0 (both reduced). */
   public static void addQ0(long[] acc, long[] x) {
     NttPrime p = Ckks8192.Tables.P0;

@@ -4,6 +4,7 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Objects;
 import org.fedseal.hejava.ThresholdSupport;
 import org.fedseal.hejava.ThresholdSupport.CiphertextVector;
@@ -148,6 +149,46 @@ public final class ThresholdParty {
       throw new IllegalStateException("threshold party destroyed");
     }
     return new DecryptionShare(digest, keyShareDigest, h);
+  }
+
+  // ------------------------------------------------------------------ t-of-n re-sharing
+
+  /**
+   * Re-shares this holder's secret for a t-of-n quorum (Shamir over Z_q0, as Lattigo's
+   * thresholdizer): draws f(X) = s_i + a_1·X + … + a_{t−1}·X^{t−1} with uniform a_k (NTT form,
+   * mod q0 — decryption only ever needs s mod q0) and returns f(1), …, f(n), one
+   * {@link QuorumShare} dealing per holder point, in point order. Each holder sums the dealings
+   * it receives from all n holders ({@link QuorumShare#assemble}); any t of the sums then decrypt,
+   * t−1 learn nothing. The collective public key does not change.
+   *
+   * <p><b>Secret:</b> dealing j must reach holder j only (encrypted, authenticated); whoever
+   * gathers t dealings of every holder holds the secret key.
+   *
+   * @throws IllegalArgumentException unless 2 ≤ t ≤ n ≤ 255
+   * @throws IllegalStateException if destroyed
+   */
+  public List<byte[]> dealQuorumShares(int t, int n, SecureRandom random, SecretShareAccess access) {
+    Objects.requireNonNull(access, "access");
+    Objects.requireNonNull(random, "random");
+    QuorumShare.checkShape(t, n);
+    long[][] coefficients = new long[t - 1][N];
+    long[] value = new long[N];
+    List<byte[]> out = new java.util.ArrayList<>(n);
+    try {
+      for (long[] c : coefficients) {
+        ThresholdSupport.uniformQ0(random, c);
+      }
+      for (int point = 1; point <= n; point++) {
+        ThresholdSupport.shamirEvaluate(live(), coefficients, point, value);
+        out.add(QuorumShare.writeDealing(crs, keyShareDigest, t, n, point, value));
+      }
+      return out;
+    } finally {
+      for (long[] c : coefficients) {
+        Arrays.fill(c, 0L);
+      }
+      Arrays.fill(value, 0L);
+    }
   }
 
   // ------------------------------------------------------------------ persistence

@@ -14,6 +14,12 @@
  *   <li>Anyone with all n shares: {@link org.fedseal.hejava.threshold.ThresholdDecryptor#combine}.
  * </ol>
  *
+ * t-of-n on top (as Lattigo's thresholdizer): each holder re-shares its s_i with
+ * {@link org.fedseal.hejava.threshold.ThresholdParty#dealQuorumShares} (Shamir over Z_q0, one
+ * secret dealing per holder), each holder sums what it receives into a
+ * {@link org.fedseal.hejava.threshold.QuorumShare}, and any t of them decrypt with Lagrange-weighted
+ * shares; the collective public key is unchanged.
+ *
  * The collective secret key Σ s_i is never formed by any code in this package.
  */
 package org.fedseal.hejava.threshold;
