@@ -10,6 +10,7 @@ import org.fedseal.he.HeParameters;
 import org.fedseal.he.HeSecretKey;
 import org.fedseal.he.MalformedHeDataException;
 import org.fedseal.he.SecretKeyAccess;
+import org.fedseal.protocol.ModelWeights;
 import org.fedseal.protocol.wire.AggregateStatus;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.ChunkSum;
@@ -131,11 +132,7 @@ public final class KeyHolder implements AutoCloseable {
             throw new IllegalArgumentException("aggregate has " + mean.length + " values, the base model "
                     + baseParameters.length);
         }
-        float[] out = new float[mean.length];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = (float) (baseParameters[i] + mean[i]);
-        }
-        return out;
+        return ModelWeights.applyMean(baseParameters, mean);
     }
 
     /** {@link #apply} to {@code base}, then hands the result to {@code publisher}; returns it too. */

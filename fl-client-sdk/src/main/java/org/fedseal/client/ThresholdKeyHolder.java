@@ -244,27 +244,17 @@ public final class ThresholdKeyHolder {
         if (!seen.equals(Set.copyOf(ceremony.holderIds()))) {
             throw new IllegalArgumentException("shares of " + seen + ", the ceremony's holders are " + ceremony.holderIds());
         }
-        List<byte[]> entries = entries(aggregate);
+        List<List<DecryptionShare>> byHolder = new ArrayList<>();
         for (DecryptionSharesPublished s : all) {
-            if (s.getShares().size() != entries.size()) {
-                throw new IllegalArgumentException("'" + s.getHolderId() + "' sent " + s.getShares().size()
-                        + " shares for " + entries.size() + " ciphertexts");
-            }
+            byHolder.add(s.getShares().stream().map(b -> DecryptionShare.fromBytes(bytes(b))).toList());
+        }
+        double[] sums = ThresholdDecryptor.combineAll(entries(aggregate), byHolder, ceremony.keyShareDigests());
+        if (sums.length < length) {
+            throw new IllegalArgumentException("the aggregate holds " + sums.length + " values, expected " + length);
         }
         double[] out = new double[length];
-        int at = 0;
-        for (int i = 0; i < entries.size(); i++) {
-            List<DecryptionShare> shares = new ArrayList<>();
-            for (DecryptionSharesPublished s : all) {
-                shares.add(DecryptionShare.fromBytes(bytes(s.getShares().get(i))));
-            }
-            int n = Math.min(entryLength(entries.get(i)), length - at);
-            double[] part = ThresholdDecryptor.combine(entries.get(i), shares, entryLength(entries.get(i)), true,
-                    ceremony.keyShareDigests());
-            for (int j = 0; j < n; j++) {
-                out[at + j] = part[j] / aggregate.getTotalWeight();
-            }
-            at += n;
+        for (int i = 0; i < length; i++) {
+            out[i] = sums[i] / aggregate.getTotalWeight();
         }
         return out;
     }
@@ -284,11 +274,6 @@ public final class ThresholdKeyHolder {
             }
         }
         return out;
-    }
-
-    /** The value count in an FSEV vector's header (little-endian int at offset 8). */
-    private static int entryLength(byte[] fsev) {
-        return ByteBuffer.wrap(fsev, 8, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
     }
 
     @Override

@@ -36,6 +36,25 @@ public final class ModelWeights {
         return out;
     }
 
+    /**
+     * The FedAvg update rule every publisher applies and an auditor can re-apply: next[i] =
+     * float32(base[i] + mean[i]), the sum taken in double. Fixed here so that a version's weights
+     * follow bit for bit from its base and its decrypted mean update.
+     *
+     * @param mean the aggregate divided by its total weight (at least {@code base.length} values)
+     * @throws IllegalArgumentException if {@code mean} is shorter than {@code base}
+     */
+    public static float[] applyMean(float[] base, double[] mean) {
+        if (mean.length < base.length) {
+            throw new IllegalArgumentException("mean update has " + mean.length + " values, the base model " + base.length);
+        }
+        float[] out = new float[base.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (float) (base[i] + mean[i]);
+        }
+        return out;
+    }
+
     /** SHA-256 of {@link #encode}{@code (weights)}: the weightsHash of a version with these weights. */
     public static Hash hash(float[] weights) {
         return Hash.sha256(encode(weights));

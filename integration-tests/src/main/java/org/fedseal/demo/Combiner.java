@@ -13,6 +13,7 @@ import org.fedseal.client.LocalDataset;
 import org.fedseal.client.ThresholdKeyHolder;
 import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.Hash;
+import org.fedseal.protocol.ModelWeights;
 import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.SigningPublicKey;
 import org.fedseal.protocol.Topics;
@@ -98,10 +99,7 @@ final class Combiner implements AutoCloseable {
         && s.getRound() == round.getRound() && aggHash.matches(s.getAggregateHash()), holderKeys.size(), timeout);
     BaseModel base = new RegistryModelSource(registry).baseModel(round.getModelId(), Hash.of(round.getBaseModelHash()));
     double[] mean = ThresholdKeyHolder.combine(agg, signed, ceremony, holderKeys, base.parameters().length);
-    float[] next = base.parameters().clone();
-    for (int i = 0; i < next.length; i++) {
-      next[i] += (float) mean[i];
-    }
+    float[] next = ModelWeights.applyMean(base.parameters(), mean);
     List<Hash> shareHashes = signed.stream().map(CanonicalHash::of).toList();
     awaitLogged(round, shareHashes, timeout);
     RegistryVersionPublisher publisher = new RegistryVersionPublisher(registry, publisherId, identity.privateKey(),

@@ -48,6 +48,7 @@ class DemoAccuracyIT {
     // the threshold model's key came from a logged ceremony, and every round's shares are logged and named
     assertTrue(out.toString().contains("1 key ceremonies replayed"), out.toString());
     assertTrue(out.toString().contains("15 decryption share records checked"), out.toString());
+    assertTrue(out.toString().contains("5 threshold versions re-decrypted from their shares"), out.toString());
     RegistryClient registry = RegistryClient.create(URI.create(threshold.registryUri()));
     String ceremonyId = registry.model("mnist-mlp-threshold").ceremonyId();
     assertEquals("completed", registry.ceremony(ceremonyId).status());

@@ -80,12 +80,17 @@ final class Fixture {
      * aggregate count client 0 twice.
      */
     static RoundRun simulateRound(String model, int round, Hash base, int clients, boolean corrupt) {
+        return simulateRound(model, round, base, clients, corrupt, HE.encryptor(HE_KEYS.publicKey()), HeParameters.CKKS_8192);
+    }
+
+    /** As above, encrypting with {@code enc} under {@code params} (e.g. a threshold model's collective key). */
+    static RoundRun simulateRound(String model, int round, Hash base, int clients, boolean corrupt, VectorEncryptor enc,
+            HeParameters params) {
         List<UpdateEnvelope> envs = new ArrayList<>();
         List<UpdateAccepted> acc = new ArrayList<>();
         List<EncryptedVector> vecs = new ArrayList<>();
         List<Hash> hashes = new ArrayList<>();
         List<String> participants = new ArrayList<>();
-        VectorEncryptor enc = HE.encryptor(HE_KEYS.publicKey());
         for (int k = 0; k < clients; k++) {
             String clientId = model + "-c" + k;
             SigningKeyPair ck = SigningKeyPair.generate();
@@ -98,7 +103,7 @@ final class Fixture {
             UpdateChunk chunk = UpdateChunk.newBuilder().setClientId(clientId).setModelId(model).setRound(round).setUpdateId("u" + k)
                     .setChunkIndex(0).setCiphertexts(List.of(ByteBuffer.wrap(v.toBytes()))).build();
             UpdateCommit commit = UpdateCommit.newBuilder().setClientId(clientId).setModelId(model).setRound(round).setUpdateId("u" + k)
-                    .setHeParamsId(HeParameters.CKKS_8192.id()).setBaseModelHash(base.toByteBuffer()).setChunkCount(1)
+                    .setHeParamsId(params.id()).setBaseModelHash(base.toByteBuffer()).setChunkCount(1)
                     .setChunkHashes(List.of(CanonicalHash.of(chunk).toByteBuffer())).setWeight(100 + k)
                     .setCreatedAtEpochMillis(System.currentTimeMillis()).setSignature(ByteBuffer.allocate(0)).build();
             commit = Signatures.sign(commit, ck.privateKey());
@@ -123,7 +128,7 @@ final class Fixture {
                 .setParticipants(participants).setTotalWeight(clients * 100L)
                 .setAcceptedUpdateHashes(sorted.stream().map(Hash::toByteBuffer).toList())
                 .setAcceptedUpdateRoot(MerkleHashes.acceptedUpdateRoot(hashes).toByteBuffer()).setAcceptedCount(clients).setRejectedCount(0)
-                .setHeParamsId(HeParameters.CKKS_8192.id()).setAggregatorId("test-aggregator").setClosedAtEpochMillis(System.currentTimeMillis())
+                .setHeParamsId(params.id()).setAggregatorId("test-aggregator").setClosedAtEpochMillis(System.currentTimeMillis())
                 .setSignature(ByteBuffer.allocate(0)).build();
         agg = Signatures.sign(agg, AGGREGATOR.privateKey());
         sum.close();

@@ -24,20 +24,24 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.fedseal.client.KeyCeremonyParticipant;
+import org.fedseal.client.ThresholdKeyHolder;
 import org.fedseal.he.HeContext;
 import org.fedseal.he.HeParameters;
 import org.fedseal.he.HePublicKey;
+import org.fedseal.hejava.threshold.ThresholdParty;
 import org.fedseal.kafkalocal.LocalKafkaBroker;
 import org.fedseal.kafkalocal.junit.SharedKafkaBroker;
 import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.KeyCeremonyTranscript;
+import org.fedseal.protocol.ModelWeights;
 import org.fedseal.protocol.Signatures;
 import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.SigningPublicKey;
 import org.fedseal.protocol.Topics;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.wire.CeremonyPhase;
+import org.fedseal.protocol.wire.ChunkSum;
 import org.fedseal.protocol.wire.DecryptionSharesPublished;
 import org.fedseal.protocol.wire.KeyCeremonyEnvelope;
 import org.fedseal.protocol.wire.KeyCeremonyMessage;
@@ -51,9 +55,10 @@ import org.junit.jupiter.api.io.TempDir;
  * A threshold key ceremony through a real broker: the registry opens it on Kafka, three holders
  * (KeyCeremonyParticipant) answer over the topic, a forged message and a rogue key share (one
  * that does not match its holder's commitment) are rejected with their reasons, the registry
- * forms the collective key that SEAL accepts; a round's share records are logged (a forged one is
- * refused), a version must name the ceremony and every holder's shares, and {@code audit verify}
- * replays all of it.
+ * forms the collective key that SEAL accepts; a round's real decryption shares are logged (a forged
+ * record is refused), a version must name the ceremony and every holder's shares, and
+ * {@code audit verify} replays all of it, re-decrypts the version from its shares, and fails on
+ * a version whose weights are not what its shares decrypt to.
  */
 @ExtendWith(SharedKafkaBroker.class)
 class KeyCeremonyTest {
@@ -164,11 +169,20 @@ class KeyCeremonyTest {
             List<String> kinds = c.logEntries(0, c.signedTreeHead().getTreeSize()).stream().map(LogEntryInfo::kind)
                     .filter(k -> k.startsWith("KEY_CEREMONY")).toList();
             assertEquals(1 + 9 + 1, kinds.size(), kinds.toString());
-            versionsMustNameTheCeremonyAndEveryHoldersShares(s, c, producer, ids, result);
+            List<ThresholdParty> parties = new ArrayList<>();
+            for (int i = 0; i < HOLDERS.size(); i++) {
+                parties.add(participants.get(i).party(views.get(i)));
+            }
+            Runnable forgeWeights = versionsMustNameTheCeremonyAndEveryHoldersShares(s, c, producer, ids, keys, parties, result);
             Fixture.Cli audit = Fixture.cli(s, "audit", "verify");
             assertEquals(0, audit.code(), audit.out());
-            assertTrue(audit.out().contains("1 key ceremonies replayed") && audit.out().contains("3 decryption share records checked"),
-                    audit.out());
+            assertTrue(audit.out().contains("1 key ceremonies replayed") && audit.out().contains("3 decryption share records checked")
+                    && audit.out().contains("1 threshold versions re-decrypted"), audit.out());
+            // A publisher that names the right shares but publishes other weights is caught: decryption is verifiable.
+            forgeWeights.run();
+            Fixture.Cli forged = Fixture.cli(s, "audit", "verify");
+            assertEquals(1, forged.code(), forged.out());
+            assertTrue(forged.out().contains("weights are not the parent's plus the mean update"), forged.out());
             Fixture.Cli show = Fixture.cli(s, "ceremony", "show", "tk-ceremony-1");
             assertEquals(0, show.code(), show.out());
             assertTrue(show.out().contains("COMMITMENT_MISMATCH") && show.out().contains(done.publicKeyHash()), show.out());
@@ -176,33 +190,47 @@ class KeyCeremonyTest {
     }
 
     /**
-     * A round under the collective key: the holders' share records reach the registry over Kafka
-     * (a forged one is refused), and a version is accepted only when it names the ceremony and one
-     * logged share record of every holder.
+     * A round under the collective key: the holders' real decryption shares reach the registry
+     * over Kafka (a forged record is refused), and a version is accepted only when it names the
+     * ceremony and one logged share record of every holder. Returns a step that publishes a second
+     * version naming the same shares but with other weights.
      */
-    private static void versionsMustNameTheCeremonyAndEveryHoldersShares(RegistryServer s, RegistryClient c,
-            KafkaProducer<byte[], byte[]> producer, Map<String, SigningKeyPair> ids, KeyCeremonyParticipant.Result ceremony)
-            throws Exception {
+    private static Runnable versionsMustNameTheCeremonyAndEveryHoldersShares(RegistryServer s, RegistryClient c,
+            KafkaProducer<byte[], byte[]> producer, Map<String, SigningKeyPair> ids, Map<String, SigningPublicKey> keys,
+            List<ThresholdParty> parties, KeyCeremonyParticipant.Result ceremony) throws Exception {
         RoundInfo r = c.openRound("tk", 2, Duration.ofMinutes(10), 1, 6);
         assertEquals(ceremony.publicKeyHash().toHex(), r.publicKeyHash(), "rounds name the collective key");
         Hash base = Hash.fromHex(r.baseModelHash());
-        Fixture.RoundRun run = Fixture.simulateRound("tk", r.round(), base, 2, false);
+        Fixture.RoundRun run;
+        try (HeContext he = HeContext.create(HeParameters.CKKS_8192_T50);
+             HePublicKey pk = he.loadPublicKey(ceremony.collectivePublicKey())) {
+            run = Fixture.simulateRound("tk", r.round(), base, 2, false, he.encryptor(pk), HeParameters.CKKS_8192_T50);
+        }
         Fixture.ingest(s, run);
         Hash agg = CanonicalHash.of(run.aggregate());
         SigningKeyPair combiner = SigningKeyPair.generate();
         c.enrollClient("tk-combiner", combiner.publicKey(), List.of("tk"));
-        byte[] w = new byte[Fixture.PARAMS * 4];
 
-        List<Hash> shareHashes = new ArrayList<>();
-        for (String h : HOLDERS) {
+        SecureRandom random = new SecureRandom();
+        List<DecryptionSharesPublished> records = new ArrayList<>();
+        for (int i = 0; i < HOLDERS.size(); i++) {
+            List<ByteBuffer> shares = new ArrayList<>();
+            for (ChunkSum chunk : run.aggregate().getChunkSums()) {
+                for (ByteBuffer ct : chunk.getCiphertexts()) {
+                    byte[] entry = new byte[ct.remaining()];
+                    ct.duplicate().get(entry);
+                    shares.add(ByteBuffer.wrap(parties.get(i).decryptionShare(entry, random).toBytes()));
+                }
+            }
             DecryptionSharesPublished d = Signatures.signRecord(DecryptionSharesPublished.newBuilder().setModelId("tk")
-                    .setRound(r.round()).setCeremonyId(ceremony.ceremonyId()).setHolderId(h).setAggregateHash(agg.toByteBuffer())
-                    .setShares(List.of(ByteBuffer.wrap(new byte[] {(byte) h.hashCode()}))).setSignature(ByteBuffer.allocate(0))
-                    .build(), ids.get(h).privateKey());
-            shareHashes.add(CanonicalHash.of(d));
+                    .setRound(r.round()).setCeremonyId(ceremony.ceremonyId()).setHolderId(HOLDERS.get(i))
+                    .setAggregateHash(agg.toByteBuffer()).setShares(shares).setSignature(ByteBuffer.allocate(0)).build(),
+                    ids.get(HOLDERS.get(i)).privateKey());
+            records.add(d);
             producer.send(new ProducerRecord<>(P + "decryption-shares", Topics.roundKey("tk", r.round()), WireCodec.UNBOUNDED.encode(d)))
                     .get();
         }
+        List<Hash> shareHashes = records.stream().map(CanonicalHash::of).toList();
         DecryptionSharesPublished forged = Signatures.signRecord(DecryptionSharesPublished.newBuilder().setModelId("tk")
                 .setRound(r.round()).setCeremonyId(ceremony.ceremonyId()).setHolderId("tk-kh-1").setAggregateHash(agg.toByteBuffer())
                 .setShares(List.of()).setSignature(ByteBuffer.allocate(0)).build(), SigningKeyPair.generate().privateKey());
@@ -216,6 +244,10 @@ class KeyCeremonyTest {
         assertEquals(HOLDERS, logged.stream().map(DecryptionSharesInfo::holderId).toList(), "the forged record is not logged");
         assertEquals(new java.util.HashSet<>(shareHashes), new java.util.HashSet<>(logged.stream().map(i -> Hash.fromHex(i.recordHash())).toList()));
 
+        // The combiner's part: the weighted mean update from the shares, applied to the base weights.
+        double[] mean = ThresholdKeyHolder.combine(run.aggregate(), records, ceremony, keys, Fixture.PARAMS);
+        float[] next = ModelWeights.applyMean(c.weightsAsFloats(base), mean);
+        byte[] w = ModelWeights.encode(next);
         RegistryException bare = assertThrows(RegistryException.class,
                 () -> c.publishVersion(Fixture.nextVersion("tk", base, run, w, combiner), "tk-combiner", w, null));
         assertEquals(409, bare.status());
@@ -226,6 +258,12 @@ class KeyCeremonyTest {
         VersionInfo v = c.publishVersion(thresholdVersion(base, run, w, combiner, ceremony.ceremonyId(), shareHashes), "tk-combiner", w,
                 null);
         assertEquals(ceremony.ceremonyId(), c.versionRecord(Hash.fromHex(v.versionHash())).getCeremonyId());
+
+        float[] other = next.clone();
+        other[0] += 0.5f;
+        byte[] ow = ModelWeights.encode(other);
+        return () -> c.publishVersion(thresholdVersion(base, run, ow, combiner, ceremony.ceremonyId(), shareHashes), "tk-combiner", ow,
+                null);
     }
 
     private static ModelVersionPublished thresholdVersion(Hash base, Fixture.RoundRun run, byte[] w, SigningKeyPair signer,

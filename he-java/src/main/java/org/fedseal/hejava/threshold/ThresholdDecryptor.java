@@ -60,6 +60,11 @@ public final class ThresholdDecryptor {
           + (v.complexPacking() ? "COMPLEX" : "REAL") + " packing; the caller expects " + length + ", "
           + (complexPacking ? "COMPLEX" : "REAL"));
     }
+    return combineParsed(fsevVectorBytes, v, shares, expectedKeyShareDigests);
+  }
+
+  private static double[] combineParsed(byte[] fsevVectorBytes, CiphertextVector v, List<DecryptionShare> shares,
+      List<byte[]> expectedKeyShareDigests) {
     if (shares.isEmpty()) {
       throw new IllegalArgumentException("no decryption shares");
     }
@@ -97,6 +102,8 @@ public final class ThresholdDecryptor {
         }
       }
     }
+    int length = v.length();
+    boolean complexPacking = v.complexPacking();
     double[] out = new double[length];
     int per = v.valuesPerCiphertext();
     for (int c = 0; c < v.ciphertextCount(); c++) {
@@ -106,6 +113,43 @@ public final class ThresholdDecryptor {
       }
       int from = c * per;
       ThresholdSupport.decode(m, v.scale(), complexPacking, out, from, Math.min(per, length - from));
+    }
+    return out;
+  }
+
+  /**
+   * Combines a whole aggregate, ciphertext vector by vector: {@code sharesByHolder.get(h).get(i)}
+   * is holder h's share of {@code vectors.get(i)}. Returns every vector's values, concatenated in
+   * order (each vector's own length and packing, from its header).
+   *
+   * @param expectedKeyShareDigests the holders (or quorum identities) the shares must come from
+   * @throws IllegalArgumentException as {@link #combine(byte[], List, int, boolean, List)}, or if a
+   *     holder's share list does not cover every vector
+   */
+  public static double[] combineAll(List<byte[]> vectors, List<List<DecryptionShare>> sharesByHolder,
+      List<byte[]> expectedKeyShareDigests) {
+    for (List<DecryptionShare> holder : sharesByHolder) {
+      if (holder.size() != vectors.size()) {
+        throw new IllegalArgumentException("a holder sent " + holder.size() + " shares for " + vectors.size() + " ciphertext vectors");
+      }
+    }
+    List<double[]> parts = new ArrayList<>();
+    int total = 0;
+    for (int i = 0; i < vectors.size(); i++) {
+      CiphertextVector v = parseAggregate(vectors.get(i));
+      List<DecryptionShare> shares = new ArrayList<>();
+      for (List<DecryptionShare> holder : sharesByHolder) {
+        shares.add(holder.get(i));
+      }
+      double[] part = combineParsed(vectors.get(i), v, shares, expectedKeyShareDigests);
+      parts.add(part);
+      total += part.length;
+    }
+    double[] out = new double[total];
+    int at = 0;
+    for (double[] p : parts) {
+      System.arraycopy(p, 0, out, at, p.length);
+      at += p.length;
     }
     return out;
   }

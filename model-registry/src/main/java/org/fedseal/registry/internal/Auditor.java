@@ -404,7 +404,8 @@ public final class Auditor {
         return new Result(true, "aggregate of " + modelId + "/" + round + " equals the re-summed archived updates bit for bit", notes);
     }
 
-    private static byte[] bytes(java.nio.ByteBuffer b) {
+    /** The remaining bytes of {@code b}, copied (b is not moved). */
+    static byte[] bytes(java.nio.ByteBuffer b) {
         java.nio.ByteBuffer d = b.duplicate();
         byte[] out = new byte[d.remaining()];
         d.get(out);

@@ -1,22 +1,29 @@
 package org.fedseal.registry.internal;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 import org.apache.avro.specific.SpecificRecord;
 import org.fedseal.hejava.threshold.CommonReference;
+import org.fedseal.hejava.threshold.DecryptionShare;
+import org.fedseal.hejava.threshold.ThresholdDecryptor;
 import org.fedseal.hejava.threshold.ThresholdKeys;
 import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.KeyCeremonyTranscript;
+import org.fedseal.protocol.ModelWeights;
 import org.fedseal.protocol.Signatures;
 import org.fedseal.protocol.SigningPublicKey;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.WireFormatException;
+import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.CeremonyPhase;
+import org.fedseal.protocol.wire.ChunkSum;
 import org.fedseal.protocol.wire.DecryptionSharesPublished;
 import org.fedseal.protocol.wire.KeyCeremonyMessage;
 import org.fedseal.protocol.wire.KeyCeremonyOpened;
@@ -49,6 +56,7 @@ final class CeremonyAudit {
     private final Map<String, String> modelCeremony = new HashMap<>();
     private final Map<Hash, Shares> shares = new HashMap<>();
     private int completed;
+    private int redecrypted;
 
     /**
      * @param enrolledKey a client's signing key as the log shows it enrolled so far (null if not)
@@ -184,13 +192,48 @@ final class CeremonyAudit {
         if (!holders.equals(Set.copyOf(t.holderIds())) || holders.size() != v.getDecryptionShareHashes().size()) {
             return "version combines shares of " + holders + "; ceremony " + v.getCeremonyId() + "'s holders are " + t.holderIds();
         }
-        return null;
+        return redecrypt(v, aggregate, t);
+    }
+
+    /**
+     * Decryption is verifiable: combining the logged shares needs no secret, so the auditor
+     * re-combines them, applies the update rule ({@link ModelWeights#applyMean}) to the parent's
+     * weights, and requires the version's weights hash bit for bit.
+     */
+    private String redecrypt(ModelVersionPublished v, Hash aggregateHash, KeyCeremonyTranscript t) {
+        try {
+            AggregatePublished a = fetch(aggregateHash, AggregatePublished.class);
+            List<byte[]> vectors = new ArrayList<>();
+            for (ChunkSum c : a.getChunkSums()) {
+                c.getCiphertexts().forEach(b -> vectors.add(Auditor.bytes(b)));
+            }
+            List<List<DecryptionShare>> byHolder = new ArrayList<>();
+            for (ByteBuffer h : v.getDecryptionShareHashes()) {
+                DecryptionSharesPublished d = fetch(Hash.of(h), DecryptionSharesPublished.class);
+                byHolder.add(d.getShares().stream().map(b -> DecryptionShare.fromBytes(Auditor.bytes(b))).toList());
+            }
+            List<byte[]> keyShareDigests = t.payloads(CeremonyPhase.KEY_SHARE).stream().map(p -> Hash.sha256(p).bytes()).toList();
+            double[] sums = ThresholdDecryptor.combineAll(vectors, byHolder, keyShareDigests);
+            float[] base = ModelWeights.decode(client.weights(Hash.of(v.getParentHash())));
+            double[] mean = new double[base.length];
+            for (int i = 0; i < Math.min(base.length, sums.length); i++) {
+                mean[i] = sums[i] / a.getTotalWeight();
+            }
+            if (sums.length < base.length || !ModelWeights.hash(ModelWeights.applyMean(base, mean)).matches(v.getWeightsHash())) {
+                return "its weights are not the parent's plus the mean update its named decryption shares decrypt to";
+            }
+            redecrypted++;
+            return null;
+        } catch (IllegalStateException | IllegalArgumentException | RegistryException ex) {
+            return "its decryption shares do not combine: " + ex.getMessage();
+        }
     }
 
     /** A summary line for the audit notes. */
     String summary() {
         return completed + " key ceremonies replayed (signatures, commit-before-reveal, collective key recomputed), "
-                + shares.size() + " decryption share records checked";
+                + shares.size() + " decryption share records checked, " + redecrypted
+                + " threshold versions re-decrypted from their shares (weights match)";
     }
 
     boolean any() {
