@@ -8,12 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
-import org.fedseal.he.EncryptedVector;
 import org.fedseal.he.HeContext;
 import org.fedseal.he.HeParameters;
 import org.fedseal.he.HePublicKey;
-import org.fedseal.he.Packing;
-import org.fedseal.he.VectorEncryptor;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -66,25 +63,9 @@ class QuorumDecryptionTest {
     }
     double assembleMs = (System.nanoTime() - t1) / 1e6 / N_HOLDERS;
     expectedSum = new double[LENGTH];
-    EncryptedVector sum = null;
-    try (HePublicKey pk = he.loadPublicKey(ThresholdKeys.combinePublicKey(crs, keyShares));
-         VectorEncryptor enc = he.encryptor(pk, Packing.COMPLEX)) {
-      for (int c = 0; c < CLIENTS; c++) {
-        double[] v = ThresholdDecryptionTest.randomValues(LENGTH, 7000 + c);
-        for (int i = 0; i < LENGTH; i++) {
-          expectedSum[i] += v[i];
-        }
-        EncryptedVector ev = enc.encrypt(v);
-        if (sum == null) {
-          sum = ev;
-        } else {
-          sum.addInPlace(ev);
-          ev.close();
-        }
-      }
+    try (HePublicKey pk = he.loadPublicKey(ThresholdKeys.combinePublicKey(crs, keyShares))) {
+      aggregate = ThresholdDecryptionTest.encryptedSum(he, pk, CLIENTS, LENGTH, 7000, expectedSum);
     }
-    aggregate = sum.toBytes();
-    sum.close();
     System.out.printf("BENCH quorum 3-of-5 re-sharing: deal %.1f ms per holder (%d dealings of %,d B), assemble %.1f ms per holder%n",
         dealMs, N_HOLDERS, QuorumShare.BYTES, assembleMs);
   }

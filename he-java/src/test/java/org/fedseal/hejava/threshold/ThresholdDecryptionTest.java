@@ -69,11 +69,20 @@ class ThresholdDecryptionTest {
 
     // 100 clients, he-native, summed with addInPlace.
     expectedSum = new double[LENGTH];
+    aggregateBytes = encryptedSum(he, publicKey, CLIENTS, LENGTH, 1000, expectedSum);
+  }
+
+  /**
+   * {@code clients} vectors of random values in [−1, 1] (seeds seedBase + c), encrypted with
+   * he-native under {@code pk} (COMPLEX packing) and summed; adds the plain values to
+   * {@code expectedSum} and returns the aggregate's bytes.
+   */
+  static byte[] encryptedSum(HeContext he, HePublicKey pk, int clients, int length, long seedBase, double[] expectedSum) {
     EncryptedVector sum = null;
-    try (VectorEncryptor enc = he.encryptor(publicKey, Packing.COMPLEX)) {
-      for (int c = 0; c < CLIENTS; c++) {
-        double[] v = randomValues(LENGTH, 1000 + c);
-        for (int i = 0; i < LENGTH; i++) {
+    try (VectorEncryptor enc = he.encryptor(pk, Packing.COMPLEX)) {
+      for (int c = 0; c < clients; c++) {
+        double[] v = randomValues(length, seedBase + c);
+        for (int i = 0; i < length; i++) {
           expectedSum[i] += v[i];
         }
         EncryptedVector ev = enc.encrypt(v);
@@ -85,8 +94,9 @@ class ThresholdDecryptionTest {
         }
       }
     }
-    aggregateBytes = sum.toBytes();
-    sum.close();
+    try (EncryptedVector s = sum) {
+      return s.toBytes();
+    }
   }
 
   @AfterAll
