@@ -22,9 +22,16 @@ fi
 for tool in java mvn cargo; do
   command -v "$tool" >/dev/null 2>&1 || { echo "[setup] '$tool' is missing: this machine kind should provide it" >&2; exit 1; }
 done
+# schemathesis (PyPI, pinned with its dependencies) in its own venv, for the registry's OpenAPI contract
+# test; a no-op once installed. A failure here is only a warning: the test installs it itself, or says why not.
+if ! schemathesis_bin=$("$(dirname "$0")/../model-registry/scripts/schemathesis-venv.sh"); then
+  echo "[setup] WARNING: could not install schemathesis (model-registry/scripts/schemathesis-venv.sh);" \
+       "the registry's OpenApiContractTest will try again and fail if it cannot" >&2
+fi
+
 java_major=$(java -XshowSettings:properties -version 2>&1 | awk -F= '/java.specification.version/ {gsub(/ /,"",$2); print $2}')
 if [ "${java_major%%.*}" -lt 17 ]; then
   echo "[setup] Java 17+ needed, found $java_major" >&2
   exit 1
 fi
-echo "[setup] ok: $(java -version 2>&1 | head -1), $(mvn -v 2>/dev/null | head -1), $(cargo --version)"
+echo "[setup] ok: $(java -version 2>&1 | head -1), $(mvn -v 2>/dev/null | head -1), $(cargo --version), schemathesis ${schemathesis_bin:-missing}"

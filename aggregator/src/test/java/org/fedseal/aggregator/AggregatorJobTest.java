@@ -22,6 +22,7 @@ import org.fedseal.kafkalocal.junit.SharedKafkaBroker;
 import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.MerkleHashes;
+import org.fedseal.protocol.RoundBounds;
 import org.fedseal.protocol.Signatures;
 import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.Topics;
@@ -29,6 +30,7 @@ import org.fedseal.protocol.UpdateKey;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.AggregateStatus;
 import org.fedseal.protocol.wire.ReasonCode;
+import org.fedseal.protocol.wire.RecordKind;
 import org.fedseal.protocol.wire.RoundOpened;
 import org.fedseal.protocol.wire.UpdateAccepted;
 import org.fedseal.protocol.wire.UpdateChunk;
@@ -220,8 +222,58 @@ class AggregatorJobTest {
         assertEquals(7, agg.getRejectedCount());
     }
 
+    /** Issue 14, case 2: declared weights are bounded and overflow-checked where the sum is formed. */
     @Test
     @Order(3)
+    void declaredWeightsAreBoundedWhereTheSumIsFormed() throws Exception {
+        String model = "weights";
+        RoundOpened base = fleet.round(model, 1, 3, System.currentTimeMillis() + 120_000, Fleet.layout(9_000, 2));
+        RoundOpened round = new RoundBounds(1.0, 100, 250, Fleet.PARAMS.maxSumNorm()).applyTo(RoundOpened.newBuilder(base)).build();
+        fleet.enrol(P, "w1", "w2", "w3", "w4", "w5", "w6");
+        fleet.openRound(P, round);
+        // rounds whose bounds could wrap, or that carry none, are refused before any update counts
+        fleet.openRound(P, RoundOpened.newBuilder(base).setModelId("weights-wrap").setClipNorm(10)
+                .setMaxTotalWeight(10_000_000).setMaxUpdateWeight(1).setSumNormBound(1e300).build());
+        fleet.openRound(P, RoundOpened.newBuilder(base).setModelId("weights-legacy").setClipNorm(0).setMaxTotalWeight(0)
+                .setMaxUpdateWeight(0).setSumNormBound(0).build());
+
+        // two correctly signed updates declaring 2^62 each: their sum wrapped to Long.MIN_VALUE and was signed
+        fleet.sendUpdate(P, fleet.update("w1", round, "w1-huge", 1L << 62));
+        fleet.sendUpdate(P, fleet.update("w2", round, "w2-huge", 1L << 62));
+        List<double[]> plains = new ArrayList<>();
+        for (String c : new String[] {"w3", "w4"}) {
+            Fleet.Update u = fleet.update(c, round, c + "-r1", 100);
+            plains.add(u.plain());
+            fleet.sendUpdate(P, u);
+        }
+        accepted.await(UpdateAccepted.class, v -> v.stream().filter(a -> a.getModelId().equals(model)).count() == 2, WAIT);
+        // 200 accepted: another 100 would pass maxTotalWeight 250, 50 fits exactly
+        fleet.sendUpdate(P, fleet.update("w5", round, "w5-r1", 100));
+        rejects.await(UpdateRejected.class, v -> v.stream().anyMatch(r -> r.getModelId().equals(model)
+                && r.getReason() == ReasonCode.HEADROOM_EXCEEDED && r.getRecordKind() == RecordKind.UPDATE_COMMIT), WAIT);
+        Fleet.Update last = fleet.update("w6", round, "w6-r1", 50);
+        plains.add(last.plain());
+        fleet.sendUpdate(P, last);
+
+        AggregatePublished agg = awaitAggregate(model, 1);
+        assertEquals(AggregateStatus.COMPLETED, agg.getStatus());
+        assertEquals(List.of("w3", "w4", "w6"), agg.getParticipants());
+        assertEquals(250, agg.getTotalWeight());
+        assertTrue(Fleet.maxError(Fleet.sum(plains), fleet.decrypt(agg)) < 1e-4);
+
+        List<UpdateRejected> rej = rejects.await(UpdateRejected.class, v -> v.stream()
+                .filter(r -> r.getModelId().startsWith("weights-") && r.getRecordKind() == RecordKind.ROUND_OPENED).count() == 2, WAIT);
+        for (UpdateRejected r : rej.stream().filter(r -> r.getModelId().startsWith("weights-")).toList()) {
+            assertEquals(ReasonCode.HEADROOM_EXCEEDED, r.getReason(), r.toString());
+        }
+        Map<ReasonCode, Long> commits = rejects.values(UpdateRejected.class).stream()
+                .filter(r -> r.getModelId().equals(model) && r.getRecordKind() == RecordKind.UPDATE_COMMIT)
+                .collect(Collectors.groupingBy(UpdateRejected::getReason, Collectors.counting()));
+        assertEquals(Map.of(ReasonCode.INVALID_WEIGHT, 2L, ReasonCode.HEADROOM_EXCEEDED, 1L), commits);
+    }
+
+    @Test
+    @Order(4)
     void noSecretKeyMaterialInConfigStateOrOutput() throws Exception {
         byte[] secret = fleet.heKeys.secretKey().toBytes(SecretKeyAccess.insecureSecretKeyAccess());
         List<byte[]> probes = new ArrayList<>();

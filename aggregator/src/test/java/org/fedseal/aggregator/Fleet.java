@@ -25,6 +25,7 @@ import org.fedseal.he.Packing;
 import org.fedseal.he.VectorEncryptor;
 import org.fedseal.protocol.Chunker;
 import org.fedseal.protocol.Hash;
+import org.fedseal.protocol.RoundBounds;
 import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.Topics;
 import org.fedseal.protocol.UpdateKey;
@@ -97,7 +98,7 @@ final class Fleet implements AutoCloseable {
     }
 
     RoundOpened round(String model, int round, int quorum, long deadline, ChunkLayout layout) {
-        return RoundOpened.newBuilder().setModelId(model).setRound(round)
+        return RoundBounds.loosest(PARAMS.maxSumNorm(), 1.0).applyTo(RoundOpened.newBuilder()).setModelId(model).setRound(round)
                 .setBaseModelHash(Hash.sha256(("base-" + model).getBytes()).toByteBuffer())
                 .setHeParamsId(PARAMS.id())
                 .setPublicKeyHash(Hash.sha256(heKeys.publicKey().toBytes()).toByteBuffer())

@@ -21,10 +21,8 @@ import org.fedseal.protocol.wire.RoundOpened;
  * sign and upload over HTTP. No Android types: tests call it directly.
  */
 public final class RoundRunner {
-    /** L2 clip bound of the delta. */
+    /** This app's own L2 clip bound of the delta (it clips to the smaller of this and the round's clip norm). */
     public static final double CLIP_BOUND = 10.0;
-    /** Largest total weight a round is expected to reach (headroom check). */
-    public static final long MAX_TOTAL_WEIGHT = 10_000;
     /** Seed of the trainer's shuffling (deterministic training). */
     public static final long TRAINER_SEED = 2024;
 
@@ -40,9 +38,9 @@ public final class RoundRunner {
         return new JavaMlpTrainer(digits, 0, 10, 20, 0.1f, TRAINER_SEED);
     }
 
-    /** The clip/weight policy (no noise). */
+    /** The clip/weight policy (no noise; weights and headroom are the round's). */
     public static UpdatePolicy policy() {
-        return UpdatePolicy.of(CLIP_BOUND, MAX_TOTAL_WEIGHT);
+        return UpdatePolicy.of(CLIP_BOUND);
     }
 
     /**

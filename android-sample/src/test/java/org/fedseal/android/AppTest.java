@@ -33,6 +33,7 @@ import org.fedseal.he.HeParameters;
 import org.fedseal.protocol.Chunker;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.ModelWeights;
+import org.fedseal.protocol.RoundBounds;
 import org.fedseal.protocol.Signatures;
 import org.fedseal.protocol.SigningPublicKey;
 import org.fedseal.protocol.WireCodec;
@@ -98,7 +99,8 @@ public class AppTest {
             LocalDataset d = Digits.read(digits());
             float[] initial = RoundRunner.trainer(d).initialParameters(0);
             BaseModel base = BaseModel.initial("mnist-softmax", initial, 1L);
-            RoundOpened round = RoundOpened.newBuilder().setModelId("mnist-softmax").setRound(1)
+            RoundOpened round = RoundBounds.loosest(HeParameters.CKKS_8192.maxSumNorm(), RoundRunner.CLIP_BOUND).applyTo(RoundOpened.newBuilder())
+                    .setModelId("mnist-softmax").setRound(1)
                     .setBaseModelHash(base.versionHash().toByteBuffer()).setHeParamsId("ckks-8192-v1")
                     .setPublicKeyHash(Hash.sha256(pk).toByteBuffer()).setQuorum(1)
                     .setDeadlineEpochMillis(System.currentTimeMillis() + 600_000)
@@ -147,7 +149,7 @@ public class AppTest {
                 assertTrue(Signatures.verify(commit, SigningPublicKey.fromX509(key.publicKeyX509())));
                 assertEquals(200, commit.getWeight());
                 LocalUpdate expectedUpdate = RoundRunner.trainer(d).fit(initial, 2);
-                float[] expected = RoundRunner.policy().prepare(expectedUpdate.delta(), expectedUpdate.weight(), new Random(0));
+                float[] expected = RoundRunner.policy().prepare(expectedUpdate.delta(), expectedUpdate.weight(), round, new Random(0));
                 try (HeDecryptor dec = he.decryptor(keys.secretKey());
                      EncryptedVector v = he.loadVector(Chunker.reassemble(List.of(chunk)).get(0))) {
                     double[] plain = dec.decrypt(v);

@@ -1,17 +1,18 @@
 package org.fedseal.client;
 
-import org.fedseal.protocol.ModelWeights;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.Hash;
+import org.fedseal.protocol.ModelWeights;
+import org.fedseal.protocol.NonFiniteValueException;
 import org.fedseal.protocol.wire.ModelVersionPublished;
 
 /**
  * A model version as a client receives it: the signed-or-not {@link ModelVersionPublished} record and
  * the flat parameters it describes. {@link #verify(Hash)} checks that the record's version hash is
  * the one expected, that it is the record's true {@link CanonicalHash#versionHash version hash}, and
- * that the parameters hash to its {@code weightsHash} (via {@link ModelWeights}).
+ * that the parameters hash to its {@code weightsHash} (via {@link ModelWeights}) and are finite.
  *
  * @param version the version record
  * @param parameters flat parameters
@@ -60,6 +61,11 @@ public record BaseModel(ModelVersionPublished version, float[] parameters) {
         if (!weights.matches(version.getWeightsHash())) {
             throw new SubmissionException(SubmissionException.Reason.WRONG_BASE_MODEL,
                     "base model parameters hash to " + weights + ", not to the version's weightsHash");
+        }
+        try {
+            ModelWeights.requireFinite(parameters, "base model");
+        } catch (NonFiniteValueException e) {
+            throw new SubmissionException(SubmissionException.Reason.WRONG_BASE_MODEL, e.getMessage(), e);
         }
     }
 

@@ -31,12 +31,10 @@ public final class ClientConfig {
     public static final String TOPIC_UPDATES = "topic.updates";
     /** Comma-separated model ids the listener takes part in; empty = all (default). */
     public static final String MODEL_IDS = "model.ids";
-    /** L2 clip bound C of the delta (before weighting). Default 1.0. */
+    /** This client's own L2 clip bound of the delta (before weighting); it clips to the smaller of this and the round's clip norm. Default: the round's. */
     public static final String CLIP_L2_BOUND = "clip.l2.bound";
     /** Local-DP noise multiplier σ: Gaussian noise std = σ·C per coordinate; 0 = no noise (default). See {@link UpdatePolicy}. */
     public static final String NOISE_MULTIPLIER = "noise.multiplier";
-    /** Largest total weight (samples over all clients) a round may reach; bounds the CKKS headroom. Default 100000. */
-    public static final String MAX_TOTAL_WEIGHT = "max.total.weight";
     /** Seed of the noise generator, for reproducible simulations only; default: a SecureRandom. */
     public static final String NOISE_SEED = "noise.seed";
     /** PyTorch intra-op threads for DJL (applied before the engine first starts). Default 1. */
@@ -54,7 +52,7 @@ public final class ClientConfig {
 
     static final Set<String> KNOWN = Collections.unmodifiableSet(new LinkedHashSet<>(java.util.List.of(
             BOOTSTRAP_SERVERS, CLIENT_ID, SIGNING_KEY_FILE, TOPIC_ROUNDS, TOPIC_UPDATES, MODEL_IDS, CLIP_L2_BOUND,
-            NOISE_MULTIPLIER, MAX_TOTAL_WEIGHT, NOISE_SEED, NUM_THREADS, MAX_RECORD_BYTES, SUBMIT_RETRIES,
+            NOISE_MULTIPLIER, NOISE_SEED, NUM_THREADS, MAX_RECORD_BYTES, SUBMIT_RETRIES,
             SUBMIT_RETRY_BACKOFF_MS, SUBMIT_TIMEOUT_MS)));
 
     private final Map<String, String> values;
@@ -88,7 +86,6 @@ public final class ClientConfig {
         // validate every typed key eagerly
         c.clipBound();
         c.noiseMultiplier();
-        c.maxTotalWeight();
         c.noiseSeed();
         c.numThreads();
         c.maxRecordBytes();
@@ -131,15 +128,11 @@ public final class ClientConfig {
     }
 
     double clipBound() {
-        return dbl(CLIP_L2_BOUND, 1.0, Double.MIN_VALUE);
+        return dbl(CLIP_L2_BOUND, Double.POSITIVE_INFINITY, Double.MIN_VALUE);
     }
 
     double noiseMultiplier() {
         return dbl(NOISE_MULTIPLIER, 0.0, 0.0);
-    }
-
-    long maxTotalWeight() {
-        return lng(MAX_TOTAL_WEIGHT, 100_000, 1);
     }
 
     Long noiseSeed() {

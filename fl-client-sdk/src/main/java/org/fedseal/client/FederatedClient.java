@@ -97,7 +97,7 @@ public final class FederatedClient implements AutoCloseable {
         this.modelSource = b.modelSource;
         this.signingKey = key;
         this.clock = b.clock;
-        this.policy = new UpdatePolicy(config.clipBound(), config.noiseMultiplier(), config.maxTotalWeight());
+        this.policy = new UpdatePolicy(config.clipBound(), config.noiseMultiplier());
         Long seed = config.noiseSeed();
         this.random = seed == null ? new SecureRandom() : new Random(seed);
         if (b.producer != null) {
@@ -180,9 +180,15 @@ public final class FederatedClient implements AutoCloseable {
         ChunkLayout layout = checkLayout(round, update, encryptor);
         float[] weighted;
         synchronized (random) {
-            weighted = policy.prepare(update.delta(), update.weight(), random);
+            weighted = policy.prepare(update.delta(), update.weight(), round, random);
         }
-        List<byte[]> ciphertexts = encryptor.encrypt(weighted, layout);
+        List<byte[]> ciphertexts;
+        try {
+            ciphertexts = encryptor.encrypt(weighted, layout);
+        } catch (RuntimeException e) {
+            // the policy keeps values inside the headroom; anything the HE library still refuses is reported, not thrown unchecked
+            throw new SubmissionException(SubmissionException.Reason.INVALID_UPDATE, "encryption failed: " + e.getMessage(), e);
+        }
         String updateId = UUID.randomUUID().toString();
         Chunker.PreparedUpdate prepared;
         try {
@@ -536,7 +542,7 @@ public final class FederatedClient implements AutoCloseable {
          */
         public FederatedClient build() {
             ClientConfig c = ClientConfig.parse(config);
-            new UpdatePolicy(c.clipBound(), c.noiseMultiplier(), c.maxTotalWeight());
+            new UpdatePolicy(c.clipBound(), c.noiseMultiplier());
             SigningPrivateKey key = signingKey != null ? signingKey : readKey(c.get(ClientConfig.SIGNING_KEY_FILE));
             if (encryptor == null && modelSource == null) {
                 throw new IllegalStateException("FederatedClient needs an UpdateEncryptor or a ModelSource");

@@ -111,11 +111,17 @@ public final class HttpParticipant {
         }
         float[] weighted;
         synchronized (noiseRandom) {
-            weighted = policy.prepare(update.delta(), update.weight(), noiseRandom);
+            weighted = policy.prepare(update.delta(), update.weight(), round, noiseRandom);
         }
         p.step("encrypting " + weighted.length + " values");
-        List<byte[]> ciphertexts = encryptor.encrypt(weighted, layout);
-        java.util.Arrays.fill(weighted, 0f);
+        List<byte[]> ciphertexts;
+        try {
+            ciphertexts = encryptor.encrypt(weighted, layout);
+        } catch (RuntimeException e) {
+            throw new SubmissionException(SubmissionException.Reason.INVALID_UPDATE, "encryption failed: " + e.getMessage(), e);
+        } finally {
+            java.util.Arrays.fill(weighted, 0f);
+        }
         String updateId = UUID.randomUUID().toString();
         List<UpdateChunk> chunks;
         try {

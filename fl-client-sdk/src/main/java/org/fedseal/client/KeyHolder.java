@@ -110,15 +110,11 @@ public final class KeyHolder implements AutoCloseable {
 
     /** {@link #decryptSum} divided by the aggregate's {@code totalWeight}: the FedAvg mean delta. */
     public double[] decryptMean(AggregatePublished aggregate) {
-        long w = aggregate.getTotalWeight();
-        if (w < 1) {
-            throw new IllegalArgumentException("aggregate totalWeight must be >= 1, got " + w);
+        if (aggregate.getTotalWeight() < 1) {
+            throw new IllegalArgumentException("aggregate totalWeight must be >= 1, got " + aggregate.getTotalWeight());
         }
         double[] sum = decryptSum(aggregate);
-        for (int i = 0; i < sum.length; i++) {
-            sum[i] /= w;
-        }
-        return sum;
+        return ModelWeights.mean(sum, aggregate.getTotalWeight(), sum.length);
     }
 
     /**

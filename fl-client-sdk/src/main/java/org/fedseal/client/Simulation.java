@@ -19,6 +19,7 @@ import org.fedseal.he.MalformedHeDataException;
 import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.Chunker;
 import org.fedseal.protocol.Hash;
+import org.fedseal.protocol.RoundBounds;
 import org.fedseal.protocol.Signatures;
 import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.WireCodec;
@@ -62,9 +63,12 @@ public final class Simulation implements AutoCloseable {
     private final List<LocalTrainer> trainers = new ArrayList<>();
     private final Map<String, SigningKeyPair> signingKeys = new HashMap<>();
     private final ToDoubleFunction<float[]> evaluator;
+    private final RoundBounds bounds;
 
     private Simulation(Builder b) {
         this.modelId = b.modelId;
+        // every client may bring any share of the largest total weight the parameter set's headroom allows
+        this.bounds = RoundBounds.loosest(b.heParameters.maxSumNorm(), b.clipNorm);
         this.evaluator = b.evaluator;
         this.he = HeContext.create(b.heParameters);
         this.keys = he.generateKeys();
@@ -118,7 +122,7 @@ public final class Simulation implements AutoCloseable {
         for (int r = 1; r <= rounds; r++) {
             long t0 = System.nanoTime();
             source.putModel(current);
-            RoundOpened round = RoundOpened.newBuilder().setModelId(modelId).setRound(r)
+            RoundOpened round = bounds.applyTo(RoundOpened.newBuilder()).setModelId(modelId).setRound(r)
                     .setBaseModelHash(current.versionHash().toByteBuffer()).setHeParamsId(he.parameters().id())
                     .setPublicKeyHash(pkHash.toByteBuffer()).setQuorum(clients.size())
                     .setDeadlineEpochMillis(System.currentTimeMillis() + 3_600_000L).setChunkLayout(layout)
@@ -241,8 +245,8 @@ public final class Simulation implements AutoCloseable {
         private ToDoubleFunction<float[]> evaluator;
         private HeParameters heParameters = HeParameters.CKKS_8192;
         private String modelId = "sim-model";
-        private final Map<String, Object> config = new HashMap<>(Map.of(ClientConfig.CLIP_L2_BOUND, 10.0,
-                ClientConfig.MAX_TOTAL_WEIGHT, 50_000));
+        private final Map<String, Object> config = new HashMap<>();
+        private double clipNorm = 10.0;
 
         private Builder() {}
 
@@ -292,9 +296,20 @@ public final class Simulation implements AutoCloseable {
         }
 
         /**
-         * A client configuration entry ({@link ClientConfig} keys; {@code client.id} is set per client).
-         * Defaults: clip bound 10, max total weight 50,000.
+         * The rounds' clip norm C (default 10); the rounds' largest total weight is the largest the
+         * parameter set's headroom allows at C ({@link RoundBounds}).
+         *
+         * @throws IllegalArgumentException unless positive and finite
          */
+        public Builder clipNorm(double clipNorm) {
+            if (!(clipNorm > 0) || Double.isInfinite(clipNorm)) {
+                throw new IllegalArgumentException("clipNorm must be positive and finite, got " + clipNorm);
+            }
+            this.clipNorm = clipNorm;
+            return this;
+        }
+
+        /** A client configuration entry ({@link ClientConfig} keys; {@code client.id} is set per client). */
         public Builder config(String key, Object value) {
             config.put(key, value);
             return this;

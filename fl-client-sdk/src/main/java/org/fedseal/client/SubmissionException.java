@@ -21,7 +21,7 @@ public class SubmissionException extends Exception {
         WRONG_HE_PARAMS,
         /** The round's chunk layout is inconsistent, does not fit the model, or its chunks exceed the record limit. */
         BAD_CHUNK_LAYOUT,
-        /** The weighted update could exceed the CKKS headroom (|sum| must stay below 2^19). */
+        /** The update does not fit the round's headroom bounds (weight above maxUpdateWeight, noise the headroom has no room for, a round without bounds): see {@link UpdatePolicy}. */
         HEADROOM_EXCEEDED,
         /** The update itself is unusable (wrong length, not bound to a base model, non-finite values). */
         INVALID_UPDATE,

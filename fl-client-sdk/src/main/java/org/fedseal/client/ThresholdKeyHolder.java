@@ -19,6 +19,7 @@ import org.fedseal.hejava.threshold.ThresholdParty;
 import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.MerkleHashes;
+import org.fedseal.protocol.ModelWeights;
 import org.fedseal.protocol.Signatures;
 import org.fedseal.protocol.SigningPrivateKey;
 import org.fedseal.protocol.SigningPublicKey;
@@ -249,14 +250,7 @@ public final class ThresholdKeyHolder {
             byHolder.add(s.getShares().stream().map(b -> DecryptionShare.fromBytes(bytes(b))).toList());
         }
         double[] sums = ThresholdDecryptor.combineAll(entries(aggregate), byHolder, ceremony.keyShareDigests());
-        if (sums.length < length) {
-            throw new IllegalArgumentException("the aggregate holds " + sums.length + " values, expected " + length);
-        }
-        double[] out = new double[length];
-        for (int i = 0; i < length; i++) {
-            out[i] = sums[i] / aggregate.getTotalWeight();
-        }
-        return out;
+        return ModelWeights.mean(sums, aggregate.getTotalWeight(), length);
     }
 
     private static byte[] bytes(ByteBuffer b) {

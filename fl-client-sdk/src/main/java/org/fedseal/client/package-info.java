@@ -28,13 +28,14 @@
  *       .setPublicKeyHash(encryptor.publicKeyHash().toByteBuffer())
  *       .setQuorum(1).setDeadlineEpochMillis(System.currentTimeMillis() + 60_000)
  *       .setChunkLayout(SealUpdateEncryptor.defaultLayout(HeParameters.CKKS_8192, trainer.parameterCount()))
- *       .setLocalEpochs(1).setOpenedAtEpochMillis(System.currentTimeMillis()).build();
+ *       .setLocalEpochs(1).setOpenedAtEpochMillis(System.currentTimeMillis())
+ *       // clip norm 5, at most 1,000 samples per update and 6,000 per round: 5 x 6,000 fits the headroom
+ *       .setClipNorm(5.0).setMaxUpdateWeight(1_000).setMaxTotalWeight(6_000)
+ *       .setSumNormBound(HeParameters.CKKS_8192.maxSumNorm()).build();
  *
  *   Map<String, Object> config = Map.of(
  *       ClientConfig.CLIENT_ID, "phone-17",
- *       ClientConfig.CLIP_L2_BOUND, 5.0,          // L2 clip bound C
- *       ClientConfig.NOISE_MULTIPLIER, 0.0,       // local DP off
- *       ClientConfig.MAX_TOTAL_WEIGHT, 50_000);   // C * max total weight <= 2^19
+ *       ClientConfig.NOISE_MULTIPLIER, 0.0);      // local DP off; the clip norm is the round's
  *   MockProducer<byte[], byte[]> kafka =
  *       new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
  *   try (FederatedClient client = FederatedClient.builder(config)

@@ -5,6 +5,7 @@ import org.fedseal.protocol.ModelWeights;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.fedseal.protocol.Hash;
 import org.junit.jupiter.api.Test;
@@ -22,5 +23,13 @@ class BaseModelTest {
         m.verify(m.versionHash());
         SubmissionException e = assertThrows(SubmissionException.class, () -> m.verify(Hash.sha256(new byte[0])));
         assertEquals(SubmissionException.Reason.WRONG_BASE_MODEL, e.reason());
+    }
+
+    @Test
+    void aBaseModelWithNonFiniteWeightsIsRefusedEvenWhenItsHashesMatch() {
+        BaseModel poisoned = BaseModel.initial("m", new float[] {1, 2, Float.POSITIVE_INFINITY}, 5);
+        SubmissionException e = assertThrows(SubmissionException.class, () -> poisoned.verify(poisoned.versionHash()));
+        assertEquals(SubmissionException.Reason.WRONG_BASE_MODEL, e.reason());
+        assertTrue(e.getMessage().contains("[2]"), e.getMessage());
     }
 }

@@ -10,8 +10,11 @@ import org.fedseal.he.EncryptedVector;
 import org.fedseal.he.HeContext;
 import org.fedseal.he.HeKeyPair;
 import org.fedseal.he.HeParameters;
+import org.fedseal.protocol.Hash;
+import org.fedseal.protocol.RoundBounds;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.ChunkLayout;
+import org.fedseal.protocol.wire.RoundOpened;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,7 +31,7 @@ class DjlSealAggregationTest {
         LocalDataset test = all.range(2000, 2500);
         int clients = 5;
         List<int[]> parts = Partitioners.iid(7).partition(train.labels(), clients);
-        UpdatePolicy policy = new UpdatePolicy(10.0, 0.0, 5000);
+        UpdatePolicy policy = UpdatePolicy.of(10.0);
         long tLoad = System.nanoTime();
 
         try (HeContext he = HeContext.create(HeParameters.CKKS_8192);
@@ -57,8 +60,10 @@ class DjlSealAggregationTest {
                 assertEquals(parts.get(c).length, u.weight());
                 assertTrue(u.metrics().get(LocalUpdate.METRIC_LOSS) > 0);
 
-                float[] clipped = policy.clip(u.delta());
-                float[] weighted = policy.prepare(u.delta(), u.weight(), new Random(c));
+                RoundOpened round = TestRecords.round("djl", 1, Hash.sha256(new byte[1]), HeParameters.CKKS_8192.id(),
+                        Hash.sha256(new byte[2]), layout, Long.MAX_VALUE);
+                float[] clipped = UpdatePolicy.clip(u.delta(), policy.clipFor(RoundBounds.of(round)));
+                float[] weighted = policy.prepare(u.delta(), u.weight(), round, new Random(c));
                 for (int i = 0; i < clipped.length; i++) {
                     expectedSum[i] += (double) u.weight() * clipped[i];
                 }

@@ -3,7 +3,9 @@ package org.fedseal.client;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import org.fedseal.he.HeParameters;
 import org.fedseal.protocol.Hash;
+import org.fedseal.protocol.RoundBounds;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.AggregateStatus;
 import org.fedseal.protocol.wire.ChunkLayout;
@@ -15,7 +17,8 @@ final class TestRecords {
 
     static RoundOpened round(String modelId, int round, Hash base, String heParamsId, Hash publicKey, ChunkLayout layout,
                              long deadline) {
-        return RoundOpened.newBuilder()
+        double headroom = HeParameters.byId(heParamsId).orElse(HeParameters.CKKS_8192).maxSumNorm(); // unknown ids are tested too
+        return RoundBounds.loosest(headroom, 10.0).applyTo(RoundOpened.newBuilder())
                 .setModelId(modelId).setRound(round).setBaseModelHash(base.toByteBuffer()).setHeParamsId(heParamsId)
                 .setPublicKeyHash(publicKey.toByteBuffer()).setQuorum(1).setDeadlineEpochMillis(deadline)
                 .setChunkLayout(layout).setLocalEpochs(1).setOpenedAtEpochMillis(0L).build();

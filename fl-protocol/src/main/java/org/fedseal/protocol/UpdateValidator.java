@@ -7,6 +7,7 @@ import static org.fedseal.protocol.wire.ReasonCode.CHUNK_MISMATCH;
 import static org.fedseal.protocol.wire.ReasonCode.CHUNK_MISSING;
 import static org.fedseal.protocol.wire.ReasonCode.CLOCK_SKEW;
 import static org.fedseal.protocol.wire.ReasonCode.DUPLICATE;
+import static org.fedseal.protocol.wire.ReasonCode.HEADROOM_EXCEEDED;
 import static org.fedseal.protocol.wire.ReasonCode.INVALID_WEIGHT;
 import static org.fedseal.protocol.wire.ReasonCode.LATE;
 import static org.fedseal.protocol.wire.ReasonCode.MALFORMED;
@@ -160,7 +161,7 @@ public final class UpdateValidator {
     /**
      * Checks a commit on its own: well-formed, from an enrolled client with a valid signature, for a
      * known, open round before its deadline, on the round's base model and HE parameters, with the
-     * round's chunk count, a positive weight, not a duplicate or replay.
+     * round's chunk count, a weight within the round's {@link RoundBounds}, not a duplicate or replay.
      */
     public ValidationResult validateCommit(UpdateCommit commit) {
         if (commit == null) {
@@ -209,8 +210,15 @@ public final class UpdateValidator {
                 return ValidationResult.reject(MALFORMED, "a chunk hash is not " + Hash.LENGTH + " bytes");
             }
         }
-        if (commit.getWeight() <= 0) {
-            return ValidationResult.reject(INVALID_WEIGHT, "weight " + commit.getWeight() + " is not positive");
+        RoundBounds bounds;
+        try {
+            bounds = RoundBounds.of(round);
+        } catch (IllegalArgumentException e) {
+            return ValidationResult.reject(HEADROOM_EXCEEDED, e.getMessage());
+        }
+        Optional<String> weightProblem = bounds.weightProblem(commit.getWeight());
+        if (weightProblem.isPresent()) {
+            return ValidationResult.reject(INVALID_WEIGHT, weightProblem.get());
         }
         if (context.alreadyAccepted(commit.getModelId(), commit.getRound(), commit.getClientId())) {
             return ValidationResult.reject(DUPLICATE, "client " + commit.getClientId() + " already has an accepted update in "

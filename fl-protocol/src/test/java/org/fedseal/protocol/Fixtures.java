@@ -14,8 +14,11 @@ final class Fixtures {
     static final long NOW = 1_700_000_000_000L;
     static final Hash BASE = Hash.sha256(new byte[] {1, 2, 3});
 
+    /** ckks-8192-v1's headroom (he-native HeParameters.maxSumNorm, which fl-protocol does not depend on). */
+    static final RoundBounds BOUNDS = new RoundBounds(1.0, 1_000, 10_000, 3.3554e7);
+
     static RoundOpened round(String model, int round) {
-        return RoundOpened.newBuilder().setModelId(model).setRound(round).setBaseModelHash(BASE.toByteBuffer())
+        return BOUNDS.applyTo(RoundOpened.newBuilder()).setModelId(model).setRound(round).setBaseModelHash(BASE.toByteBuffer())
                 .setHeParamsId("ckks-8192-v1").setPublicKeyHash(Hash.sha256(new byte[] {9}).toByteBuffer())
                 .setQuorum(2).setDeadlineEpochMillis(NOW + 60_000).setChunkLayout(Chunker.layout(7 * 4096L - 100, 4096, 3))
                 .setLocalEpochs(1).setOpenedAtEpochMillis(NOW - 1000).build();

@@ -122,6 +122,17 @@ class UpdateValidatorTest {
         assertReason(ReasonCode.BAD_CHUNK_LAYOUT, v.validateCommit(wrongCount));
         UpdateCommit zeroWeight = Signatures.sign(UpdateCommit.newBuilder(upd.commit()).setWeight(0).build(), client.privateKey());
         assertReason(ReasonCode.INVALID_WEIGHT, v.validateCommit(zeroWeight));
+        for (long w : new long[] {-1, Long.MIN_VALUE, Fixtures.BOUNDS.maxUpdateWeight() + 1, 1L << 62, Long.MAX_VALUE}) {
+            UpdateCommit tooHeavy = Signatures.sign(UpdateCommit.newBuilder(upd.commit()).setWeight(w).build(), client.privateKey());
+            assertReason(ReasonCode.INVALID_WEIGHT, v.validateCommit(tooHeavy));
+        }
+        UpdateCommit heaviest = Signatures.sign(UpdateCommit.newBuilder(upd.commit()).setWeight(Fixtures.BOUNDS.maxUpdateWeight())
+                .build(), client.privateKey());
+        assertTrue(v.validateCommit(heaviest).isAccepted());
+        // a round record without bounds (a registry before 0.2) bounds nothing: refused
+        ctx.add(RoundOpened.newBuilder(r1).setClipNorm(0).setMaxTotalWeight(0).setMaxUpdateWeight(0).setSumNormBound(0).build(), false);
+        assertReason(ReasonCode.HEADROOM_EXCEEDED, v.validateCommit(upd.commit()));
+        ctx.add(r1, false);
         UpdateCommit future = Signatures.sign(UpdateCommit.newBuilder(upd.commit()).setCreatedAtEpochMillis(Fixtures.NOW + 3_600_000).build(),
                 client.privateKey());
         assertReason(ReasonCode.CLOCK_SKEW, v.validateCommit(future));

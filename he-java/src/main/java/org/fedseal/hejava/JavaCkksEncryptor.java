@@ -127,7 +127,7 @@ public final class JavaCkksEncryptor {
   /**
    * Encrypts {@code values} (at least one) into FedSeal's wire form, which he-native's
    * {@code HeContext.loadVector} accepts. Values should be of moderate size: at a 60-bit modulus,
-   * sums must stay well below 2^19 in magnitude at scale 2^40, below 2^8 at scale 2^50.
+   * sums must fit the parameter set's headroom (RoundOpened.sumNormBound, he-native HeParameters.maxSumNorm).
    *
    * @throws IllegalArgumentException if values is empty, holds a NaN or infinity, is too long
    *     for one vector, or its values are too large to encode

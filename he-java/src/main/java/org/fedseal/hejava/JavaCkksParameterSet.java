@@ -10,7 +10,7 @@ import java.util.Optional;
  * apart by its id — which FedSeal's round announcement carries — never by key bytes.
  */
 public enum JavaCkksParameterSet {
-  /** "ckks-8192-v1": scale 2^40 (single key holder); keep |sums| well below 2^19. */
+  /** "ckks-8192-v1": scale 2^40 (single key holder); sums must fit the set's headroom (he-native HeParameters.maxSumNorm, carried in RoundOpened.sumNormBound). */
   CKKS_8192_V1(Ckks8192.ID, Ckks8192.SCALE),
   /**
    * "ckks-8192-t50-v1": scale 2^50, for threshold decryption (noise flooding needs the extra

@@ -84,8 +84,8 @@ public final class EncryptedVector implements AutoCloseable {
 
   /**
    * Multiplies every value by a non-zero integer, exactly and without changing the scale (e.g.
-   * a client's sample count as its FedAvg weight). Mind the headroom: results must stay well
-   * below 2^19 in magnitude.
+   * a client's sample count as its FedAvg weight). Mind the headroom: results must fit
+   * {@link HeParameters#maxSumNorm()}.
    */
   public synchronized void multiplyInPlace(long factor) {
     if (factor == 0) {

@@ -35,7 +35,7 @@ public final class VectorEncryptor implements AutoCloseable {
 
   /**
    * Encrypts {@code values} (finite, at least one). Values are encoded at scale
-   * {@link HeParameters#scale()}: keep sums of them well below 2^19 in magnitude.
+   * {@link HeParameters#scale()}: sums of them must fit {@link HeParameters#maxSumNorm()}.
    */
   public EncryptedVector encrypt(double[] values) {
     Objects.requireNonNull(values, "values");

@@ -23,6 +23,7 @@ import org.fedseal.client.Partitioners;
 import org.fedseal.client.SubmissionException;
 import org.fedseal.he.HeParameters;
 import org.fedseal.protocol.ModelWeights;
+import org.fedseal.protocol.RoundBounds;
 import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.Topics;
 import org.fedseal.protocol.wire.RoundOpened;
@@ -92,6 +93,13 @@ public final class DemoMain implements Callable<Integer> {
   @Option(names = "--round-timeout", defaultValue = "PT3M", description = "How long a round may take (default ${DEFAULT-VALUE}).")
   Duration roundTimeout;
 
+  @Option(names = "--clip-norm", defaultValue = "10", description = "L2 bound every client clips its update to; with the "
+      + "2,000 training digits it must fit the parameter set's headroom (default ${DEFAULT-VALUE}).")
+  double clipNorm = 10;
+
+  /** Training digits; the round's total weight can never exceed it. */
+  static final int TRAIN_SIZE = 2000;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new DemoMain()).execute(args));
   }
@@ -116,8 +124,30 @@ public final class DemoMain implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    try {
+      roundBounds();
+    } catch (IllegalArgumentException e) {
+      System.err.println("fedseal demo: " + e.getMessage());
+      return 2;
+    }
     run();
     return 0;
+  }
+
+  /**
+   * The rounds' headroom bounds: total weight at most the 2,000 training digits, any one client may
+   * hold all of them (the Dirichlet split is skewed).
+   *
+   * @throws IllegalArgumentException naming the bound if a full round could wrap
+   */
+  RoundBounds roundBounds() {
+    HeParameters params = threshold > 0 ? HeParameters.CKKS_8192_T50 : HeParameters.CKKS_8192;
+    try {
+      return new RoundBounds(clipNorm, TRAIN_SIZE, TRAIN_SIZE, params.maxSumNorm());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("refusing to start with --clip-norm " + clipNorm + " on " + params.id() + ": "
+          + e.getMessage(), e);
+    }
   }
 
   /** Runs the demo on a deployment of its own, started here and stopped at the end. */
@@ -146,6 +176,7 @@ public final class DemoMain implements Callable<Integer> {
 
   /** Runs the demo's training on an existing deployment (the integration tests share one); returns accuracies. */
   public Result run(FederatedDeployment deployment) throws Exception {
+    RoundBounds bounds = roundBounds();
     if (workDir == null) {
       workDir = deployment.workDir();
     }
@@ -165,8 +196,8 @@ public final class DemoMain implements Callable<Integer> {
 
       step("loading MNIST and partitioning it across %d clients", clients);
       LocalDataset all = Mnist2500.load();
-      LocalDataset train = all.range(0, 2000);
-      LocalDataset test = all.range(2000, 2500);
+      LocalDataset train = all.range(0, TRAIN_SIZE);
+      LocalDataset test = all.range(TRAIN_SIZE, 2500);
       List<int[]> parts = Partitioners.dirichlet(alpha, 7).partition(train.labels(), clients);
       ok("partition sizes %s", parts.stream().map(p -> Integer.toString(p.length)).toList());
 
@@ -212,9 +243,7 @@ public final class DemoMain implements Callable<Integer> {
             .dataset(train.subset(parts.get(c))).learningRate(0.1f).batchSize(32).build();
         fleet.add(FederatedClient.builder(Map.of(
                 ClientConfig.BOOTSTRAP_SERVERS, deployment.bootstrapServers(),
-                ClientConfig.CLIENT_ID, id,
-                ClientConfig.CLIP_L2_BOUND, "10",
-                ClientConfig.MAX_TOTAL_WEIGHT, "20000"))
+                ClientConfig.CLIENT_ID, id))
             .trainer(trainer)
             .modelSource(new RegistryModelSource(RegistryClient.create(deployment.registry().uri())))
             .signingKey(identity.privateKey())
@@ -228,7 +257,8 @@ public final class DemoMain implements Callable<Integer> {
       try (TopicFeed<RoundOpened> feed = new TopicFeed<>(deployment.bootstrapServers(), Topics.ROUNDS, RoundOpened.class)) {
         for (int r = 1; r <= rounds && done.getCount() > 0; r++) {
           long rs = System.nanoTime();
-          RoundInfo opened = registry.openRound(modelId, clients, roundTimeout, localEpochs, 6);
+          RoundInfo opened = registry.openRound(modelId, clients, roundTimeout, localEpochs, 6, bounds.clipNorm(),
+              bounds.maxTotalWeight(), bounds.maxUpdateWeight());
           RoundOpened announcement = feed.await(o -> o.getModelId().equals(modelId) && o.getRound() == opened.round(),
               Duration.ofSeconds(60));
           int submitted = 0;

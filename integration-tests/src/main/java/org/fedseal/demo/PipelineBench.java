@@ -88,15 +88,15 @@ public final class PipelineBench implements Callable<Integer> {
           SigningKeyPair id = SigningKeyPair.generate();
           admin.enrollClient(model + "-c" + c, id.publicKey(), List.of(model));
           fleet.add(FederatedClient.builder(Map.of(ClientConfig.BOOTSTRAP_SERVERS, d.bootstrapServers(),
-                  ClientConfig.CLIENT_ID, model + "-c" + c, ClientConfig.CLIP_L2_BOUND, "100",
-                  ClientConfig.MAX_TOTAL_WEIGHT, "2000"))
+                  ClientConfig.CLIENT_ID, model + "-c" + c))
               .trainer(new FixedTrainer(delta))
               .modelSource(new RegistryModelSource(RegistryClient.create(d.registry().uri())))
               .signingKey(id.privateKey()).build());
         }
         try (TopicFeed<RoundOpened> feed = new TopicFeed<>(d.bootstrapServers(), Topics.ROUNDS, RoundOpened.class)) {
           long t0 = System.nanoTime();
-          RoundInfo info = admin.openRound(model, clients, Duration.ofMinutes(10), 1, 6);
+          // clip norm 100, each client's weight (100) and their total: fits ckks-8192-v1's headroom up to 3,355 clients
+          RoundInfo info = admin.openRound(model, clients, Duration.ofMinutes(10), 1, 6, 100, 100L * clients, 100);
           RoundOpened round = feed.await(o -> o.getModelId().equals(model) && o.getRound() == info.round(),
               Duration.ofSeconds(60));
           long encryptNanos = 0;

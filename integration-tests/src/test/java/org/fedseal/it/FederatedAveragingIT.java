@@ -13,8 +13,10 @@ import org.fedseal.client.LocalDataset;
 import org.fedseal.client.LocalUpdate;
 import org.fedseal.client.Mnist2500;
 import org.fedseal.client.Partitioners;
+import org.fedseal.client.UpdatePolicy;
 import org.fedseal.demo.RegistryModelSource;
 import org.fedseal.protocol.Hash;
+import org.fedseal.protocol.RoundBounds;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.AggregateStatus;
 import org.fedseal.protocol.wire.RoundOpened;
@@ -48,7 +50,7 @@ class FederatedAveragingIT {
       long totalWeight = 0;
       for (FederatedClient client : clients) {
         LocalUpdate update = client.trainOnce(round, base);
-        float[] clipped = client.policy().clip(update.delta());
+        float[] clipped = UpdatePolicy.clip(update.delta(), client.policy().clipFor(RoundBounds.of(round)));
         for (int i = 0; i < clipped.length; i++) {
           weightedSum[i] += (double) update.weight() * clipped[i];
         }

@@ -82,9 +82,7 @@ final class Scenario implements AutoCloseable {
     FederatedClient c = FederatedClient.builder(Map.of(
             ClientConfig.BOOTSTRAP_SERVERS, deployment.bootstrapServers(),
             ClientConfig.CLIENT_ID, id,
-            ClientConfig.MODEL_IDS, modelId,
-            ClientConfig.CLIP_L2_BOUND, "10",
-            ClientConfig.MAX_TOTAL_WEIGHT, "20000"))
+            ClientConfig.MODEL_IDS, modelId))
         .trainer(trainer)
         .modelSource(new RegistryModelSource(RegistryClient.create(deployment.registry().uri())))
         .signingKey(identity.privateKey())
@@ -95,7 +93,8 @@ final class Scenario implements AutoCloseable {
 
   /** Opens a round through the registry and returns the announcement as clients read it from Kafka. */
   RoundOpened open(int quorum, Duration deadline) {
-    RoundInfo info = admin.openRound(modelId, quorum, deadline, 1, 6);
+    // clip norm 10, at most the 2,000 MNIST training digits in all, any client may hold all of them
+    RoundInfo info = admin.openRound(modelId, quorum, deadline, 1, 6, 10, 2000, 2000);
     return await(Topics.ROUNDS, RoundOpened.class, o -> o.getModelId().equals(modelId) && o.getRound() == info.round(),
         Duration.ofSeconds(30)).get(0);
   }

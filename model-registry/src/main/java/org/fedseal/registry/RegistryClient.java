@@ -123,10 +123,36 @@ public final class RegistryClient {
 
     // ------------------------------------------------------------ rounds
 
-    /** Opens the next round of {@code modelId}. */
+    /** Opens the next round of {@code modelId} with the bounds the registry derives (clip norm 1, the largest total weight that fits). */
     public RoundInfo openRound(String modelId, int quorum, Duration deadlineIn, int localEpochs, int ciphertextsPerChunk) {
-        Map<String, Object> body = Map.of("quorum", quorum, "deadlineEpochMillis", System.currentTimeMillis() + deadlineIn.toMillis(),
-                "localEpochs", localEpochs, "ciphertextsPerChunk", ciphertextsPerChunk);
+        return openRound(modelId, quorum, deadlineIn, localEpochs, ciphertextsPerChunk, 0, 0, 0);
+    }
+
+    /**
+     * Opens the next round of {@code modelId} with explicit headroom bounds (fl-protocol's
+     * {@code RoundBounds}); 0 leaves a bound to the registry's default.
+     *
+     * @param clipNorm the L2 bound C of every client's delta, or 0 for 1.0
+     * @param maxTotalWeight the largest total weight of the round, or 0 for the largest that fits
+     * @param maxUpdateWeight the largest weight of one update, or 0 for maxTotalWeight / quorum
+     * @throws RegistryException 400 if the bounds could let the encrypted sum wrap (the message names the bound)
+     */
+    public RoundInfo openRound(String modelId, int quorum, Duration deadlineIn, int localEpochs, int ciphertextsPerChunk,
+                               double clipNorm, long maxTotalWeight, long maxUpdateWeight) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("quorum", quorum);
+        body.put("deadlineEpochMillis", System.currentTimeMillis() + deadlineIn.toMillis());
+        body.put("localEpochs", localEpochs);
+        body.put("ciphertextsPerChunk", ciphertextsPerChunk);
+        if (clipNorm != 0) {
+            body.put("clipNorm", clipNorm);
+        }
+        if (maxTotalWeight != 0) {
+            body.put("maxTotalWeight", maxTotalWeight);
+        }
+        if (maxUpdateWeight != 0) {
+            body.put("maxUpdateWeight", maxUpdateWeight);
+        }
         return json("POST", "/api/models/" + modelId + "/rounds", body, RoundInfo.class);
     }
 

@@ -90,6 +90,12 @@ public final class RegistryServer implements AutoCloseable {
                 kafka = new KafkaBridge(config, service);
                 service.setPublisher(kafka);
             }
+            // TCP_NODELAY: the JDK server writes a response's headers and body separately, so without it every
+            // response on a kept-alive connection waits for the client's delayed ACK (about 40 ms). Read once,
+            // when the JDK's first HttpServer is created; an explicit -Dsun.net.httpserver.nodelay wins.
+            if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+                System.setProperty("sun.net.httpserver.nodelay", "true");
+            }
             http = HttpServer.create(new InetSocketAddress(config.get(RegistryConfig.BIND), config.getInt(RegistryConfig.PORT)), 64);
             executor = Executors.newFixedThreadPool(8, r -> {
                 Thread t = new Thread(r, "fedseal-registry-http");

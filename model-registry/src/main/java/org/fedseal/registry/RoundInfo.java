@@ -21,8 +21,13 @@ import java.util.List;
  * @param participants client ids of accepted updates, sorted
  * @param aggregateHash canonical hash of the aggregate (hex) once published, else null
  * @param published true if the RoundOpened record reached Kafka (false when Kafka is disabled or failed)
+ * @param clipNorm the L2 bound C clients clip their deltas to (fl-protocol's {@code RoundBounds}); 0 for rounds opened before 0.2
+ * @param maxUpdateWeight largest weight one update may declare
+ * @param maxTotalWeight largest total weight of the round's accepted updates
+ * @param sumNormBound the parameter set's headroom: clipNorm × maxTotalWeight never exceeds it
  */
 public record RoundInfo(String modelId, int round, String status, int quorum, long deadlineEpochMillis,
         int localEpochs, String baseModelHash, String publicKeyHash, long openedAtEpochMillis,
         Long closedAtEpochMillis, Long latencyMillis, int acceptedCount, int rejectedCount,
-        List<String> participants, String aggregateHash, boolean published) {}
+        List<String> participants, String aggregateHash, boolean published, double clipNorm, long maxUpdateWeight,
+        long maxTotalWeight, double sumNormBound) {}

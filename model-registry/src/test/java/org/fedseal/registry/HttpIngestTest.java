@@ -85,7 +85,7 @@ class HttpIngestTest {
 
             UpdateSigner signer = UpdateSigner.of(phoneKey.privateKey());
             HttpUpdateTransport transport = new HttpUpdateTransport(s.uri(), "phone-1", signer);
-            UpdatePolicy policy = UpdatePolicy.of(10.0, 1000);
+            UpdatePolicy policy = UpdatePolicy.of(10.0);
             HttpParticipant phone = new HttpParticipant("phone-1", trainer, policy, source, transport, signer);
             List<String> steps = new ArrayList<>();
             SubmissionReceipt receipt = phone.participate(round, steps::add);
@@ -94,7 +94,7 @@ class HttpIngestTest {
 
             // what the phone should have sent: weight * clip(delta), deterministic trainer, no noise
             LocalUpdate expectedUpdate = JavaMlpTrainer.softmax(data, 2, 5).fit(initial, 2);
-            float[] expected = policy.prepare(expectedUpdate.delta(), expectedUpdate.weight(), new Random(0));
+            float[] expected = policy.prepare(expectedUpdate.delta(), expectedUpdate.weight(), round, new Random(0));
 
             List<ConsumerRecord<byte[], byte[]>> recs = consume(kafka, p + "updates", 2);
             List<UpdateChunk> chunks = new ArrayList<>();

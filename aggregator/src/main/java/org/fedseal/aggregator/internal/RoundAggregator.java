@@ -31,6 +31,7 @@ import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.Chunker;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.MerkleHashes;
+import org.fedseal.protocol.RoundBounds;
 import org.fedseal.protocol.RoundState;
 import org.fedseal.protocol.Signatures;
 import org.fedseal.protocol.SigningPrivateKey;
@@ -241,6 +242,11 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
                     "inconsistent chunk layout " + o.getChunkLayout(), null);
             return;
         }
+        String boundsProblem = boundsProblem(o);
+        if (boundsProblem != null) {
+            emitReject(out, model, r, null, null, RecordKind.ROUND_OPENED, ReasonCode.HEADROOM_EXCEEDED, boundsProblem, null);
+            return;
+        }
         long now = System.currentTimeMillis();
         if (o.getQuorum() <= 0) {
             o.setQuorum(config.defaultQuorum());
@@ -255,6 +261,25 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
         LOG.info("round {}/{} opened: quorum {}, deadline {}, {} chunks", model, r, o.getQuorum(),
                 o.getDeadlineEpochMillis(), o.getChunkLayout().getChunkCount());
         retryParked(ctx, out, now);
+    }
+
+    /**
+     * Why a round's bounds could let its sum wrap, or null: they must be present, consistent, and
+     * fit this aggregator's own figure of the parameter set's headroom (never the record's claim).
+     */
+    private static String boundsProblem(RoundOpened o) {
+        RoundBounds b;
+        try {
+            b = RoundBounds.of(o);
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+        double headroom = HeParameters.byId(o.getHeParamsId()).orElseThrow().maxSumNorm();
+        if (b.clipNorm() * b.maxTotalWeight() > headroom) {
+            return "clipNorm " + b.clipNorm() + " x maxTotalWeight " + b.maxTotalWeight() + " exceeds the headroom " + headroom
+                    + " of " + o.getHeParamsId();
+        }
+        return null;
     }
 
     // ---------------------------------------------------------------- updates
@@ -388,6 +413,15 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
             parts.add(b);
         }
         RoundOpened round = decodeRound(rounds.get(r));
+        // The sum is formed here, so its bound is enforced here: an update that would take the
+        // round's total weight past maxTotalWeight could make the encrypted sum wrap.
+        RoundBounds bounds = RoundBounds.of(round);
+        long total = acceptedWeight(r);
+        if (bounds.addWeight(total, commit.getWeight()).isEmpty()) {
+            rejectUpdate(model, r, client, commit, keys, ck, ReasonCode.HEADROOM_EXCEEDED, "weight " + commit.getWeight()
+                    + " on top of the accepted " + total + " would pass the round's maxTotalWeight " + bounds.maxTotalWeight(), out);
+            return;
+        }
         ChunkLayout layout = round.getChunkLayout();
         // The round's own parameter set: a ciphertext of another set (e.g. another scale) is refused here.
         HeContext he = contexts.get(round.getHeParamsId());
@@ -562,7 +596,8 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
         for (UpdateAccepted a : acc) {
             participants.add(a.getClientId());
             hashes.add(Hash.of(a.getUpdateHash()));
-            totalWeight += a.getWeight();
+            // bounded by maxTotalWeight when each update was folded; exact all the same: nothing that overflowed is signed
+            totalWeight = Math.addExact(totalWeight, a.getWeight());
         }
         participants.sort(null);
         List<Hash> sorted = MerkleHashes.sortedUpdateHashes(hashes);
@@ -613,6 +648,18 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
         roundsClosed.inc();
         LOG.info("round {}/{} closed {}: {} accepted, {} rejected, total weight {}, latency {} ms", model, r,
                 agg.getStatus(), acc.size(), agg.getRejectedCount(), totalWeight, latency);
+    }
+
+    /** Total weight of the updates accepted so far in round r (exact: each was bounded when folded). */
+    private long acceptedWeight(int r) throws Exception {
+        String prefix = r + "" + SEP;
+        long total = 0;
+        for (Map.Entry<String, byte[]> e : accepted.entries()) {
+            if (e.getKey().startsWith(prefix)) {
+                total = Math.addExact(total, WireCodec.UNBOUNDED.decode(e.getValue(), UpdateAccepted.class).getWeight());
+            }
+        }
+        return total;
     }
 
     private int countAccepted(int r) throws Exception {

@@ -240,12 +240,22 @@ public final class FedsealCli implements Callable<Integer> {
         int localEpochs;
         @Option(names = "--ciphertexts-per-chunk", defaultValue = "6", description = "Ciphertexts per update chunk (default ${DEFAULT-VALUE}).")
         int perChunk;
+        @Option(names = "--clip-norm", description = "L2 bound every client clips its delta to (default 1.0).")
+        double clipNorm;
+        @Option(names = "--max-total-weight", description = "Largest total weight (samples) of the round "
+                + "(default: the largest the parameter set's headroom allows at the clip norm).")
+        long maxTotalWeight;
+        @Option(names = "--max-update-weight", description = "Largest weight one update may declare (default: max total weight / quorum).")
+        long maxUpdateWeight;
 
         @Override
         public Integer call() {
-            RoundInfo r = parent.root.client().openRound(model, quorum, deadline, localEpochs, perChunk);
+            RoundInfo r = parent.root.client().openRound(model, quorum, deadline, localEpochs, perChunk, clipNorm, maxTotalWeight,
+                    maxUpdateWeight);
             parent.root.out().printf("opened round %d of %s (quorum %d, base %s)%s%n", r.round(), r.modelId(), r.quorum(), r.baseModelHash(),
                     r.published() ? ", RoundOpened published" : ", NOT published to Kafka");
+            parent.root.out().printf("bounds: clip norm %s, max update weight %d, max total weight %d (headroom %.6g >= %.6g)%n",
+                    r.clipNorm(), r.maxUpdateWeight(), r.maxTotalWeight(), r.sumNormBound(), r.clipNorm() * r.maxTotalWeight());
             return 0;
         }
     }

@@ -215,11 +215,9 @@ final class CeremonyAudit {
             List<byte[]> keyShareDigests = t.payloads(CeremonyPhase.KEY_SHARE).stream().map(p -> Hash.sha256(p).bytes()).toList();
             double[] sums = ThresholdDecryptor.combineAll(vectors, byHolder, keyShareDigests);
             float[] base = ModelWeights.decode(client.weights(Hash.of(v.getParentHash())));
-            double[] mean = new double[base.length];
-            for (int i = 0; i < Math.min(base.length, sums.length); i++) {
-                mean[i] = sums[i] / a.getTotalWeight();
-            }
-            if (sums.length < base.length || !ModelWeights.hash(ModelWeights.applyMean(base, mean)).matches(v.getWeightsHash())) {
+            if (sums.length < base.length
+                    || !ModelWeights.hash(ModelWeights.applyMean(base, ModelWeights.mean(sums, a.getTotalWeight(), base.length)))
+                            .matches(v.getWeightsHash())) {
                 return "its weights are not the parent's plus the mean update its named decryption shares decrypt to";
             }
             redecrypted++;

@@ -17,20 +17,31 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.fedseal.protocol.ConsistencyProof;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.InclusionProof;
 import org.fedseal.protocol.WireCodec;
+import org.fedseal.protocol.WireFormatException;
+import org.fedseal.protocol.wire.ModelVersionPublished;
 import org.fedseal.protocol.wire.SignedTreeHead;
 import org.fedseal.registry.RegistryConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The REST API, the OpenAPI document and the web page, on the JDK's HTTP server. */
+/**
+ * The REST API, the OpenAPI document and the web page, on the JDK's HTTP server.
+ *
+ * <p>The OpenAPI document ({@code openapi.json} next to this package's resources) is the contract:
+ * request fields are parsed strictly against it (a field of the wrong JSON type is a 400, never
+ * coerced), a method a path does not support is a 405 with {@code Allow}, and OPTIONS answers 204
+ * with {@code Allow}. model-registry's OpenApiContractTest runs schemathesis against it.
+ */
 public final class HttpApi implements HttpHandler {
     private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
     /** Shared JSON mapper. */
@@ -54,9 +65,26 @@ public final class HttpApi implements HttpHandler {
                 throw ApiException.badRequest(name + " must be an integer");
             }
         }
+
+        long requiredQueryLong(String name) {
+            if (!query.containsKey(name)) {
+                throw ApiException.badRequest("query parameter " + name + " (integer) is required");
+            }
+            return queryLong(name, 0);
+        }
     }
 
-    private record Response(int status, String contentType, byte[] body) {
+    private record Response(int status, String contentType, byte[] body, Map<String, String> headers) {
+        Response(int status, String contentType, byte[] body) {
+            this(status, contentType, body, Map.of());
+        }
+
+        Response withHeaders(Map<String, String> extra) {
+            Map<String, String> h = new LinkedHashMap<>(headers);
+            h.putAll(extra);
+            return new Response(status, contentType, body, h);
+        }
+
         static Response json(int status, Object value) {
             try {
                 return new Response(status, "application/json", JSON.writeValueAsBytes(value));
@@ -127,24 +155,28 @@ public final class HttpApi implements HttpHandler {
         get("/api/versions/" + hash + "/weights", r -> Response.bytes(svc.weights(hash(r.param(1)))));
         get("/api/versions/" + hash + "/record", r -> Response.bytes(svc.versionRecord(hash(r.param(1)))));
         add("PUT", "/api/versions/" + hash + "/accuracy", true, r -> {
-            JsonNode b = jsonBody(r);
-            if (!b.path("accuracy").isNumber()) {
+            Double accuracy = optionalNumber(jsonBody(r), "accuracy");
+            if (accuracy == null) {
                 throw ApiException.badRequest("accuracy (number) is required");
             }
-            return Response.json(200, svc.setAccuracy(hash(r.param(1)), b.get("accuracy").asDouble()));
+            return Response.json(200, svc.setAccuracy(hash(r.param(1)), accuracy));
         });
         get("/api/blobs/" + hash, r -> Response.bytes(svc.blob(hash(r.param(1)))));
         get("/api/log/key", r -> Response.json(200, Map.of("publicKey", b64(svc.logKey().publicKey().toX509()),
                 "fingerprint", svc.logKey().publicKey().fingerprint().toHex(), "logId", svc.log().logId())));
         get("/api/log/sth", r -> Response.json(200, sthJson(svc.signedTreeHead())));
         get("/api/log/sth/history", r -> Response.json(200, svc.treeHeadHistory().stream().map(HttpApi::sthJson).toList()));
-        get("/api/log/entries", r -> Response.json(200, svc.entries(r.queryLong("start", 0), r.queryLong("end", r.queryLong("start", 0) + 1000))));
+        get("/api/log/entries", r -> {
+            long start = r.queryLong("start", 0);
+            long end = r.queryLong("end", start > Long.MAX_VALUE - 1000 ? Long.MAX_VALUE : start + 1000);
+            return Response.json(200, svc.entries(start, end));
+        });
         get("/api/log/inclusion", r -> {
-            InclusionProof p = svc.inclusionProof(r.queryLong("index", -1), r.queryLong("treeSize", -1));
+            InclusionProof p = svc.inclusionProof(r.requiredQueryLong("index"), r.requiredQueryLong("treeSize"));
             return Response.json(200, Map.of("leafIndex", p.leafIndex(), "treeSize", p.treeSize(), "path", p.path().stream().map(Hash::toHex).toList()));
         });
         get("/api/log/consistency", r -> {
-            ConsistencyProof p = svc.consistencyProof(r.queryLong("first", -1), r.queryLong("second", -1));
+            ConsistencyProof p = svc.consistencyProof(r.requiredQueryLong("first"), r.requiredQueryLong("second"));
             return Response.json(200, Map.of("size1", p.size1(), "size2", p.size2(), "path", p.path().stream().map(Hash::toHex).toList()));
         });
         get("/api/log/lookup/" + hash, r -> {
@@ -175,7 +207,7 @@ public final class HttpApi implements HttpHandler {
         try {
             resp = dispatch(ex);
         } catch (ApiException e) {
-            resp = error(e.status(), e.code(), e.getMessage());
+            resp = error(e.status(), e.code(), e.getMessage()).withHeaders(e.headers());
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             resp = error(400, "invalid_json", e.getOriginalMessage());
         } catch (IllegalArgumentException e) {
@@ -185,8 +217,11 @@ public final class HttpApi implements HttpHandler {
             resp = error(500, "internal_error", e.getClass().getSimpleName() + ": " + e.getMessage());
         }
         try (ex) {
-            ex.getResponseHeaders().set("Content-Type", resp.contentType());
+            if (resp.contentType() != null) {
+                ex.getResponseHeaders().set("Content-Type", resp.contentType());
+            }
             ex.getResponseHeaders().set("Cache-Control", "no-store");
+            resp.headers().forEach((k, v) -> ex.getResponseHeaders().set(k, v));
             if ("HEAD".equals(ex.getRequestMethod())) {
                 ex.sendResponseHeaders(resp.status(), -1);
                 return;
@@ -202,14 +237,15 @@ public final class HttpApi implements HttpHandler {
 
     private Response dispatch(HttpExchange ex) throws IOException {
         String path = ex.getRequestURI().getPath();
-        String method = ex.getRequestMethod().equals("HEAD") ? "GET" : ex.getRequestMethod();
-        boolean pathMatched = false;
+        String requested = ex.getRequestMethod();
+        String method = requested.equals("HEAD") ? "GET" : requested;
+        Set<String> allowed = new LinkedHashSet<>();
         for (Route route : routes) {
             Matcher m = route.pattern().matcher(path);
             if (!m.matches()) {
                 continue;
             }
-            pathMatched = true;
+            allowed.add(route.method());
             if (!route.method().equals(method)) {
                 continue;
             }
@@ -218,10 +254,26 @@ public final class HttpApi implements HttpHandler {
             }
             return route.handler().handle(new Request(ex, m, query(ex.getRequestURI().getRawQuery())));
         }
-        if (pathMatched) {
-            throw new ApiException(405, "method_not_allowed", method + " not allowed on " + path);
+        if (allowed.isEmpty()) {
+            throw ApiException.notFound("no such endpoint: " + path);
         }
-        throw ApiException.notFound("no such endpoint: " + path);
+        String allow = allowHeader(allowed);
+        if (requested.equals("OPTIONS")) {
+            return new Response(204, null, new byte[0], Map.of("Allow", allow));
+        }
+        throw ApiException.methodNotAllowed(requested + " not allowed on " + path + " (allowed: " + allow + ")", allow);
+    }
+
+    /** The {@code Allow} value of a resource: its methods, HEAD with GET, and OPTIONS. */
+    private static String allowHeader(Set<String> methods) {
+        List<String> out = new ArrayList<>();
+        for (String m : List.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")) {
+            if (methods.contains(m) || (m.equals("HEAD") && methods.contains("GET"))) {
+                out.add(m);
+            }
+        }
+        out.add("OPTIONS");
+        return String.join(", ", out);
     }
 
     private void requireToken(HttpExchange ex) {
@@ -239,72 +291,93 @@ public final class HttpApi implements HttpHandler {
 
     private Response registerModel(Request r) throws IOException {
         JsonNode b = jsonBody(r);
+        if (b.has("weightsBase64") == b.has("weights")) {
+            throw ApiException.badRequest("exactly one of weightsBase64 (float32 little-endian, base64) and weights (array of numbers) is required");
+        }
         byte[] weights;
-        if (b.hasNonNull("weightsBase64")) {
-            weights = base64(b.get("weightsBase64").asText(), "weightsBase64");
-        } else if (b.path("weights").isArray()) {
+        if (b.has("weightsBase64")) {
+            weights = base64(text(b, "weightsBase64"), "weightsBase64");
+        } else {
             JsonNode arr = b.get("weights");
+            if (!arr.isArray()) {
+                throw ApiException.badRequest("weights must be an array of numbers");
+            }
             ByteBuffer buf = ByteBuffer.allocate(arr.size() * 4).order(ByteOrder.LITTLE_ENDIAN);
-            for (JsonNode n : arr) {
+            for (int i = 0; i < arr.size(); i++) {
+                JsonNode n = arr.get(i);
                 if (!n.isNumber()) {
-                    throw ApiException.badRequest("weights must be numbers");
+                    throw ApiException.badRequest("weights[" + i + "] is not a number");
                 }
-                buf.putFloat(n.floatValue());
+                // Checked as a double: a value past the float32 range must be refused, not rounded to ±MAX_VALUE or ±Inf.
+                double d = n.doubleValue();
+                if (!(Math.abs(d) <= Float.MAX_VALUE)) {
+                    throw ApiException.badRequest("weights[" + i + "] is " + d + ", outside the float32 range (as float32: " + (float) d
+                            + "): model values must be finite");
+                }
+                buf.putFloat((float) d);
             }
             weights = buf.array();
-        } else {
-            throw ApiException.badRequest("weightsBase64 (float32 little-endian) or weights (array of numbers) is required");
         }
         return Response.json(201, svc.registerModel(text(b, "modelId"), text(b, "architecture"), text(b, "heParamsId"), weights,
-                b.hasNonNull("keyHolderId") ? b.get("keyHolderId").asText() : null));
+                optionalText(b, "keyHolderId")));
     }
 
     private Response putHeKey(Request r) throws IOException {
         byte[] body = body(r);
         String ct = r.ex().getRequestHeaders().getFirst("Content-Type");
-        byte[] key = ct != null && ct.startsWith("application/json")
-                ? base64(text(JSON.readTree(body), "publicKeyBase64"), "publicKeyBase64") : body;
+        byte[] key = ct != null && ct.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")
+                ? base64(text(jsonObject(body), "publicKeyBase64"), "publicKeyBase64") : body;
         Hash h = svc.putHePublicKey(r.param(1), key);
         return Response.json(201, Map.of("modelId", r.param(1), "hash", h.toHex(), "bytes", key.length));
     }
 
     private Response enroll(Request r) throws IOException {
         JsonNode b = jsonBody(r);
-        List<String> models = new ArrayList<>();
-        b.path("modelIds").forEach(n -> models.add(n.asText()));
         String clientId = text(b, "clientId");
-        boolean published = svc.enrollClient(clientId, base64(text(b, "publicKey"), "publicKey"), models);
+        byte[] key = base64(text(b, "publicKey"), "publicKey");
+        List<String> models = optionalTextArray(b, "modelIds");
+        boolean published = svc.enrollClient(clientId, key, models == null ? List.of() : models);
         Map<String, Object> out = new LinkedHashMap<>(svc.client(clientId));
         out.put("published", published);
         return Response.json(201, out);
     }
 
+    /** Largest deadlineSeconds: now + seconds × 1000 must stay a valid epoch-millis long. */
+    private static final long MAX_DEADLINE_SECONDS = 9_000_000_000_000_000L;
+
     private Response openRound(Request r) throws IOException {
         JsonNode b = jsonBody(r);
-        long deadline;
-        if (b.hasNonNull("deadlineEpochMillis")) {
-            deadline = b.get("deadlineEpochMillis").asLong();
-        } else if (b.hasNonNull("deadlineSeconds")) {
-            deadline = System.currentTimeMillis() + b.get("deadlineSeconds").asLong() * 1000;
-        } else {
-            throw ApiException.badRequest("deadlineEpochMillis or deadlineSeconds is required");
+        if (b.has("deadlineEpochMillis") == b.has("deadlineSeconds")) {
+            throw ApiException.badRequest("exactly one of deadlineEpochMillis and deadlineSeconds is required");
         }
-        if (!b.path("quorum").canConvertToInt()) {
+        Integer quorum = optionalInt(b, "quorum");
+        if (quorum == null) {
             throw ApiException.badRequest("quorum (integer) is required");
         }
-        return Response.json(201, svc.openRound(r.param(1), b.get("quorum").asInt(), deadline, b.path("localEpochs").asInt(1),
-                b.path("ciphertextsPerChunk").asInt(6)));
+        long deadline;
+        if (b.has("deadlineEpochMillis")) {
+            deadline = requiredLong(b, "deadlineEpochMillis");
+        } else {
+            long seconds = requiredLong(b, "deadlineSeconds");
+            if (seconds < 1 || seconds > MAX_DEADLINE_SECONDS) {
+                throw ApiException.badRequest("deadlineSeconds must be in [1, " + MAX_DEADLINE_SECONDS + "]");
+            }
+            deadline = System.currentTimeMillis() + seconds * 1000;
+        }
+        Integer localEpochs = optionalInt(b, "localEpochs");
+        Integer ciphertextsPerChunk = optionalInt(b, "ciphertextsPerChunk");
+        return Response.json(201, svc.openRound(r.param(1), quorum, deadline, localEpochs == null ? 1 : localEpochs,
+                ciphertextsPerChunk == null ? 6 : ciphertextsPerChunk, optionalNumber(b, "clipNorm"), optionalLong(b, "maxTotalWeight"),
+                optionalLong(b, "maxUpdateWeight")));
     }
 
     private Response openCeremony(Request r) throws IOException {
         JsonNode b = jsonBody(r);
-        List<String> holders = new ArrayList<>();
-        if (!b.path("holderIds").isArray()) {
+        List<String> holders = b.has("holderIds") ? optionalTextArray(b, "holderIds") : null;
+        if (holders == null) {
             throw ApiException.badRequest("holderIds (array of enrolled client ids) is required");
         }
-        b.get("holderIds").forEach(n -> holders.add(n.asText()));
-        return Response.json(201, svc.openCeremony(r.param(1), b.hasNonNull("ceremonyId") ? b.get("ceremonyId").asText() : null,
-                holders));
+        return Response.json(201, svc.openCeremony(r.param(1), optionalText(b, "ceremonyId"), holders));
     }
 
     private Response ingestUpdates(Request r) throws IOException {
@@ -323,13 +396,20 @@ public final class HttpApi implements HttpHandler {
     private Response publishVersion(Request r) throws IOException {
         JsonNode b = jsonBody(r);
         byte[] record = base64(text(b, "record"), "record");
+        String publisherId = text(b, "publisherId");
         byte[] weights = base64(text(b, "weightsBase64"), "weightsBase64");
-        Double acc = b.path("accuracy").isNumber() ? b.get("accuracy").asDouble() : null;
-        var v = svc.publishVersion(record, text(b, "publisherId"), weights, acc);
-        if (!v.modelId().equals(r.param(1))) {
-            throw ApiException.badRequest("record is for model " + v.modelId());
+        Double acc = optionalNumber(b, "accuracy");
+        String recordModel;
+        try {
+            recordModel = WireCodec.UNBOUNDED.decode(record, ModelVersionPublished.class).getModelId().toString();
+        } catch (WireFormatException e) {
+            throw ApiException.badRequest("record is not a ModelVersionPublished: " + e.getMessage());
         }
-        return Response.json(201, v);
+        // Checked before publishing: a version of another model must not be stored under a 400.
+        if (!recordModel.equals(r.param(1))) {
+            throw ApiException.badRequest("record is for model " + recordModel + ", not " + r.param(1));
+        }
+        return Response.json(201, svc.publishVersion(record, publisherId, weights, acc));
     }
 
     private Map<String, Object> health() {
@@ -383,7 +463,10 @@ public final class HttpApi implements HttpHandler {
     }
 
     private JsonNode jsonBody(Request r) throws IOException {
-        byte[] b = body(r);
+        return jsonObject(body(r));
+    }
+
+    private static JsonNode jsonObject(byte[] b) throws IOException {
         if (b.length == 0) {
             throw ApiException.badRequest("a JSON body is required");
         }
@@ -394,6 +477,10 @@ public final class HttpApi implements HttpHandler {
         return n;
     }
 
+    // Request fields are parsed strictly, as openapi.json describes them: a value of the wrong JSON
+    // type is a 400, never coerced (a number where a string belongs, 2.5 where an integer belongs).
+    // An optional field that is absent or null takes its default.
+
     private static String text(JsonNode b, String field) {
         JsonNode n = b.get(field);
         if (n == null || n.isNull() || !n.isTextual() || n.asText().isEmpty()) {
@@ -402,11 +489,80 @@ public final class HttpApi implements HttpHandler {
         return n.asText();
     }
 
+    private static String optionalText(JsonNode b, String field) {
+        JsonNode n = b.get(field);
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (!n.isTextual()) {
+            throw ApiException.badRequest(field + " must be a string");
+        }
+        return n.asText();
+    }
+
+    private static List<String> optionalTextArray(JsonNode b, String field) {
+        JsonNode n = b.get(field);
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (!n.isArray()) {
+            throw ApiException.badRequest(field + " must be an array of strings");
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode e : n) {
+            if (!e.isTextual()) {
+                throw ApiException.badRequest(field + " must be an array of strings");
+            }
+            out.add(e.asText());
+        }
+        return out;
+    }
+
+    /** An integer in the long range, written without fraction or exponent (2.0 is not an integer here). */
+    private static long requiredLong(JsonNode b, String field) {
+        JsonNode n = b.get(field);
+        if (n == null || !n.isIntegralNumber() || !n.canConvertToLong()) {
+            throw ApiException.badRequest(field + " must be an integer");
+        }
+        return n.asLong();
+    }
+
+    private static Long optionalLong(JsonNode b, String field) {
+        JsonNode n = b.get(field);
+        return n == null || n.isNull() ? null : requiredLong(b, field);
+    }
+
+    private static Integer optionalInt(JsonNode b, String field) {
+        JsonNode n = b.get(field);
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+            throw ApiException.badRequest(field + " must be an integer in [" + Integer.MIN_VALUE + ", " + Integer.MAX_VALUE + "]");
+        }
+        return n.asInt();
+    }
+
+    private static Double optionalNumber(JsonNode b, String field) {
+        JsonNode n = b.get(field);
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (!n.isNumber() || !Double.isFinite(n.doubleValue())) {
+            throw ApiException.badRequest(field + " must be a finite number");
+        }
+        return n.doubleValue();
+    }
+
+    /** Standard base64 with padding (RFC 4648 §4), nothing else: no whitespace, no URL alphabet. */
     private static byte[] base64(String s, String field) {
+        if (s.length() % 4 != 0) {
+            throw ApiException.badRequest(field + " is not valid base64 (padded, standard alphabet)");
+        }
         try {
-            return Base64.getDecoder().decode(s.trim());
+            return Base64.getDecoder().decode(s);
         } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest(field + " is not valid base64");
+            throw ApiException.badRequest(field + " is not valid base64 (padded, standard alphabet)");
         }
     }
 

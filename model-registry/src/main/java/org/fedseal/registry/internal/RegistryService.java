@@ -22,6 +22,9 @@ import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.InclusionProof;
 import org.fedseal.protocol.MerkleHashes;
 import org.fedseal.protocol.MerkleLog;
+import org.fedseal.protocol.ModelWeights;
+import org.fedseal.protocol.NonFiniteValueException;
+import org.fedseal.protocol.RoundBounds;
 import org.fedseal.protocol.Signatures;
 import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.SigningPrivateKey;
@@ -177,6 +180,7 @@ public final class RegistryService implements AutoCloseable {
         if (weights == null || weights.length == 0 || weights.length % 4 != 0) {
             throw ApiException.badRequest("weights must be a non-empty sequence of float32 (length multiple of 4)");
         }
+        requireFiniteWeights(weights);
         if (keyHolderId != null) {
             requireId(keyHolderId, "keyHolderId");
         }
@@ -331,6 +335,15 @@ public final class RegistryService implements AutoCloseable {
                 + "; known: " + HeParameters.all().stream().map(HeParameters::id).toList()));
     }
 
+    /** 400 naming the first NaN or ±Inf: no version with non-finite weights is stored or served. */
+    private static void requireFiniteWeights(byte[] weights) {
+        try {
+            ModelWeights.decodeFinite(weights);
+        } catch (NonFiniteValueException e) {
+            throw ApiException.badRequest(e.getMessage());
+        }
+    }
+
     // ---------------------------------------------------------------- rounds
 
     /**
@@ -338,6 +351,17 @@ public final class RegistryService implements AutoCloseable {
      * RoundOpened.
      */
     public RoundInfo openRound(String modelId, int quorum, long deadlineEpochMillis, int localEpochs, int ciphertextsPerChunk) {
+        return openRound(modelId, quorum, deadlineEpochMillis, localEpochs, ciphertextsPerChunk, null, null, null);
+    }
+
+    /**
+     * Opens the next round with explicit {@link RoundBounds} (null: the defaults derived from the
+     * model's parameter set, see {@link RoundBounds#withDefaults}).
+     *
+     * @throws ApiException 400 if the bounds could let the round's encrypted sum wrap, naming the bound
+     */
+    public RoundInfo openRound(String modelId, int quorum, long deadlineEpochMillis, int localEpochs, int ciphertextsPerChunk,
+                               Double clipNorm, Long maxTotalWeight, Long maxUpdateWeight) {
         ModelInfo m = model(modelId);
         long now = System.currentTimeMillis();
         if (quorum < 1) {
@@ -356,6 +380,12 @@ public final class RegistryService implements AutoCloseable {
             throw ApiException.conflict("no_public_key", "model " + modelId + " has no HE public key; upload one first");
         }
         HeParameters params = params(m.heParamsId());
+        RoundBounds bounds;
+        try {
+            bounds = RoundBounds.withDefaults(params.maxSumNorm(), clipNorm, maxTotalWeight, maxUpdateWeight, quorum);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest(params.id() + ": " + e.getMessage());
+        }
         int perCt = params.valuesPerCiphertext(Packing.COMPLEX);
         int cts = (int) ((m.parameterCount() + perCt - 1) / perCt);
         ChunkLayout layout = ChunkLayout.newBuilder().setTotalValues(m.parameterCount()).setValuesPerCiphertext(perCt)
@@ -369,7 +399,7 @@ public final class RegistryService implements AutoCloseable {
                 throw ApiException.conflict("round_open", "round " + open.get() + " of " + modelId + " is still open");
             }
             int round = (int) db.queryLong("SELECT MAX(round_no) FROM rounds WHERE model_id = ?", modelId) + 1;
-            RoundOpened r = RoundOpened.newBuilder().setModelId(modelId).setRound(round)
+            RoundOpened r = bounds.applyTo(RoundOpened.newBuilder()).setModelId(modelId).setRound(round)
                     .setBaseModelHash(Hash.fromHex(m.latestVersionHash()).toByteBuffer()).setHeParamsId(params.id())
                     .setPublicKeyHash(Hash.fromHex(m.hePublicKeyHash()).toByteBuffer()).setQuorum(quorum)
                     .setDeadlineEpochMillis(deadlineEpochMillis).setChunkLayout(layout).setLocalEpochs(localEpochs)
@@ -389,7 +419,8 @@ public final class RegistryService implements AutoCloseable {
         RoundInfo info = round(modelId, opened.getRound());
         return new RoundInfo(info.modelId(), info.round(), info.status(), info.quorum(), info.deadlineEpochMillis(), info.localEpochs(),
                 info.baseModelHash(), info.publicKeyHash(), info.openedAtEpochMillis(), info.closedAtEpochMillis(), info.latencyMillis(),
-                info.acceptedCount(), info.rejectedCount(), info.participants(), info.aggregateHash(), published);
+                info.acceptedCount(), info.rejectedCount(), info.participants(), info.aggregateHash(), published, info.clipNorm(),
+                info.maxUpdateWeight(), info.maxTotalWeight(), info.sumNormBound());
     }
 
     /** The RoundOpened record of a round. */
@@ -422,14 +453,14 @@ public final class RegistryService implements AutoCloseable {
     /** Status of one round. */
     public RoundInfo round(String modelId, int round) {
         model(modelId);
-        return db.tx(c -> db.queryOne("SELECT model_id, round_no, status, quorum, deadline, local_epochs, base_hash, public_key_hash, opened_at, closed_at, accepted_count, rejected_count, aggregate_hash FROM rounds WHERE model_id = ? AND round_no = ?",
+        return db.tx(c -> db.queryOne("SELECT model_id, round_no, status, quorum, deadline, local_epochs, base_hash, public_key_hash, opened_at, closed_at, accepted_count, rejected_count, aggregate_hash, record FROM rounds WHERE model_id = ? AND round_no = ?",
                 this::roundRow, modelId, round).orElseThrow(() -> ApiException.notFound("unknown round " + modelId + "/" + round)));
     }
 
     /** All rounds of a model, oldest first. */
     public List<RoundInfo> rounds(String modelId) {
         model(modelId);
-        return db.tx(c -> db.query("SELECT model_id, round_no, status, quorum, deadline, local_epochs, base_hash, public_key_hash, opened_at, closed_at, accepted_count, rejected_count, aggregate_hash FROM rounds WHERE model_id = ? ORDER BY round_no",
+        return db.tx(c -> db.query("SELECT model_id, round_no, status, quorum, deadline, local_epochs, base_hash, public_key_hash, opened_at, closed_at, accepted_count, rejected_count, aggregate_hash, record FROM rounds WHERE model_id = ? ORDER BY round_no",
                 this::roundRow, modelId));
     }
 
@@ -441,9 +472,10 @@ public final class RegistryService implements AutoCloseable {
         Long closed = rs.wasNull() ? null : closedRaw;
         List<String> participants = db.query("SELECT DISTINCT client_id FROM accepted_updates WHERE model_id = ? AND round_no = ? ORDER BY client_id",
                 r -> r.getString(1), model, round);
+        RoundOpened record = decode(rs.getString(14), RoundOpened.class);
         return new RoundInfo(model, round, rs.getString(3), rs.getInt(4), rs.getLong(5), rs.getInt(6), rs.getString(7), rs.getString(8),
                 opened, closed, closed == null ? null : closed - opened, rs.getInt(11), rs.getInt(12), participants, rs.getString(13),
-                publisher.enabled());
+                publisher.enabled(), record.getClipNorm(), record.getMaxUpdateWeight(), record.getMaxTotalWeight(), record.getSumNormBound());
     }
 
     // ---------------------------------------------------------------- ingestion (Kafka)
@@ -527,10 +559,15 @@ public final class RegistryService implements AutoCloseable {
                     a.getModelId(), a.getRound(), a.getAggregatorId());
             return false;
         }
+        boolean completed = a.getStatus() == AggregateStatus.COMPLETED;
+        String weightProblem = completed ? totalWeightProblem(a) : null;
+        if (weightProblem != null) {
+            LOG.error("refused aggregate of {}/{} from '{}': {}", a.getModelId(), a.getRound(), a.getAggregatorId(), weightProblem);
+            return false;
+        }
         Hash h = CanonicalHash.of(a);
         byte[] bytes = WireCodec.UNBOUNDED.encode(a);
         blobs.put(h, bytes);
-        boolean completed = a.getStatus() == AggregateStatus.COMPLETED;
         db.tx(c -> {
             if (db.queryLong("SELECT COUNT(*) FROM aggregates WHERE aggregate_hash = ?", h.toHex()) > 0) {
                 return null;
@@ -547,6 +584,19 @@ public final class RegistryService implements AutoCloseable {
         });
         applyRetention(a.getModelId(), a.getRound());
         return true;
+    }
+
+    /** Why a completed aggregate's total weight is nonsense for its round (not positive, past maxTotalWeight), or null. */
+    private String totalWeightProblem(AggregatePublished a) {
+        if (a.getTotalWeight() < 1) {
+            return "totalWeight " + a.getTotalWeight() + " is not positive";
+        }
+        Optional<RoundOpened> round = db.queryOne("SELECT record FROM rounds WHERE model_id = ? AND round_no = ?",
+                rs -> decode(rs.getString(1), RoundOpened.class), a.getModelId().toString(), a.getRound());
+        if (round.isPresent() && round.get().getMaxTotalWeight() > 0 && a.getTotalWeight() > round.get().getMaxTotalWeight()) {
+            return "totalWeight " + a.getTotalWeight() + " exceeds the round's maxTotalWeight " + round.get().getMaxTotalWeight();
+        }
+        return null;
     }
 
     private void applyRetention(String modelId, int round) {
@@ -623,6 +673,7 @@ public final class RegistryService implements AutoCloseable {
         if (weights == null || weights.length != m.parameterCount() * 4) {
             throw ApiException.badRequest("weights must be " + m.parameterCount() + " float32 values");
         }
+        requireFiniteWeights(weights);
         if (!Hash.sha256(weights).matches(v.getWeightsHash())) {
             throw ApiException.conflict("weights_hash_mismatch", "weightsHash does not match the uploaded weights");
         }
