@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -36,8 +37,10 @@ public final class AggregatorConfig implements Serializable {
     public static final String TOPIC_ROUNDS = "topic.rounds";
     /** Topic of ClientEnrolled records (default {@value Topics#ENROLLMENTS}). */
     public static final String TOPIC_ENROLLMENTS = "topic.enrollments";
-    /** Topic for AggregatePublished (default {@value Topics#AGGREGATES}). */
+    /** Topic for AggregatePublished, the signed manifests (default {@value Topics#AGGREGATES}). */
     public static final String TOPIC_AGGREGATES = "topic.aggregates";
+    /** Topic for AggregateChunkSum, one record per chunk sum (default {@value Topics#AGGREGATE_CHUNKS}). */
+    public static final String TOPIC_AGGREGATE_CHUNKS = "topic.aggregate.chunks";
     /** Topic for UpdateAccepted (default {@value Topics#ACCEPTED}). */
     public static final String TOPIC_ACCEPTED = "topic.accepted";
     /** Topic for UpdateRejected (default {@value Topics#REJECTS}). */
@@ -73,14 +76,29 @@ public final class AggregatorConfig implements Serializable {
     public static final String PENDING_GRACE_MS = "pending.grace.ms";
     /** Largest accepted update record (default 1048576). */
     public static final String MAX_RECORD_BYTES = "max.record.bytes";
-    /** Producer {@code max.request.size} for the output (aggregates can be large) (default 67108864). */
+    /** Producer {@code max.request.size} for the output (default 4194304; every output record stays below 1 MiB for chunks of up to 7 ciphertexts). */
     public static final String MAX_OUTPUT_RECORD_BYTES = "max.output.record.bytes";
     /** Checkpoint interval (default 2000). */
     public static final String CHECKPOINT_INTERVAL_MS = "checkpoint.interval.ms";
-    /** Job parallelism, 0 = the environment's default (default 0). */
+    /** Job parallelism, 0 = the environment's default (default 0). The chunk sums of one round spread over all of it. */
     public static final String PARALLELISM = "parallelism";
+    /** Max parallelism (key groups) of the keyed stages: the most the job can be rescaled to (default 128). */
+    public static final String MAX_PARALLELISM = "max.parallelism";
+    /**
+     * Flink state backend of {@link AggregatorJob#runLocal}: {@code hashmap} (heap, the default) or
+     * {@code rocksdb} (large state on disk, incremental checkpoints). On a cluster the cluster's
+     * configuration decides.
+     */
+    public static final String STATE_BACKEND = "state.backend";
     /** TEST ONLY: fail the job once (first attempt) after this many update records after a checkpoint (default 0 = off). */
     public static final String TEST_FAIL_AFTER_RECORDS = "test.fail.after.records";
+    /**
+     * Prefix of Flink settings for in-process runs ({@link AggregatorJob#runLocal}): {@code flink.x.y=v}
+     * sets Flink's {@code x.y=v} (e.g. a metrics reporter). On a cluster, Flink's own configuration applies.
+     */
+    public static final String FLINK_PREFIX = "flink.";
+    /** TEST ONLY: fail the job once (first attempt) after a round's chunk sums are out and before its manifest (default false). */
+    public static final String TEST_FAIL_BEFORE_MANIFEST = "test.fail.before.manifest";
 
     private final Map<String, String> values;
 
@@ -96,6 +114,7 @@ public final class AggregatorConfig implements Serializable {
         d.put(TOPIC_ROUNDS, Topics.ROUNDS);
         d.put(TOPIC_ENROLLMENTS, Topics.ENROLLMENTS);
         d.put(TOPIC_AGGREGATES, Topics.AGGREGATES);
+        d.put(TOPIC_AGGREGATE_CHUNKS, Topics.AGGREGATE_CHUNKS);
         d.put(TOPIC_ACCEPTED, Topics.ACCEPTED);
         d.put(TOPIC_REJECTS, Topics.REJECTS);
         d.put(GROUP_ID, "fedseal-aggregator");
@@ -108,10 +127,13 @@ public final class AggregatorConfig implements Serializable {
         d.put(CLOSE_AT_QUORUM, "true");
         d.put(PENDING_GRACE_MS, "5000");
         d.put(MAX_RECORD_BYTES, Integer.toString(WireCodec.DEFAULT_MAX_RECORD_BYTES));
-        d.put(MAX_OUTPUT_RECORD_BYTES, Integer.toString(64 << 20));
+        d.put(MAX_OUTPUT_RECORD_BYTES, Integer.toString(4 << 20));
         d.put(CHECKPOINT_INTERVAL_MS, "2000");
         d.put(PARALLELISM, "0");
+        d.put(MAX_PARALLELISM, "128");
+        d.put(STATE_BACKEND, "hashmap");
         d.put(TEST_FAIL_AFTER_RECORDS, "0");
+        d.put(TEST_FAIL_BEFORE_MANIFEST, "false");
         return d;
     }
 
@@ -173,7 +195,7 @@ public final class AggregatorConfig implements Serializable {
 
     private void validate() {
         for (String k : values.keySet()) {
-            if (!keys().contains(k)) {
+            if (!keys().contains(k) && !(k.startsWith(FLINK_PREFIX) && k.length() > FLINK_PREFIX.length())) {
                 throw new IllegalArgumentException("unknown aggregator config key '" + k + "'; known: " + keys());
             }
         }
@@ -194,12 +216,22 @@ public final class AggregatorConfig implements Serializable {
         positive(MAX_OUTPUT_RECORD_BYTES);
         positive(CHECKPOINT_INTERVAL_MS);
         nonNegative(PARALLELISM);
-        nonNegative(TEST_FAIL_AFTER_RECORDS);
-        String b = get(CLOSE_AT_QUORUM);
-        if (!"true".equalsIgnoreCase(b) && !"false".equalsIgnoreCase(b)) {
-            throw new IllegalArgumentException("'" + CLOSE_AT_QUORUM + "' must be true or false, got '" + b + "'");
+        positive(MAX_PARALLELISM);
+        if (parallelism() > maxParallelism()) {
+            throw new IllegalArgumentException("'" + PARALLELISM + "' (" + parallelism() + ") exceeds '" + MAX_PARALLELISM + "' ("
+                    + maxParallelism() + ")");
         }
-        for (String t : new String[] {TOPIC_UPDATES, TOPIC_ROUNDS, TOPIC_ENROLLMENTS, TOPIC_AGGREGATES, TOPIC_ACCEPTED,
+        nonNegative(TEST_FAIL_AFTER_RECORDS);
+        for (String key : new String[] {CLOSE_AT_QUORUM, TEST_FAIL_BEFORE_MANIFEST}) {
+            String b = get(key);
+            if (!"true".equalsIgnoreCase(b) && !"false".equalsIgnoreCase(b)) {
+                throw new IllegalArgumentException("'" + key + "' must be true or false, got '" + b + "'");
+            }
+        }
+        if (!List.of("hashmap", "rocksdb").contains(get(STATE_BACKEND))) {
+            throw new IllegalArgumentException("'" + STATE_BACKEND + "' must be hashmap or rocksdb, got '" + get(STATE_BACKEND) + "'");
+        }
+        for (String t : new String[] {TOPIC_UPDATES, TOPIC_ROUNDS, TOPIC_ENROLLMENTS, TOPIC_AGGREGATES, TOPIC_AGGREGATE_CHUNKS, TOPIC_ACCEPTED,
                 TOPIC_REJECTS, GROUP_ID, TRANSACTIONAL_ID_PREFIX, AGGREGATOR_ID}) {
             if (get(t).isBlank()) {
                 throw new IllegalArgumentException("'" + t + "' must not be empty");
@@ -252,6 +284,7 @@ public final class AggregatorConfig implements Serializable {
     public String roundsTopic() { return get(TOPIC_ROUNDS); }
     public String enrollmentsTopic() { return get(TOPIC_ENROLLMENTS); }
     public String aggregatesTopic() { return get(TOPIC_AGGREGATES); }
+    public String aggregateChunksTopic() { return get(TOPIC_AGGREGATE_CHUNKS); }
     public String acceptedTopic() { return get(TOPIC_ACCEPTED); }
     public String rejectsTopic() { return get(TOPIC_REJECTS); }
     public String groupId() { return get(GROUP_ID); }
@@ -271,7 +304,21 @@ public final class AggregatorConfig implements Serializable {
     public int maxOutputRecordBytes() { return (int) number(MAX_OUTPUT_RECORD_BYTES); }
     public long checkpointIntervalMs() { return number(CHECKPOINT_INTERVAL_MS); }
     public int parallelism() { return (int) number(PARALLELISM); }
+    public int maxParallelism() { return (int) number(MAX_PARALLELISM); }
+    public String stateBackend() { return get(STATE_BACKEND); }
     public long testFailAfterRecords() { return number(TEST_FAIL_AFTER_RECORDS); }
+    public boolean testFailBeforeManifest() { return Boolean.parseBoolean(get(TEST_FAIL_BEFORE_MANIFEST)); }
+
+    /** The {@link #FLINK_PREFIX} settings, prefix removed. */
+    public Map<String, String> flinkSettings() {
+        Map<String, String> out = new LinkedHashMap<>();
+        values.forEach((k, v) -> {
+            if (k.startsWith(FLINK_PREFIX)) {
+                out.put(k.substring(FLINK_PREFIX.length()), v);
+            }
+        });
+        return out;
+    }
 
     /**
      * The aggregator's Ed25519 signing key, PKCS#8 (from {@link #SIGNING_KEY} or {@link #SIGNING_KEY_FILE}).

@@ -3,13 +3,9 @@ package org.fedseal.aggregator;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.List;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ConfigEntry;
-import org.apache.kafka.common.config.ConfigResource;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -19,23 +15,43 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamSink;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.fedseal.aggregator.internal.AggregatorCli;
+import org.fedseal.aggregator.internal.ChunkSummer;
 import org.fedseal.aggregator.internal.FailureInjector;
 import org.fedseal.aggregator.internal.Inbound;
+import org.fedseal.aggregator.internal.ManifestAssembler;
+import org.fedseal.aggregator.internal.ManifestPart;
 import org.fedseal.aggregator.internal.ModelKeySelector;
 import org.fedseal.aggregator.internal.Outbound;
 import org.fedseal.aggregator.internal.OutboundSerializer;
 import org.fedseal.aggregator.internal.PreValidator;
 import org.fedseal.aggregator.internal.RawRecordDeserializer;
-import org.fedseal.aggregator.internal.RoundAggregator;
+import org.fedseal.aggregator.internal.RoundKeeper;
+import org.fedseal.aggregator.internal.ShardKeySelector;
+import org.fedseal.aggregator.internal.ShardKeys;
 
 /**
  * The FedSeal aggregator Flink job: reads updates, rounds and enrollments from Kafka, validates,
- * de-duplicates, sums ciphertexts per round and publishes {@code AggregatePublished},
- * {@code UpdateAccepted} and {@code UpdateRejected} exactly once (checkpoints + Kafka transactions,
- * sources read_committed).
+ * de-duplicates, sums ciphertexts per chunk and publishes each round's aggregate as
+ * {@code AggregateChunkSum} records plus a signed {@code AggregatePublished} manifest, with
+ * {@code UpdateAccepted} and {@code UpdateRejected}, exactly once (checkpoints + Kafka
+ * transactions, sources read_committed).
+ *
+ * <h2>Topology</h2>
+ * <pre>
+ *  updates ∪ rounds → pre-validate (parallel: decode, shape, SEAL's validating load, hashes)
+ *     ├─ chunk bytes ────────────────────────────────────────────┐ keyBy shard
+ *     └─ receipts, commits, rounds → keyBy model: round-keeper ──→ fold / drop / close → chunk-summer (every slot)
+ *           (round rules, no ciphertext) │ accepted, rejects       │ chunk sums
+ *                                        └ unsigned manifest → keyBy round: manifest-assembler ← chunk-sum hashes
+ *                                                                   │ signed manifest
+ *  every output → one exactly-once Kafka sink
+ * </pre>
+ * One model's round spreads its chunk sums evenly over all subtasks ({@code ShardKeys}); no
+ * record grows with the model.
  *
  * <pre>{@code
  * StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
@@ -59,7 +75,6 @@ public final class AggregatorJob {
      * @return the sink of the job (for further configuration, e.g. a uid prefix)
      */
     public static DataStreamSink<?> build(StreamExecutionEnvironment env, AggregatorConfig config) {
-        config = withTopicRecordLimit(config);
         env.enableCheckpointing(config.checkpointIntervalMs());
         if (config.parallelism() > 0) {
             env.setParallelism(config.parallelism());
@@ -72,47 +87,36 @@ public final class AggregatorJob {
                 source(config, config.enrollmentsTopic(), Inbound.ENROLLMENT, "-enrollments"),
                 WatermarkStrategy.noWatermarks(), "enrollments").uid("source-enrollments").setParallelism(1);
 
-        DataStream<Inbound> checked = updates.union(rounds)
+        SingleOutputStreamOperator<Inbound> prevalidated = updates.union(rounds)
                 .process(new PreValidator(config.heParamsIds(), config.maxRecordBytes()))
                 .name("pre-validate").uid("pre-validate");
+        DataStream<Inbound> checked = prevalidated;
         if (config.testFailAfterRecords() > 0) {
             checked = checked.map(new FailureInjector(config.testFailAfterRecords()))
                     .name("test-failure-injector").uid("test-failure-injector");
         }
-        BroadcastStream<Inbound> enrolled = enrollments.broadcast(RoundAggregator.ENROLLMENTS);
-        DataStream<Outbound> results = checked.keyBy(new ModelKeySelector())
+        BroadcastStream<Inbound> enrolled = enrollments.broadcast(RoundKeeper.ENROLLMENTS);
+        SingleOutputStreamOperator<Outbound> kept = checked.keyBy(new ModelKeySelector())
                 .connect(enrolled)
-                .process(new RoundAggregator(config))
-                .name("aggregate").uid("aggregate");
-        return results.sinkTo(sink(config)).name("kafka-sink").uid("kafka-sink");
-    }
+                .process(new RoundKeeper(config))
+                .name("round-keeper").uid("round-keeper")
+                .setMaxParallelism(config.maxParallelism());
 
-    /**
-     * Lowers {@code max.output.record.bytes} to the aggregates topic's {@code max.message.bytes}, so
-     * that an aggregate too large for the topic is published as FAILED_TOO_LARGE instead of failing
-     * the job on every replay. Keeps the configured value if the topic cannot be described yet.
-     */
-    static AggregatorConfig withTopicRecordLimit(AggregatorConfig config) {
-        Properties p = new Properties();
-        p.setProperty("bootstrap.servers", config.bootstrapServers());
-        p.setProperty("request.timeout.ms", "10000");
-        p.setProperty("default.api.timeout.ms", "10000");
-        try (Admin admin = Admin.create(p)) {
-            ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, config.aggregatesTopic());
-            ConfigEntry e = admin.describeConfigs(List.of(topic)).all().get(15, TimeUnit.SECONDS).get(topic)
-                    .get("max.message.bytes");
-            int topicMax = e == null ? Integer.MAX_VALUE : Integer.parseInt(e.value());
-            if (topicMax < config.maxOutputRecordBytes()) {
-                int topicLimit = topicMax - 1024; // room for the record batch's own overhead
-                LOG.warn("aggregates topic {} accepts records of at most {} bytes: aggregates above that are published "
-                        + "as FAILED_TOO_LARGE (raise its max.message.bytes for larger models)", config.aggregatesTopic(), topicLimit);
-                return config.toBuilder().set(AggregatorConfig.MAX_OUTPUT_RECORD_BYTES, Integer.toString(topicLimit)).build();
-            }
-        } catch (Exception e) {
-            LOG.warn("could not read the record limit of topic {} ({}); assuming max.output.record.bytes={}",
-                    config.aggregatesTopic(), e.toString(), config.maxOutputRecordBytes());
-        }
-        return config;
+        int parallelism = config.parallelism() > 0 ? config.parallelism() : env.getParallelism();
+        ShardKeys shards = new ShardKeys(parallelism, config.maxParallelism());
+        SingleOutputStreamOperator<Outbound> summed = prevalidated.getSideOutput(PreValidator.CHUNKS)
+                .keyBy(new ShardKeySelector.OfPayload(shards), Types.INT)
+                .connect(kept.getSideOutput(RoundKeeper.DECISIONS).keyBy(new ShardKeySelector.OfDecision(shards), Types.INT))
+                .process(new ChunkSummer(config))
+                .name("chunk-summer").uid("chunk-summer")
+                .setParallelism(parallelism).setMaxParallelism(config.maxParallelism());
+        SingleOutputStreamOperator<Outbound> manifests = kept.getSideOutput(RoundKeeper.MANIFESTS)
+                .union(summed.getSideOutput(ChunkSummer.CHUNK_SUMS))
+                .keyBy(new ManifestPart.RoundKeySelector(), Types.STRING)
+                .process(new ManifestAssembler(config))
+                .name("manifest-assembler").uid("manifest-assembler")
+                .setMaxParallelism(config.maxParallelism());
+        return kept.union(summed, manifests).sinkTo(sink(config)).name("kafka-sink").uid("kafka-sink");
     }
 
     private static KafkaSource<Inbound> source(AggregatorConfig config, String topic, int kind, String groupSuffix) {
@@ -133,8 +137,8 @@ public final class AggregatorJob {
         p.setProperty("max.request.size", Integer.toString(config.maxOutputRecordBytes()));
         return KafkaSink.<Outbound>builder()
                 .setBootstrapServers(config.bootstrapServers())
-                .setRecordSerializer(new OutboundSerializer(config.aggregatesTopic(), config.acceptedTopic(),
-                        config.rejectsTopic()))
+                .setRecordSerializer(new OutboundSerializer(config.aggregatesTopic(), config.aggregateChunksTopic(),
+                        config.acceptedTopic(), config.rejectsTopic()))
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                 .setTransactionalIdPrefix(config.transactionalIdPrefix())
                 .setKafkaProducerConfig(p)
@@ -142,12 +146,17 @@ public final class AggregatorJob {
     }
 
     /**
-     * The Flink configuration {@link #runLocal} uses: heap state, file-system checkpoints under
-     * {@code checkpointDir}, fixed-delay restart (10 attempts, 1 s), Kryo off.
+     * The Flink configuration {@link #runLocal} uses: the configured state backend (heap, or RocksDB
+     * with incremental checkpoints), file-system checkpoints under {@code checkpointDir},
+     * fixed-delay restart (10 attempts, 1 s), Kryo off; then every {@code flink.*} key of the config
+     * (e.g. {@code flink.metrics.reporter.x.factory.class}) without its prefix.
      */
     public static Configuration localConfiguration(AggregatorConfig config, Path checkpointDir) {
         Map<String, String> m = new HashMap<>();
-        m.put("state.backend.type", "hashmap");
+        m.put("state.backend.type", config.stateBackend());
+        if ("rocksdb".equals(config.stateBackend())) {
+            m.put("execution.checkpointing.incremental", "true");
+        }
         m.put("execution.checkpointing.storage", "filesystem");
         m.put("execution.checkpointing.dir", checkpointDir.toUri().toString());
         m.put("execution.checkpointing.interval", config.checkpointIntervalMs() + " ms");
@@ -159,6 +168,7 @@ public final class AggregatorJob {
         m.put("pipeline.generic-types", "false");
         m.put("rest.bind-port", "0");
         m.put("taskmanager.numberOfTaskSlots", Integer.toString(Math.max(4, config.parallelism())));
+        m.putAll(config.flinkSettings());
         return Configuration.fromMap(m);
     }
 

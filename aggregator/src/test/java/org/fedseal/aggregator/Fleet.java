@@ -23,6 +23,8 @@ import org.fedseal.he.HeKeyPair;
 import org.fedseal.he.HeParameters;
 import org.fedseal.he.Packing;
 import org.fedseal.he.VectorEncryptor;
+import org.fedseal.protocol.Aggregates;
+import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.Chunker;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.RoundBounds;
@@ -30,9 +32,9 @@ import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.Topics;
 import org.fedseal.protocol.UpdateKey;
 import org.fedseal.protocol.WireCodec;
+import org.fedseal.protocol.wire.AggregateChunkSum;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.ChunkLayout;
-import org.fedseal.protocol.wire.ChunkSum;
 import org.fedseal.protocol.wire.ClientEnrolled;
 import org.fedseal.protocol.wire.RoundOpened;
 import org.fedseal.protocol.wire.UpdateChunk;
@@ -53,6 +55,9 @@ final class Fleet implements AutoCloseable {
     final Map<String, SigningKeyPair> clientKeys = new HashMap<>();
     final KafkaProducer<byte[], byte[]> producer;
     final Random random = new Random(42);
+    private String chunkSumsTopic;
+    private Reader chunkSums;
+    private final Map<Hash, AggregateChunkSum> chunkSumsByHash = new HashMap<>();
 
     Fleet(String bootstrap) {
         this.bootstrap = bootstrap;
@@ -67,6 +72,7 @@ final class Fleet implements AutoCloseable {
 
     /** Job config for the given topics prefix. */
     AggregatorConfig.Builder config(String prefix) {
+        this.chunkSumsTopic = prefix + ".aggregate-chunks";
         return AggregatorConfig.builder()
                 .bootstrapServers(bootstrap)
                 .signingKey(aggregatorKey.privateKey())
@@ -74,6 +80,7 @@ final class Fleet implements AutoCloseable {
                 .set(AggregatorConfig.TOPIC_ROUNDS, prefix + ".rounds")
                 .set(AggregatorConfig.TOPIC_ENROLLMENTS, prefix + ".enrollments")
                 .set(AggregatorConfig.TOPIC_AGGREGATES, prefix + ".aggregates")
+                .set(AggregatorConfig.TOPIC_AGGREGATE_CHUNKS, prefix + ".aggregate-chunks")
                 .set(AggregatorConfig.TOPIC_ACCEPTED, prefix + ".accepted")
                 .set(AggregatorConfig.TOPIC_REJECTS, prefix + ".rejects")
                 .set(AggregatorConfig.GROUP_ID, prefix + "-group")
@@ -87,7 +94,7 @@ final class Fleet implements AutoCloseable {
     static Map<String, Integer> topics(String prefix, int updatePartitions) {
         Map<String, Integer> t = new HashMap<>();
         t.put(prefix + ".updates", updatePartitions);
-        for (String s : new String[] {"rounds", "enrollments", "aggregates", "accepted", "rejects"}) {
+        for (String s : new String[] {"rounds", "enrollments", "aggregates", "aggregate-chunks", "accepted", "rejects"}) {
             t.put(prefix + "." + s, 1);
         }
         return t;
@@ -184,18 +191,43 @@ final class Fleet implements AutoCloseable {
         }
     }
 
-    /** Decrypts an aggregate's chunk sums into one vector. */
+    /** The chunk sums an aggregate names, read from the aggregate-chunks topic of the last {@link #config} prefix. */
+    List<AggregateChunkSum> chunkSums(AggregatePublished agg) throws Exception {
+        if (chunkSums == null) {
+            chunkSums = reader(chunkSumsTopic);
+        }
+        List<Hash> wanted = new ArrayList<>();
+        for (int i = 0; i < Aggregates.chunkCount(agg); i++) {
+            wanted.add(Aggregates.chunkSumHash(agg, i));
+        }
+        long end = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (!chunkSumsByHash.keySet().containsAll(wanted)) {
+            for (ConsumerRecord<byte[], byte[]> r : chunkSums.consumer.poll(Duration.ofMillis(200))) {
+                chunkSums.records.add(r);
+                AggregateChunkSum c = WireCodec.UNBOUNDED.decode(r.value(), AggregateChunkSum.class);
+                chunkSumsByHash.put(CanonicalHash.of(c), c);
+            }
+            if (System.nanoTime() > end) {
+                throw new AssertionError("chunk sums of " + agg.getModelId() + "/" + agg.getRound() + " did not all arrive");
+            }
+        }
+        return wanted.stream().map(chunkSumsByHash::get).toList();
+    }
+
+    /** The records of the aggregate-chunks topic read so far (after {@link #chunkSums}). */
+    List<ConsumerRecord<byte[], byte[]>> chunkSumRecords() {
+        return chunkSums == null ? List.of() : chunkSums.records;
+    }
+
+    /** Decrypts an aggregate (its manifest and the chunk sums it names, each verified) into one vector. */
     double[] decrypt(AggregatePublished agg) throws Exception {
+        Aggregates.ChunkSource source = Aggregates.of(chunkSums(agg));
         List<Double> out = new ArrayList<>();
         try (HeDecryptor d = he.decryptor(heKeys.secretKey())) {
-            for (ChunkSum cs : agg.getChunkSums()) {
-                for (ByteBuffer b : cs.getCiphertexts()) {
-                    byte[] a = new byte[b.remaining()];
-                    b.duplicate().get(a);
-                    try (EncryptedVector v = he.loadVector(a)) {
-                        for (double x : d.decrypt(v)) {
-                            out.add(x);
-                        }
+            for (byte[] ct : Aggregates.ciphertexts(agg, source)) {
+                try (EncryptedVector v = he.loadVector(ct)) {
+                    for (double x : d.decrypt(v)) {
+                        out.add(x);
                     }
                 }
             }
@@ -210,6 +242,9 @@ final class Fleet implements AutoCloseable {
 
     @Override
     public void close() {
+        if (chunkSums != null) {
+            chunkSums.close();
+        }
         producer.close(Duration.ofSeconds(5));
         encryptor.close();
         heKeys.close();

@@ -1,6 +1,5 @@
 package org.fedseal.client;
 
-import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Objects;
 import org.fedseal.he.EncryptedVector;
@@ -10,10 +9,10 @@ import org.fedseal.he.HeParameters;
 import org.fedseal.he.HeSecretKey;
 import org.fedseal.he.MalformedHeDataException;
 import org.fedseal.he.SecretKeyAccess;
+import org.fedseal.protocol.Aggregates;
 import org.fedseal.protocol.ModelWeights;
 import org.fedseal.protocol.wire.AggregateStatus;
 import org.fedseal.protocol.wire.AggregatePublished;
-import org.fedseal.protocol.wire.ChunkSum;
 
 /**
  * The key-holder role: holds the CKKS secret key, decrypts an {@link AggregatePublished}'s per-chunk
@@ -63,12 +62,14 @@ public final class KeyHolder implements AutoCloseable {
     }
 
     /**
-     * Decrypts the summed ciphertexts, concatenated in layout order: {@code Σ wᵢ·Δᵢ}.
+     * Decrypts the summed ciphertexts, concatenated in layout order: {@code Σ wᵢ·Δᵢ}. The chunk
+     * sums of a chunked aggregate come from {@code chunks}, each verified against the manifest
+     * ({@link Aggregates#ciphertexts}).
      *
      * @throws IllegalArgumentException if the aggregate is not COMPLETED, has other HE parameters,
-     *     chunks out of order, or a ciphertext SEAL rejects
+     *     a chunk sum that does not match its manifest, or a ciphertext SEAL rejects
      */
-    public double[] decryptSum(AggregatePublished aggregate) {
+    public double[] decryptSum(AggregatePublished aggregate, Aggregates.ChunkSource chunks) {
         Objects.requireNonNull(aggregate, "aggregate");
         if (aggregate.getStatus() != AggregateStatus.COMPLETED) {
             throw new IllegalArgumentException("aggregate " + aggregate.getModelId() + "/" + aggregate.getRound()
@@ -78,25 +79,15 @@ public final class KeyHolder implements AutoCloseable {
             throw new IllegalArgumentException("aggregate uses HE parameters " + aggregate.getHeParamsId()
                     + ", this key holder " + heParamsId());
         }
-        List<ChunkSum> sums = aggregate.getChunkSums();
-        double[][] parts = new double[countCiphertexts(sums)][];
-        int p = 0;
+        List<byte[]> cts = Aggregates.ciphertexts(aggregate, chunks);
+        double[][] parts = new double[cts.size()][];
         long total = 0;
-        for (int i = 0; i < sums.size(); i++) {
-            ChunkSum s = sums.get(i);
-            if (s.getChunkIndex() != i) {
-                throw new IllegalArgumentException("chunkSums[" + i + "] has chunk index " + s.getChunkIndex());
-            }
-            for (ByteBuffer ct : s.getCiphertexts()) {
-                byte[] bytes = new byte[ct.remaining()];
-                ct.duplicate().get(bytes);
-                try (EncryptedVector v = context.loadVector(bytes)) {
-                    parts[p] = decryptor.decrypt(v);
-                    total += parts[p].length;
-                    p++;
-                } catch (MalformedHeDataException e) {
-                    throw new IllegalArgumentException("chunk " + i + ": malformed summed ciphertext: " + e.getMessage(), e);
-                }
+        for (int i = 0; i < cts.size(); i++) {
+            try (EncryptedVector v = context.loadVector(cts.get(i))) {
+                parts[i] = decryptor.decrypt(v);
+                total += parts[i].length;
+            } catch (MalformedHeDataException e) {
+                throw new IllegalArgumentException("summed ciphertext " + i + " is malformed: " + e.getMessage(), e);
             }
         }
         double[] out = new double[Math.toIntExact(total)];
@@ -108,12 +99,17 @@ public final class KeyHolder implements AutoCloseable {
         return out;
     }
 
+    /** {@link #decryptSum(AggregatePublished, Aggregates.ChunkSource)} of an aggregate with its sums inline (release 0.1). */
+    public double[] decryptSum(AggregatePublished aggregate) {
+        return decryptSum(aggregate, Aggregates.INLINE);
+    }
+
     /** {@link #decryptSum} divided by the aggregate's {@code totalWeight}: the FedAvg mean delta. */
-    public double[] decryptMean(AggregatePublished aggregate) {
+    public double[] decryptMean(AggregatePublished aggregate, Aggregates.ChunkSource chunks) {
         if (aggregate.getTotalWeight() < 1) {
             throw new IllegalArgumentException("aggregate totalWeight must be >= 1, got " + aggregate.getTotalWeight());
         }
-        double[] sum = decryptSum(aggregate);
+        double[] sum = decryptSum(aggregate, chunks);
         return ModelWeights.mean(sum, aggregate.getTotalWeight(), sum.length);
     }
 
@@ -122,8 +118,8 @@ public final class KeyHolder implements AutoCloseable {
      *
      * @throws IllegalArgumentException if the aggregate's length differs from the base model's
      */
-    public float[] apply(AggregatePublished aggregate, float[] baseParameters) {
-        double[] mean = decryptMean(aggregate);
+    public float[] apply(AggregatePublished aggregate, Aggregates.ChunkSource chunks, float[] baseParameters) {
+        double[] mean = decryptMean(aggregate, chunks);
         if (mean.length != baseParameters.length) {
             throw new IllegalArgumentException("aggregate has " + mean.length + " values, the base model "
                     + baseParameters.length);
@@ -132,18 +128,10 @@ public final class KeyHolder implements AutoCloseable {
     }
 
     /** {@link #apply} to {@code base}, then hands the result to {@code publisher}; returns it too. */
-    public float[] finishRound(AggregatePublished aggregate, BaseModel base, ModelPublisher publisher) {
-        float[] next = apply(aggregate, base.parameters());
+    public float[] finishRound(AggregatePublished aggregate, Aggregates.ChunkSource chunks, BaseModel base, ModelPublisher publisher) {
+        float[] next = apply(aggregate, chunks, base.parameters());
         publisher.publish(base, aggregate, next.clone());
         return next;
-    }
-
-    private static int countCiphertexts(List<ChunkSum> sums) {
-        int n = 0;
-        for (ChunkSum s : sums) {
-            n += s.getCiphertexts().size();
-        }
-        return n;
     }
 
     @Override

@@ -1,6 +1,5 @@
 package org.fedseal.client;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -11,11 +10,12 @@ import java.util.function.ToDoubleFunction;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.fedseal.he.EncryptedVector;
+import org.fedseal.he.CiphertextSums;
 import org.fedseal.he.HeContext;
 import org.fedseal.he.HeKeyPair;
 import org.fedseal.he.HeParameters;
 import org.fedseal.he.MalformedHeDataException;
+import org.fedseal.protocol.Aggregates;
 import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.Chunker;
 import org.fedseal.protocol.Hash;
@@ -24,11 +24,12 @@ import org.fedseal.protocol.Signatures;
 import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.WireFormatException;
+import org.fedseal.protocol.wire.AggregateChunkSum;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.AggregateStatus;
 import org.fedseal.protocol.wire.ChunkLayout;
-import org.fedseal.protocol.wire.ChunkSum;
 import org.fedseal.protocol.wire.RoundOpened;
+import org.fedseal.protocol.wire.UpdateAccepted;
 import org.fedseal.protocol.wire.UpdateChunk;
 import org.fedseal.protocol.wire.UpdateCommit;
 import org.fedseal.protocol.wire.UpdateEnvelope;
@@ -135,8 +136,9 @@ public final class Simulation implements AutoCloseable {
             for (ProducerRecord<byte[], byte[]> rec : producer.history()) {
                 bytes += rec.value().length;
             }
-            AggregatePublished agg = aggregate(round, producer.history());
-            float[] next = keyHolder.apply(agg, current.parameters());
+            List<AggregateChunkSum> chunkSums = new ArrayList<>();
+            AggregatePublished agg = aggregate(round, producer.history(), chunkSums);
+            float[] next = keyHolder.apply(agg, Aggregates.of(chunkSums), current.parameters());
             current = BaseModel.create(modelId, r, next, current.versionHash(), CanonicalHash.of(agg), null,
                     System.currentTimeMillis());
             double metric = evaluator == null ? Double.NaN : evaluator.applyAsDouble(next);
@@ -146,8 +148,14 @@ public final class Simulation implements AutoCloseable {
         return out;
     }
 
-    /** The in-memory stand-in for the Flink aggregator: verify, then add ciphertext i of every update. */
-    private AggregatePublished aggregate(RoundOpened round, List<ProducerRecord<byte[], byte[]>> records) {
+    /**
+     * The in-memory stand-in for the Flink aggregator: verify, then add ciphertext i of every
+     * update ({@link CiphertextSums}) and build the aggregate as the job does ({@link Aggregates}).
+     *
+     * @param chunkSumsOut receives the aggregate's chunk sums
+     */
+    private AggregatePublished aggregate(RoundOpened round, List<ProducerRecord<byte[], byte[]>> records,
+                                         List<AggregateChunkSum> chunkSumsOut) {
         Map<String, List<UpdateChunk>> chunks = new HashMap<>();
         List<UpdateCommit> commits = new ArrayList<>();
         for (ProducerRecord<byte[], byte[]> rec : records) {
@@ -162,60 +170,40 @@ public final class Simulation implements AutoCloseable {
                 throw new IllegalStateException("simulated client produced an undecodable record", e);
             }
         }
-        List<EncryptedVector> sums = new ArrayList<>();
-        List<String> participants = new ArrayList<>();
-        List<ByteBuffer> hashes = new ArrayList<>();
-        long totalWeight = 0;
+        List<List<byte[]>> addends = new ArrayList<>();
+        List<UpdateAccepted> accepted = new ArrayList<>();
+        for (UpdateCommit commit : commits) {
+            if (!Signatures.verify(commit, signingKeys.get(commit.getClientId()).publicKey())) {
+                throw new IllegalStateException("bad signature from " + commit.getClientId());
+            }
+            List<UpdateChunk> cs = chunks.getOrDefault(commit.getUpdateId(), List.of());
+            for (UpdateChunk c : cs) {
+                if (!CanonicalHash.of(c).matches(commit.getChunkHashes().get(c.getChunkIndex()))) {
+                    throw new IllegalStateException("chunk hash mismatch from " + commit.getClientId());
+                }
+            }
+            addends.add(Chunker.reassemble(cs));
+            accepted.add(UpdateAccepted.newBuilder().setModelId(round.getModelId()).setRound(round.getRound())
+                    .setClientId(commit.getClientId()).setUpdateId(commit.getUpdateId())
+                    .setUpdateHash(CanonicalHash.of(commit).toByteBuffer()).setWeight(commit.getWeight())
+                    .setAcceptedAtEpochMillis(System.currentTimeMillis()).build());
+        }
+        List<byte[]> sums;
         try {
-            for (UpdateCommit commit : commits) {
-                if (!Signatures.verify(commit, signingKeys.get(commit.getClientId()).publicKey())) {
-                    throw new IllegalStateException("bad signature from " + commit.getClientId());
-                }
-                List<UpdateChunk> cs = chunks.getOrDefault(commit.getUpdateId(), List.of());
-                for (UpdateChunk c : cs) {
-                    if (!CanonicalHash.of(c).matches(commit.getChunkHashes().get(c.getChunkIndex()))) {
-                        throw new IllegalStateException("chunk hash mismatch from " + commit.getClientId());
-                    }
-                }
-                List<byte[]> cts = Chunker.reassemble(cs);
-                for (int i = 0; i < cts.size(); i++) {
-                    EncryptedVector v = he.loadVector(cts.get(i));
-                    if (sums.size() <= i) {
-                        sums.add(v);
-                    } else {
-                        try (v) {
-                            sums.get(i).addInPlace(v);
-                        }
-                    }
-                }
-                participants.add(commit.getClientId());
-                hashes.add(CanonicalHash.of(commit).toByteBuffer());
-                totalWeight += commit.getWeight();
-            }
-            ChunkLayout layout = round.getChunkLayout();
-            List<ChunkSum> chunkSums = new ArrayList<>();
-            for (int c = 0; c < layout.getChunkCount(); c++) {
-                List<ByteBuffer> cts = new ArrayList<>();
-                int from = c * layout.getCiphertextsPerChunk();
-                for (int i = from; i < Math.min(sums.size(), from + layout.getCiphertextsPerChunk()); i++) {
-                    cts.add(ByteBuffer.wrap(sums.get(i).toBytes()));
-                }
-                chunkSums.add(ChunkSum.newBuilder().setChunkIndex(c).setCiphertexts(cts).build());
-            }
-            participants.sort(null);
-            return AggregatePublished.newBuilder().setModelId(round.getModelId()).setRound(round.getRound())
-                    .setStatus(AggregateStatus.COMPLETED).setChunkSums(chunkSums).setParticipants(participants)
-                    .setTotalWeight(totalWeight).setAcceptedUpdateHashes(hashes)
-                    .setAcceptedUpdateRoot(ByteBuffer.allocate(Hash.LENGTH)).setAcceptedCount(participants.size())
-                    .setRejectedCount(0).setHeParamsId(round.getHeParamsId()).setAggregatorId("simulation")
-                    .setClosedAtEpochMillis(System.currentTimeMillis()).setSignature(ByteBuffer.allocate(0)).build();
+            sums = CiphertextSums.sum(he, addends);
         } catch (MalformedHeDataException e) {
             throw new IllegalStateException("simulated client produced a malformed ciphertext", e);
-        } finally {
-            for (EncryptedVector v : sums) {
-                v.close();
-            }
         }
+        AggregatePublished draft = Aggregates.manifest(round.getModelId(), round.getRound(), AggregateStatus.COMPLETED,
+                round.getHeParamsId(), accepted, List.of(), 0, "simulation", System.currentTimeMillis());
+        ChunkLayout layout = round.getChunkLayout();
+        for (int c = 0; c < layout.getChunkCount(); c++) {
+            int from = c * layout.getCiphertextsPerChunk();
+            chunkSumsOut.add(Aggregates.chunkSum(round.getModelId(), round.getRound(), c, round.getHeParamsId(),
+                    Hash.of(draft.getAcceptedUpdateRoot()), sums.subList(from, Math.min(sums.size(), from + layout.getCiphertextsPerChunk()))));
+        }
+        return Aggregates.manifest(round.getModelId(), round.getRound(), AggregateStatus.COMPLETED, round.getHeParamsId(), accepted,
+                chunkSumsOut, 0, "simulation", draft.getClosedAtEpochMillis());
     }
 
     /** Closes the clients, trainers and keys. */

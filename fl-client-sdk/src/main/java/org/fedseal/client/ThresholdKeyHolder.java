@@ -9,13 +9,14 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Predicate;
-import org.fedseal.he.EncryptedVector;
+import org.fedseal.he.CiphertextSums;
 import org.fedseal.he.HeContext;
 import org.fedseal.he.HeParameters;
 import org.fedseal.he.MalformedHeDataException;
 import org.fedseal.hejava.threshold.DecryptionShare;
 import org.fedseal.hejava.threshold.ThresholdDecryptor;
 import org.fedseal.hejava.threshold.ThresholdParty;
+import org.fedseal.protocol.Aggregates;
 import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.MerkleHashes;
@@ -23,9 +24,9 @@ import org.fedseal.protocol.ModelWeights;
 import org.fedseal.protocol.Signatures;
 import org.fedseal.protocol.SigningPrivateKey;
 import org.fedseal.protocol.SigningPublicKey;
+import org.fedseal.protocol.wire.AggregateChunkSum;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.AggregateStatus;
-import org.fedseal.protocol.wire.ChunkSum;
 import org.fedseal.protocol.wire.DecryptionSharesPublished;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,6 +75,16 @@ public final class ThresholdKeyHolder {
          * @throws IllegalStateException if the update is not archived
          */
         List<byte[]> ciphertexts(Hash updateHash);
+
+        /**
+         * The chunk sum with this canonical hash, of a chunked aggregate (the holder verifies it
+         * against the signed manifest). The default knows none: only aggregates with inline sums.
+         *
+         * @throws IllegalArgumentException or IllegalStateException if it is not available
+         */
+        default AggregateChunkSum chunkSum(Hash chunkSumHash) {
+            return Aggregates.INLINE.get(chunkSumHash);
+        }
     }
 
     /** Why a holder refused. */
@@ -138,7 +149,7 @@ public final class ThresholdKeyHolder {
             throw e;
         }
         List<ByteBuffer> shares = new ArrayList<>();
-        for (byte[] entry : entries(aggregate)) {
+        for (byte[] entry : Aggregates.ciphertexts(aggregate, archive::chunkSum)) {
             shares.add(ByteBuffer.wrap(party.decryptionShare(entry, random).toBytes()));
         }
         shared.add(aggHash);
@@ -180,37 +191,24 @@ public final class ThresholdKeyHolder {
     }
 
     private void checkResum(AggregatePublished a, List<Hash> updates) throws RefusedException {
-        List<byte[]> published = entries(a);
         HeParameters params = HeParameters.byId(a.getHeParamsId()).orElseThrow(() ->
                 new IllegalStateException("unknown HE parameter set " + a.getHeParamsId()));
         try (HeContext he = HeContext.create(params)) {
-            List<EncryptedVector> sums = new ArrayList<>();
-            try {
-                for (Hash u : updates) {
-                    List<byte[]> cts = archive.ciphertexts(u);
-                    if (cts.size() != published.size()) {
-                        throw new RefusedException(Refusal.RESUM_MISMATCH, "update " + u + " has " + cts.size()
-                                + " ciphertexts, the aggregate " + published.size());
-                    }
-                    for (int i = 0; i < cts.size(); i++) {
-                        EncryptedVector v = he.loadVector(cts.get(i));
-                        if (sums.size() <= i) {
-                            sums.add(v);
-                        } else {
-                            try (v) {
-                                sums.get(i).addInPlace(v);
-                            }
-                        }
-                    }
+            List<byte[]> published = Aggregates.ciphertexts(a, archive::chunkSum);
+            List<List<byte[]>> addends = new ArrayList<>();
+            for (Hash u : updates) {
+                addends.add(archive.ciphertexts(u));
+            }
+            List<byte[]> resum = CiphertextSums.sum(he, addends);
+            if (resum.size() != published.size()) {
+                throw new RefusedException(Refusal.RESUM_MISMATCH, "the archived updates have " + resum.size()
+                        + " ciphertexts, the aggregate " + published.size());
+            }
+            for (int i = 0; i < published.size(); i++) {
+                if (!java.util.Arrays.equals(resum.get(i), published.get(i))) {
+                    throw new RefusedException(Refusal.RESUM_MISMATCH, "ciphertext " + i
+                            + " differs from the re-sum of the archived accepted updates");
                 }
-                for (int i = 0; i < published.size(); i++) {
-                    if (!java.util.Arrays.equals(sums.get(i).toBytes(), published.get(i))) {
-                        throw new RefusedException(Refusal.RESUM_MISMATCH, "ciphertext " + i
-                                + " differs from the re-sum of the archived accepted updates");
-                    }
-                }
-            } finally {
-                sums.forEach(EncryptedVector::close);
             }
         } catch (MalformedHeDataException | IllegalArgumentException | IllegalStateException e) {
             throw new RefusedException(Refusal.RESUM_MISMATCH, "cannot re-sum the archived updates: " + e.getMessage());
@@ -228,6 +226,12 @@ public final class ThresholdKeyHolder {
      *     or foreign, or the shares do not fit the aggregate
      */
     public static double[] combine(AggregatePublished aggregate, List<DecryptionSharesPublished> all,
+            KeyCeremonyParticipant.Result ceremony, Map<String, SigningPublicKey> holderKeys, int length) {
+        return combine(aggregate, Aggregates.INLINE, all, ceremony, holderKeys, length);
+    }
+
+    /** {@link #combine(AggregatePublished, List, KeyCeremonyParticipant.Result, Map, int)} of a chunked aggregate, its chunk sums from {@code chunks}. */
+    public static double[] combine(AggregatePublished aggregate, Aggregates.ChunkSource chunks, List<DecryptionSharesPublished> all,
             KeyCeremonyParticipant.Result ceremony, Map<String, SigningPublicKey> holderKeys, int length) {
         Hash aggHash = CanonicalHash.of(aggregate);
         Set<String> seen = new HashSet<>();
@@ -249,24 +253,13 @@ public final class ThresholdKeyHolder {
         for (DecryptionSharesPublished s : all) {
             byHolder.add(s.getShares().stream().map(b -> DecryptionShare.fromBytes(bytes(b))).toList());
         }
-        double[] sums = ThresholdDecryptor.combineAll(entries(aggregate), byHolder, ceremony.keyShareDigests());
+        double[] sums = ThresholdDecryptor.combineAll(Aggregates.ciphertexts(aggregate, chunks), byHolder, ceremony.keyShareDigests());
         return ModelWeights.mean(sums, aggregate.getTotalWeight(), length);
     }
 
     private static byte[] bytes(ByteBuffer b) {
         byte[] out = new byte[b.remaining()];
         b.duplicate().get(out);
-        return out;
-    }
-
-    /** The serialized one-ciphertext vectors of an aggregate, in chunk-layout order. */
-    static List<byte[]> entries(AggregatePublished a) {
-        List<byte[]> out = new ArrayList<>();
-        for (ChunkSum c : a.getChunkSums()) {
-            for (ByteBuffer b : c.getCiphertexts()) {
-                out.add(bytes(b));
-            }
-        }
         return out;
     }
 

@@ -10,6 +10,7 @@ import org.fedseal.he.EncryptedVector;
 import org.fedseal.he.HeContext;
 import org.fedseal.he.HeKeyPair;
 import org.fedseal.he.HeParameters;
+import org.fedseal.protocol.Aggregates;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.RoundBounds;
 import org.fedseal.protocol.wire.AggregatePublished;
@@ -88,7 +89,7 @@ class DjlSealAggregationTest {
             }
             AggregatePublished agg = TestRecords.aggregate("mnist-mlp", 1, HeParameters.CKKS_8192.id(), layout, summed,
                     totalWeight, clients);
-            double[] mean = keyHolder.decryptMean(agg);
+            double[] mean = keyHolder.decryptMean(agg, Aggregates.INLINE);
             assertEquals(base.length, mean.length);
             double maxErr = 0;
             for (int i = 0; i < mean.length; i++) {
@@ -96,7 +97,7 @@ class DjlSealAggregationTest {
             }
             assertTrue(maxErr < 1e-4, "max |decrypted - plaintext| = " + maxErr);
 
-            float[] next = keyHolder.apply(agg, base);
+            float[] next = keyHolder.apply(agg, Aggregates.INLINE, base);
             double accBefore = evaluator.accuracy(base, test);
             double accAfter = evaluator.accuracy(next, test);
             System.out.printf("params=%d ciphertexts=%d chunks=%d maxErr=%.3g load=%.2fs train(5 epochs)=%.2fs"

@@ -61,16 +61,17 @@ public record RoundBounds(double clipNorm, long maxUpdateWeight, long maxTotalWe
         if (worst > sumNormBound) {
             throw new IllegalArgumentException(String.format(
                     "a full round could wrap: clipNorm (%s) x maxTotalWeight (%d) = %s exceeds the parameter set's headroom "
-                            + "sumNormBound = %.6g; lower maxTotalWeight to at most %d or the clip norm to at most %.6g",
+                            + "sumNormBound = %.6g; lower maxTotalWeight to at most %d or the clip norm to at most %s",
                     clipNorm, maxTotalWeight, worst, sumNormBound, largestTotalWeight(sumNormBound, clipNorm),
-                    sumNormBound / maxTotalWeight));
+                    largestClipNorm(sumNormBound, maxTotalWeight)));
         }
     }
 
     /**
      * Bounds with defaults for what the coordinator leaves out: {@code maxTotalWeight} the largest
      * the headroom allows at {@code clipNorm}, {@code maxUpdateWeight} an equal share of it per
-     * quorum member (so a full quorum of maximal updates always fits).
+     * quorum member (so a full quorum of maximal updates always fits). A quorum larger than the
+     * total weight could ever be is refused.
      *
      * @param sumNormBound the parameter set's headroom
      * @param clipNorm C, or null for {@link #DEFAULT_CLIP_NORM}
@@ -85,9 +86,17 @@ public record RoundBounds(double clipNorm, long maxUpdateWeight, long maxTotalWe
             throw new IllegalArgumentException("quorum must be >= 1, got " + quorum);
         }
         double c = clipNorm == null ? DEFAULT_CLIP_NORM : clipNorm;
+        if (maxTotalWeight == null && c > 0 && Double.isFinite(c) && largestTotalWeight(sumNormBound, c) < 1) {
+            throw new IllegalArgumentException("clipNorm " + c + " alone exceeds the parameter set's headroom sumNormBound = "
+                    + String.format("%.6g", sumNormBound) + ": not even one update of weight 1 fits");
+        }
         long total = maxTotalWeight != null ? maxTotalWeight
                 : (c > 0 && Double.isFinite(c) ? largestTotalWeight(sumNormBound, c) : 1);
-        long perUpdate = maxUpdateWeight != null ? maxUpdateWeight : Math.max(1, total / quorum);
+        if (quorum > total) {
+            throw new IllegalArgumentException("quorum " + quorum + " can never be reached: every update weighs at least 1 and "
+                    + "maxTotalWeight is " + total);
+        }
+        long perUpdate = maxUpdateWeight != null ? maxUpdateWeight : total / quorum;
         return new RoundBounds(c, perUpdate, total, sumNormBound);
     }
 
@@ -100,6 +109,16 @@ public record RoundBounds(double clipNorm, long maxUpdateWeight, long maxTotalWe
     public static RoundBounds loosest(double sumNormBound, double c) {
         long total = largestTotalWeight(sumNormBound, c);
         return new RoundBounds(c, total, total, sumNormBound);
+    }
+
+    /** The largest clip norm at total weight {@code w}, rounded down to 6 significant digits (so that it fits). */
+    public static String largestClipNorm(double sumNormBound, long w) {
+        java.math.BigDecimal c = new java.math.BigDecimal(sumNormBound / w)
+                .round(new java.math.MathContext(6, java.math.RoundingMode.FLOOR));
+        while (c.signum() > 0 && c.doubleValue() * w > sumNormBound) { // the product is computed in double
+            c = c.subtract(c.ulp());
+        }
+        return c.stripTrailingZeros().toPlainString();
     }
 
     /** The largest total weight the headroom allows at clip norm {@code c} (at least 0). */

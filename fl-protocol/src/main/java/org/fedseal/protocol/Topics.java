@@ -9,8 +9,10 @@ public final class Topics {
     public static final String ROUNDS = "fedseal.rounds";
     /** {@link org.fedseal.protocol.wire.UpdateEnvelope} (chunk or commit), key: {@link UpdateKey}. */
     public static final String UPDATES = "fedseal.updates";
-    /** {@link org.fedseal.protocol.wire.AggregatePublished}, key: {@code modelId/round}. */
+    /** {@link org.fedseal.protocol.wire.AggregatePublished} (the signed manifest), key: {@code modelId/round}. */
     public static final String AGGREGATES = "fedseal.aggregates";
+    /** {@link org.fedseal.protocol.wire.AggregateChunkSum}, one per chunk of an aggregate, key: {@code modelId/round}. */
+    public static final String AGGREGATE_CHUNKS = "fedseal.aggregate-chunks";
     /** {@link org.fedseal.protocol.wire.UpdateAccepted}, key: {@code modelId/round}. */
     public static final String ACCEPTED = "fedseal.accepted";
     /** {@link org.fedseal.protocol.wire.UpdateRejected}, key: {@code modelId/round}. */

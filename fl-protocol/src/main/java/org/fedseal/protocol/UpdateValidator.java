@@ -109,13 +109,27 @@ public final class UpdateValidator {
     /**
      * Checks one chunk on its own: well-formed, within size limits, from an enrolled client, for a
      * known, open round before its deadline, with an index and ciphertext count that fit the
-     * round's layout. (Chunks are authenticated only through the signed commit: see {@link #validateComplete}.)
+     * round's layout: {@link #checkChunkShape} then {@link #validateChunkInRound}. (Chunks are
+     * authenticated only through the signed commit: see {@link #validateComplete}.)
      */
     public ValidationResult validateChunk(UpdateChunk chunk) {
         if (chunk == null) {
             return ValidationResult.reject(MALFORMED, "null chunk");
         }
-        ValidationLimits limits = context.limits();
+        ValidationResult r = checkChunkShape(chunk, context.limits());
+        if (r.isRejected()) {
+            return r;
+        }
+        return validateChunkInRound(chunk.getModelId(), chunk.getRound(), chunk.getClientId(), chunk.getChunkIndex(),
+                chunk.getCiphertexts().size());
+    }
+
+    /**
+     * The checks of {@link #validateChunk} that need only the record (no state): ids, ciphertexts
+     * present, each and the whole within {@code limits}. The aggregator runs them where the
+     * ciphertexts are, in parallel, before a chunk's receipt reaches the round's bookkeeping.
+     */
+    public static ValidationResult checkChunkShape(UpdateChunk chunk, ValidationLimits limits) {
         ValidationResult r = checkIds(limits, chunk.getClientId(), chunk.getModelId(), chunk.getUpdateId());
         if (r.isRejected()) {
             return r;
@@ -138,21 +152,29 @@ public final class UpdateValidator {
         if (size > limits.maxRecordBytes()) {
             return ValidationResult.reject(OVERSIZED, "chunk of about " + size + " bytes exceeds " + limits.maxRecordBytes());
         }
-        if (context.clientKey(chunk.getClientId()).isEmpty()) {
-            return ValidationResult.reject(UNKNOWN_CLIENT, "client " + chunk.getClientId() + " is not enrolled");
+        return ValidationResult.ok();
+    }
+
+    /**
+     * The checks of {@link #validateChunk} that need the round and the enrolments: the client is
+     * enrolled, the round known and open before its deadline, the index and ciphertext count fit
+     * the round's layout.
+     */
+    public ValidationResult validateChunkInRound(String modelId, int round, String clientId, int chunkIndex, int ciphertextCount) {
+        if (context.clientKey(clientId).isEmpty()) {
+            return ValidationResult.reject(UNKNOWN_CLIENT, "client " + clientId + " is not enrolled");
         }
-        RoundCheck rc = openRound(chunk.getModelId(), chunk.getRound());
+        RoundCheck rc = openRound(modelId, round);
         if (rc.result.isRejected()) {
             return rc.result;
         }
         ChunkLayout layout = rc.round.getChunkLayout();
-        int idx = chunk.getChunkIndex();
-        if (idx < 0 || idx >= layout.getChunkCount()) {
-            return ValidationResult.reject(BAD_CHUNK_LAYOUT, "chunk index " + idx + " outside [0, " + layout.getChunkCount() + ")");
+        if (chunkIndex < 0 || chunkIndex >= layout.getChunkCount()) {
+            return ValidationResult.reject(BAD_CHUNK_LAYOUT, "chunk index " + chunkIndex + " outside [0, " + layout.getChunkCount() + ")");
         }
-        int expected = Chunker.ciphertextsInChunk(layout, idx);
-        if (cts.size() != expected) {
-            return ValidationResult.reject(BAD_CHUNK_LAYOUT, "chunk " + idx + " has " + cts.size()
+        int expected = Chunker.ciphertextsInChunk(layout, chunkIndex);
+        if (ciphertextCount != expected) {
+            return ValidationResult.reject(BAD_CHUNK_LAYOUT, "chunk " + chunkIndex + " has " + ciphertextCount
                     + " ciphertexts, layout says " + expected);
         }
         return ValidationResult.ok();

@@ -2,6 +2,8 @@ package org.fedseal.protocol;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -122,6 +124,46 @@ public final class WireCodec {
         } catch (IOException | RuntimeException e) {
             throw new WireFormatException(ReasonCode.MALFORMED, "not a valid " + name + ": " + e, e);
         }
+    }
+
+    /**
+     * Decodes a record stored by any earlier release (a database row, a retained topic), not only
+     * by this one. fl-protocol's evolution rule is that top-level fields are only ever appended,
+     * each with a default; so an earlier writer's schema is the current one without some trailing
+     * defaulted fields. Tries the current schema, then each such prefix (the missing fields take
+     * their defaults, by Avro's schema resolution), and requires every byte to be consumed.
+     *
+     * @throws WireFormatException as {@link #decode} if no release's layout fits
+     */
+    public <T extends SpecificRecord> T decodeStored(byte[] bytes, Class<T> type) throws WireFormatException {
+        WireFormatException first;
+        try {
+            return decode(bytes, type);
+        } catch (WireFormatException e) {
+            if (e.reasonCode() == ReasonCode.OVERSIZED) {
+                throw e;
+            }
+            first = e;
+        }
+        Schema current = schemaOf(type);
+        List<Schema.Field> fields = current.getFields();
+        for (int n = fields.size() - 1; n > 0 && fields.get(n).hasDefaultValue(); n--) {
+            List<Schema.Field> prefix = new ArrayList<>();
+            for (Schema.Field f : fields.subList(0, n)) {
+                prefix.add(new Schema.Field(f, f.schema()));
+            }
+            Schema writer = Schema.createRecord(current.getName(), current.getDoc(), current.getNamespace(), false, prefix);
+            try {
+                BoundedDecoder in = new BoundedDecoder(bytes);
+                T value = new SpecificDatumReader<T>(writer, current).read(null, in);
+                if (in.remaining() == 0) {
+                    return value;
+                }
+            } catch (IOException | RuntimeException e) {
+                // not this release's layout either
+            }
+        }
+        throw first;
     }
 
     /** Schema of a generated record class. */

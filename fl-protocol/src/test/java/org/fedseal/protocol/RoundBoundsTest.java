@@ -69,8 +69,8 @@ class RoundBoundsTest {
             try {
                 b = RoundBounds.withDefaults(headroom, clip, null, null, quorum);
             } catch (IllegalArgumentException e) {
-                // only when not even weight 1 fits
-                assertTrue(clip > headroom || Math.floor(headroom / clip) < 1, e.getMessage());
+                // only when not even weight 1 fits, or the quorum cannot fit at all
+                assertTrue(clip > headroom || Math.floor(headroom / clip) < quorum, e.getMessage());
                 continue;
             }
             assertTrue(b.clipNorm() * b.maxTotalWeight() <= headroom, b.toString());
@@ -81,6 +81,21 @@ class RoundBoundsTest {
                 long over = b.maxTotalWeight() + 1;
                 assertThrows(IllegalArgumentException.class, () -> new RoundBounds(clip, 1, over, headroom));
             }
+        }
+    }
+
+    @Test
+    void impossibleRoundsAreRefusedWithTheBoundNamed() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> RoundBounds.withDefaults(T50, 10.0, null, null, 100_000));
+        assertTrue(e.getMessage().contains("quorum 100000 can never be reached"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> RoundBounds.withDefaults(T50, 1e6, null, null, 1));
+        assertTrue(e.getMessage().contains("clipNorm 1000000.0 alone exceeds"), e.getMessage());
+        // the suggested clip norm is one that fits
+        for (long w : new long[] {1, 7, 2000, 3276, 99_999}) {
+            double suggested = Double.parseDouble(RoundBounds.largestClipNorm(T50, w));
+            assertTrue(suggested * w <= T50, w + ": " + suggested);
+            new RoundBounds(suggested, w, w, T50);
         }
     }
 

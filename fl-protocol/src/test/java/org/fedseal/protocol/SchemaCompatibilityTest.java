@@ -67,4 +67,27 @@ class SchemaCompatibilityTest {
         Schema broken = new Schema.Parser().parse(json);
         assertFalse(SchemaCompatibility.checkReaderWriterCompatibility(broken, current).getType() == SchemaCompatibilityType.COMPATIBLE);
     }
+
+    /** A RoundOpened a 0.1.0 registry stored (no headroom bounds) is still readable, its bounds at their defaults. */
+    @Test
+    void recordsStoredByRelease010DecodeWithDefaults() throws Exception {
+        Schema old = release("0.1.0").getTypes().get(RoundOpened.getClassSchema().getFullName());
+        RoundOpened now = Fixtures.round("m", 3);
+        org.apache.avro.generic.GenericRecord rec = new org.apache.avro.generic.GenericData.Record(old);
+        for (Schema.Field f : old.getFields()) {
+            rec.put(f.name(), org.apache.avro.specific.SpecificData.get().deepCopy(f.schema(), now.get(f.name())));
+        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        org.apache.avro.io.BinaryEncoder enc = org.apache.avro.io.EncoderFactory.get().binaryEncoder(out, null);
+        new org.apache.avro.specific.SpecificDatumWriter<org.apache.avro.generic.GenericRecord>(old).write(rec, enc);
+        enc.flush();
+        byte[] bytes = out.toByteArray();
+        org.junit.jupiter.api.Assertions.assertThrows(WireFormatException.class, () -> WireCodec.UNBOUNDED.decode(bytes, RoundOpened.class));
+        RoundOpened back = WireCodec.UNBOUNDED.decodeStored(bytes, RoundOpened.class);
+        assertEquals(now.getModelId(), back.getModelId());
+        assertEquals(now.getChunkLayout(), back.getChunkLayout());
+        assertEquals(0.0, back.getClipNorm());
+        assertEquals(0L, back.getMaxTotalWeight());
+        assertEquals(now, WireCodec.UNBOUNDED.decodeStored(WireCodec.UNBOUNDED.encode(now), RoundOpened.class));
+    }
 }

@@ -98,7 +98,8 @@ final class Combiner implements AutoCloseable {
     List<DecryptionSharesPublished> signed = shares.await(s -> s.getModelId().equals(round.getModelId())
         && s.getRound() == round.getRound() && aggHash.matches(s.getAggregateHash()), holderKeys.size(), timeout);
     BaseModel base = new RegistryModelSource(registry).baseModel(round.getModelId(), Hash.of(round.getBaseModelHash()));
-    double[] mean = ThresholdKeyHolder.combine(agg, signed, ceremony, holderKeys, base.parameters().length);
+    double[] mean = ThresholdKeyHolder.combine(agg, new RegistryUpdateArchive(registry, timeout)::chunkSum, signed, ceremony,
+        holderKeys, base.parameters().length);
     float[] next = ModelWeights.applyMean(base.parameters(), mean);
     List<Hash> shareHashes = signed.stream().map(CanonicalHash::of).toList();
     awaitLogged(round, shareHashes, timeout);

@@ -145,8 +145,10 @@ public final class DemoMain implements Callable<Integer> {
     try {
       return new RoundBounds(clipNorm, TRAIN_SIZE, TRAIN_SIZE, params.maxSumNorm());
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("refusing to start with --clip-norm " + clipNorm + " on " + params.id() + ": "
-          + e.getMessage(), e);
+      throw new IllegalArgumentException("refusing to start with --clip-norm " + clipNorm + " on " + params.id() + ": a full "
+          + "round of the " + TRAIN_SIZE + " training digits could wrap (clip norm x " + TRAIN_SIZE + " must not exceed the "
+          + "headroom " + String.format("%.6g", params.maxSumNorm()) + "); use --clip-norm "
+          + RoundBounds.largestClipNorm(params.maxSumNorm(), TRAIN_SIZE) + " or less", e);
     }
   }
 

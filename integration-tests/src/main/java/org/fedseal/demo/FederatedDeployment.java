@@ -97,6 +97,7 @@ public final class FederatedDeployment implements AutoCloseable {
     partitions.put(Topics.ENROLLMENTS, 1);
     partitions.put(Topics.ACCEPTED, 1);
     partitions.put(Topics.AGGREGATES, 1);
+    partitions.put(Topics.AGGREGATE_CHUNKS, 2);
     partitions.put(Topics.REJECTS, 1);
     partitions.put(Topics.MODEL_VERSIONS, 1);
     partitions.put(Topics.DECRYPTION_SHARES, 1);

@@ -314,7 +314,7 @@ public final class KeyHolderMain implements Callable<Integer> {
         ModelWeights.decode(registry.weights(baseHash)));
     RegistryVersionPublisher publisher = new RegistryVersionPublisher(registry, keyHolderId, signingKey,
         evaluator == null ? null : evaluator::accuracy);
-    keyHolder.finishRound(agg, base, publisher);
+    keyHolder.finishRound(agg, new RegistryUpdateArchive(registry, Duration.ofSeconds(60))::chunkSum, base, publisher);
     VersionInfo v = publisher.lastPublished();
     System.out.printf("KEYHOLDER PUBLISHED round=%d version=%s accuracy=%s participants=%d%n", agg.getRound(),
         v.versionHash(), v.accuracy() == null ? "-" : String.format("%.4f", v.accuracy()), agg.getParticipants().size());

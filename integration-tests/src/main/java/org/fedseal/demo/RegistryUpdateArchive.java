@@ -9,15 +9,18 @@ import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.WireFormatException;
+import org.fedseal.protocol.wire.AggregateChunkSum;
 import org.fedseal.protocol.wire.UpdateChunk;
 import org.fedseal.protocol.wire.UpdateCommit;
 import org.fedseal.registry.RegistryClient;
 import org.fedseal.registry.RegistryException;
 
 /**
- * The registry's archive of accepted updates, for threshold key holders' re-sum check. Every
- * commit and chunk is checked against its content hash, so the registry need not be trusted.
- * The registry archives from Kafka on its own schedule: a missing blob is waited for briefly.
+ * The registry's archive of accepted updates and of aggregates' chunk sums, for key holders (the
+ * threshold holders' re-sum check; decrypting a chunked aggregate) and the combiner. Every
+ * commit, chunk and chunk sum is checked against its content hash, so the registry need not be
+ * trusted. The registry archives from Kafka on its own schedule: a missing blob is waited for
+ * briefly. {@code archive::chunkSum} is an {@code Aggregates.ChunkSource}.
  */
 public final class RegistryUpdateArchive implements ThresholdKeyHolder.UpdateArchive {
   private static final WireCodec CODEC = WireCodec.withMaxRecordBytes(64 << 20);
@@ -46,6 +49,11 @@ public final class RegistryUpdateArchive implements ThresholdKeyHolder.UpdateArc
       }
     }
     return out;
+  }
+
+  @Override
+  public AggregateChunkSum chunkSum(Hash chunkSumHash) {
+    return fetch(chunkSumHash, AggregateChunkSum.class);
   }
 
   private <T extends org.apache.avro.specific.SpecificRecord> T fetch(Hash hash, Class<T> type) {

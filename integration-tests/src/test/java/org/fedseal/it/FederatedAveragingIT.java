@@ -62,14 +62,14 @@ class FederatedAveragingIT {
       assertEquals(AggregateStatus.COMPLETED, agg.getStatus());
       assertEquals(clients.size(), agg.getParticipants().size());
       assertEquals(totalWeight, agg.getTotalWeight());
-      double[] mean = s.keyHolder.decryptMean(agg);
+      double[] mean = s.keyHolder.decryptMean(agg, s.chunkSums());
       double maxError = 0;
       for (int i = 0; i < mean.length; i++) {
         maxError = Math.max(maxError, Math.abs(mean[i] - weightedSum[i] / totalWeight));
       }
       assertTrue(maxError < 1e-4, "decrypted FedAvg differs from the plaintext FedAvg by " + maxError);
 
-      float[] next = s.keyHolder.apply(agg, initial);
+      float[] next = s.keyHolder.apply(agg, s.chunkSums(), initial);
       double before = evaluator.accuracy(initial, test);
       double after = evaluator.accuracy(next, test);
       System.out.printf("FedAvg over Kafka+Flink: max error %.2e, accuracy %.3f -> %.3f%n", maxError, before, after);

@@ -15,6 +15,7 @@ import org.fedseal.client.KeyHolder;
 import org.fedseal.client.LocalTrainer;
 import org.fedseal.demo.FederatedDeployment;
 import org.fedseal.demo.RegistryModelSource;
+import org.fedseal.demo.RegistryUpdateArchive;
 import org.fedseal.he.HeContext;
 import org.fedseal.he.HeKeyPair;
 import org.fedseal.he.HeParameters;
@@ -29,6 +30,7 @@ import org.fedseal.registry.RoundInfo;
 import org.fedseal.registry.VersionInfo;
 import org.fedseal.client.BaseModel;
 import org.fedseal.demo.RegistryVersionPublisher;
+import org.fedseal.protocol.Aggregates;
 import org.fedseal.protocol.Hash;
 
 /**
@@ -65,12 +67,17 @@ final class Scenario implements AutoCloseable {
     return modelId + "-keyholder";
   }
 
+  /** Where the key holder reads a chunked aggregate's chunk sums: the registry (content-checked). */
+  Aggregates.ChunkSource chunkSums() {
+    return new RegistryUpdateArchive(admin, Duration.ofSeconds(60))::chunkSum;
+  }
+
   /** As the key holder: turns a completed aggregate into the next version in the registry. */
   VersionInfo publishVersion(AggregatePublished agg) throws Exception {
     RoundInfo round = admin.roundStatus(modelId, agg.getRound());
     BaseModel base = new RegistryModelSource(admin).baseModel(modelId, Hash.fromHex(round.baseModelHash()));
     RegistryVersionPublisher publisher = new RegistryVersionPublisher(admin, keyHolderId(), keyHolderIdentity.privateKey(), null);
-    keyHolder.finishRound(agg, base, publisher);
+    keyHolder.finishRound(agg, chunkSums(), base, publisher);
     return publisher.lastPublished();
   }
 

@@ -25,6 +25,7 @@ import org.fedseal.protocol.InclusionProof;
 import org.fedseal.protocol.SigningPublicKey;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.WireFormatException;
+import org.fedseal.protocol.wire.AggregateChunkSum;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.KeyCeremonyOpened;
 import org.fedseal.protocol.wire.ModelVersionPublished;
@@ -187,6 +188,16 @@ public final class RegistryClient {
     public byte[] blob(Hash hash) {
         return bytes("/api/blobs/" + hash.toHex());
     }
+    /**
+     * A chunk sum of a chunked aggregate, by its canonical hash (the manifest's
+     * {@code chunkSumHashes}); a method reference to this is an {@code Aggregates.ChunkSource}.
+     *
+     * @throws RegistryException 404 if the registry has not stored it (yet)
+     */
+    public AggregateChunkSum aggregateChunkSum(Hash hash) {
+        return decode(blob(hash), AggregateChunkSum.class);
+    }
+
 
     // ------------------------------------------------------------ threshold key ceremonies
 

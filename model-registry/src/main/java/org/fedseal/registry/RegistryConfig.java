@@ -46,6 +46,8 @@ public final class RegistryConfig {
     public static final String TOPIC_UPDATES = "fedseal.registry.topic.updates";
     /** Topic of AggregatePublished. Default {@code fedseal.aggregates}. */
     public static final String TOPIC_AGGREGATES = "fedseal.registry.topic.aggregates";
+    /** Topic of AggregateChunkSum (the chunk sums a manifest names). Default {@code fedseal.aggregate-chunks}. */
+    public static final String TOPIC_AGGREGATE_CHUNKS = "fedseal.registry.topic.aggregate.chunks";
     /** Topic of UpdateAccepted. Default {@code fedseal.accepted}. */
     public static final String TOPIC_ACCEPTED = "fedseal.registry.topic.accepted";
     /** Topic of UpdateRejected. Default {@code fedseal.rejects}. */
@@ -90,6 +92,7 @@ public final class RegistryConfig {
         d.put(TOPIC_ROUNDS, "fedseal.rounds");
         d.put(TOPIC_UPDATES, "fedseal.updates");
         d.put(TOPIC_AGGREGATES, "fedseal.aggregates");
+        d.put(TOPIC_AGGREGATE_CHUNKS, "fedseal.aggregate-chunks");
         d.put(TOPIC_ACCEPTED, "fedseal.accepted");
         d.put(TOPIC_REJECTS, "fedseal.rejects");
         d.put(TOPIC_ENROLLMENTS, "fedseal.enrollments");

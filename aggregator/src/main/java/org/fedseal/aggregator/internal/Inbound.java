@@ -3,7 +3,9 @@ package org.fedseal.aggregator.internal;
 /**
  * One input record flowing through the job (a Flink POJO: public fields, no-arg constructor). The
  * payload stays as the raw Kafka bytes; the fields beside it are what the stateless pre-validation
- * learnt (or the reason it rejected the record).
+ * learnt (or the reason it rejected the record). A chunk reaches the round's bookkeeping as a
+ * receipt: its ciphertexts go to the summing stage ({@link ChunkPayload}), its {@link #value} is
+ * empty, and the fields below say what the pre-validation's load of them found.
  */
 public class Inbound {
     /** Record came from the updates topic. */
@@ -32,6 +34,12 @@ public class Inbound {
     public String chunkHash;
     /** Sum of the ciphertext bytes of a chunk. */
     public long ciphertextBytes;
+    /** Chunk: the served parameter set its ciphertexts loaded in. */
+    public String heParamsId;
+    /** Chunk: the packing of its ciphertexts (a Packing name), if all share one, else null. */
+    public String packing;
+    /** Chunk: the number of values each of its ciphertexts encrypts, in order. */
+    public int[] vectorLengths;
     /** Non-null when pre-validation rejected the record: a ReasonCode name. */
     public String rejectReason;
     public String rejectDetail;

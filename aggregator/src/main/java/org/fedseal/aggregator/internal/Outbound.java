@@ -5,6 +5,7 @@ public class Outbound {
     public static final int AGGREGATE = 0;
     public static final int ACCEPTED = 1;
     public static final int REJECTED = 2;
+    public static final int AGGREGATE_CHUNK = 3;
 
     public int topic;
     public byte[] key;

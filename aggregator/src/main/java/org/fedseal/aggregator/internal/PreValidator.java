@@ -1,18 +1,25 @@
 package org.fedseal.aggregator.internal;
 
-import java.nio.ByteBuffer;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
 import org.fedseal.he.EncryptedVector;
 import org.fedseal.he.HeContext;
 import org.fedseal.he.HeParameters;
 import org.fedseal.he.MalformedHeDataException;
 import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.UpdateKey;
+import org.fedseal.protocol.UpdateValidator;
+import org.fedseal.protocol.ValidationLimits;
+import org.fedseal.protocol.ValidationResult;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.WireFormatException;
+import org.fedseal.protocol.internal.Bytes;
 import org.fedseal.protocol.wire.ReasonCode;
 import org.fedseal.protocol.wire.RecordKind;
 import org.fedseal.protocol.wire.RoundOpened;
@@ -21,18 +28,23 @@ import org.fedseal.protocol.wire.UpdateCommit;
 import org.fedseal.protocol.wire.UpdateEnvelope;
 
 /**
- * The stateless, expensive part of validation, before the keyed stage (runs at full parallelism):
- * decoding, key/payload consistency, SEAL's validating load of every ciphertext
- * ({@code INVALID_CIPHERTEXT}) and the chunk's canonical hash. Never throws for a record: anything
- * unexpected becomes a MALFORMED rejection that the keyed stage reports.
+ * The stateless, expensive part of validation, before the keyed stages (runs at full parallelism):
+ * decoding, key/payload consistency, the chunk's shape and sizes, SEAL's validating load of every
+ * ciphertext ({@code INVALID_CIPHERTEXT}) and the chunk's canonical hash. A valid chunk leaves in
+ * two parts: its bytes to the summing stage ({@link #CHUNKS}), its receipt (what the load found,
+ * no ciphertexts) to the round's bookkeeping. Never throws for a record: anything unexpected
+ * becomes a MALFORMED rejection that the bookkeeping reports.
  */
 public final class PreValidator extends ProcessFunction<Inbound, Inbound> {
     private static final long serialVersionUID = 1L;
+    /** Valid chunks, to the summing stage. */
+    public static final OutputTag<ChunkPayload> CHUNKS = new OutputTag<>("chunks", TypeInformation.of(ChunkPayload.class));
     private final java.util.List<String> heParamsIds;
     private final int maxRecordBytes;
     /** One context per served parameter set; a ciphertext must load (with its exact scale) in one of them. */
     private transient java.util.List<HeContext> contexts;
     private transient WireCodec codec;
+    private transient ValidationLimits limits;
 
     public PreValidator(java.util.List<String> heParamsIds, int maxRecordBytes) {
         this.heParamsIds = java.util.List.copyOf(heParamsIds);
@@ -46,6 +58,8 @@ public final class PreValidator extends ProcessFunction<Inbound, Inbound> {
             contexts.add(HeContext.create(HeParameters.byId(id).orElseThrow()));
         }
         codec = new WireCodec(maxRecordBytes);
+        limits = new ValidationLimits(maxRecordBytes, maxRecordBytes, ValidationLimits.DEFAULTS.maxIdLength(),
+                ValidationLimits.DEFAULTS.maxClockSkewMillis());
     }
 
     @Override
@@ -60,7 +74,7 @@ public final class PreValidator extends ProcessFunction<Inbound, Inbound> {
         in.arrivalMillis = System.currentTimeMillis();
         try {
             switch (in.source) {
-                case Inbound.UPDATE -> preUpdate(in);
+                case Inbound.UPDATE -> preUpdate(in, ctx);
                 case Inbound.ROUND -> preRound(in);
                 default -> { }
             }
@@ -82,7 +96,7 @@ public final class PreValidator extends ProcessFunction<Inbound, Inbound> {
         }
     }
 
-    private void preUpdate(Inbound in) {
+    private void preUpdate(Inbound in, Context ctx) {
         in.recordKind = RecordKind.UPDATE_ENVELOPE.name();
         fromKey(in);
         UpdateEnvelope env;
@@ -137,15 +151,17 @@ public final class PreValidator extends ProcessFunction<Inbound, Inbound> {
             return;
         }
         if (p instanceof UpdateChunk c) {
-            int i = 0;
-            long bytes = 0;
-            if (c.getCiphertexts() == null || c.getCiphertexts().isEmpty()) {
-                reject(in, ReasonCode.MALFORMED, "chunk " + c.getChunkIndex() + " has no ciphertexts");
+            ValidationResult shape = UpdateValidator.checkChunkShape(c, limits);
+            if (shape.isRejected()) {
+                reject(in, shape.reasonCode(), shape.detail());
                 return;
             }
-            for (ByteBuffer b : c.getCiphertexts()) {
-                byte[] ct = new byte[b.remaining()];
-                b.duplicate().get(ct);
+            int[] lengths = new int[c.getCiphertexts().size()];
+            Set<String> packings = new HashSet<>();
+            String params = null;
+            long bytes = 0;
+            for (int i = 0; i < lengths.length; i++) {
+                byte[] ct = Bytes.toArray(c.getCiphertexts().get(i));
                 bytes += ct.length;
                 try (EncryptedVector v = loadInAnyServedSet(ct)) {
                     if (v.ciphertextCount() != 1) {
@@ -153,15 +169,35 @@ public final class PreValidator extends ProcessFunction<Inbound, Inbound> {
                                 + " holds " + v.ciphertextCount() + " ciphertexts, expected 1");
                         return;
                     }
+                    if (params != null && !params.equals(v.parameters().id())) {
+                        reject(in, ReasonCode.INVALID_CIPHERTEXT, "chunk " + c.getChunkIndex() + " mixes parameter sets "
+                                + params + " and " + v.parameters().id());
+                        return;
+                    }
+                    params = v.parameters().id();
+                    lengths[i] = v.length();
+                    packings.add(v.packing().name());
                 } catch (MalformedHeDataException e) {
                     reject(in, ReasonCode.INVALID_CIPHERTEXT, "ciphertext " + i + " of chunk " + c.getChunkIndex() + ": "
                             + e.getMessage());
                     return;
                 }
-                i++;
             }
             in.ciphertextBytes = bytes;
             in.chunkHash = CanonicalHash.of(c).toHex();
+            in.heParamsId = params;
+            in.packing = packings.size() == 1 ? packings.iterator().next() : null;
+            in.vectorLengths = lengths;
+            ChunkPayload payload = new ChunkPayload();
+            payload.modelId = in.modelId;
+            payload.round = in.round;
+            payload.chunkIndex = in.chunkIndex;
+            payload.clientId = in.clientId;
+            payload.updateId = in.updateId;
+            payload.chunkHash = in.chunkHash;
+            payload.value = in.value;
+            ctx.output(CHUNKS, payload);
+            in.value = new byte[0]; // the bookkeeping gets the receipt, never the ciphertexts
         }
     }
 

@@ -240,12 +240,12 @@ public final class FedsealCli implements Callable<Integer> {
         int localEpochs;
         @Option(names = "--ciphertexts-per-chunk", defaultValue = "6", description = "Ciphertexts per update chunk (default ${DEFAULT-VALUE}).")
         int perChunk;
-        @Option(names = "--clip-norm", description = "L2 bound every client clips its delta to (default 1.0).")
+        @Option(names = "--clip-norm", description = "L2 bound every client clips its delta to (default, or 0: 1.0).")
         double clipNorm;
         @Option(names = "--max-total-weight", description = "Largest total weight (samples) of the round "
-                + "(default: the largest the parameter set's headroom allows at the clip norm).")
+                + "(default, or 0: the largest the parameter set's headroom allows at the clip norm).")
         long maxTotalWeight;
-        @Option(names = "--max-update-weight", description = "Largest weight one update may declare (default: max total weight / quorum).")
+        @Option(names = "--max-update-weight", description = "Largest weight one update may declare (default, or 0: max total weight / quorum).")
         long maxUpdateWeight;
 
         @Override

@@ -7,11 +7,13 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.fedseal.he.EncryptedVector;
+import org.fedseal.he.CiphertextSums;
 import org.fedseal.he.HeContext;
 import org.fedseal.he.HeParameters;
 import org.fedseal.he.MalformedHeDataException;
+import org.fedseal.protocol.Aggregates;
 import org.fedseal.protocol.CanonicalHash;
+import org.fedseal.protocol.Chunker;
 import org.fedseal.protocol.ConsistencyProof;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.InclusionProof;
@@ -23,7 +25,6 @@ import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.WireFormatException;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.AggregateStatus;
-import org.fedseal.protocol.wire.ChunkSum;
 import org.fedseal.protocol.wire.LogEntry;
 import org.fedseal.protocol.wire.LogEntryKind;
 import org.fedseal.protocol.wire.ModelVersionPublished;
@@ -340,62 +341,49 @@ public final class Auditor {
         if (params == null) {
             return Result.fail("unknown HE parameter set " + a.getHeParamsId(), notes);
         }
-        int chunks = a.getChunkSums().size();
+        int chunks = Aggregates.chunkCount(a);
         try (HeContext he = HeContext.create(params)) {
-            List<List<EncryptedVector>> sums = new ArrayList<>();
-            try {
-                for (AcceptedUpdateInfo u : updates) {
-                    UpdateCommit commit = LARGE.decode(client.blob(Hash.fromHex(u.updateHash())), UpdateCommit.class);
-                    if (!CanonicalHash.of(commit).toHex().equals(u.updateHash())) {
-                        return Result.fail("archived commit of " + u.clientId() + " does not hash to " + u.updateHash(), notes);
-                    }
-                    if (commit.getChunkCount() != chunks) {
-                        return Result.fail("update " + u.updateHash() + " has " + commit.getChunkCount() + " chunks, the aggregate " + chunks, notes);
-                    }
-                    for (int c = 0; c < chunks; c++) {
-                        Hash ch = Hash.of(commit.getChunkHashes().get(c));
-                        byte[] blob;
-                        try {
-                            blob = client.blob(ch);
-                        } catch (RegistryException ex) {
-                            return Result.fail("chunk " + c + " of update " + u.updateHash() + " is not archived (retention?)", notes);
-                        }
-                        UpdateChunk chunk = LARGE.decode(blob, UpdateChunk.class);
-                        if (!CanonicalHash.of(chunk).equals(ch) || chunk.getChunkIndex() != c) {
-                            return Result.fail("archived chunk " + c + " of update " + u.updateHash() + " does not match its hash", notes);
-                        }
-                        if (sums.size() <= c) {
-                            sums.add(new ArrayList<>());
-                        }
-                        List<EncryptedVector> acc = sums.get(c);
-                        for (int j = 0; j < chunk.getCiphertexts().size(); j++) {
-                            EncryptedVector v = he.loadVector(bytes(chunk.getCiphertexts().get(j)));
-                            if (acc.size() <= j) {
-                                acc.add(v);
-                            } else {
-                                acc.get(j).addInPlace(v);
-                                v.close();
-                            }
-                        }
-                    }
+            List<List<byte[]>> addends = new ArrayList<>();
+            for (AcceptedUpdateInfo u : updates) {
+                UpdateCommit commit = LARGE.decode(client.blob(Hash.fromHex(u.updateHash())), UpdateCommit.class);
+                if (!CanonicalHash.of(commit).toHex().equals(u.updateHash())) {
+                    return Result.fail("archived commit of " + u.clientId() + " does not hash to " + u.updateHash(), notes);
                 }
+                if (commit.getChunkCount() != chunks) {
+                    return Result.fail("update " + u.updateHash() + " has " + commit.getChunkCount() + " chunks, the aggregate " + chunks, notes);
+                }
+                List<UpdateChunk> archived = new ArrayList<>();
                 for (int c = 0; c < chunks; c++) {
-                    ChunkSum published = a.getChunkSums().get(c);
-                    List<EncryptedVector> acc = c < sums.size() ? sums.get(c) : List.of();
-                    if (published.getCiphertexts().size() != acc.size()) {
-                        return Result.fail("chunk " + c + ": " + published.getCiphertexts().size() + " published ciphertexts, " + acc.size() + " re-summed", notes);
+                    Hash ch = Hash.of(commit.getChunkHashes().get(c));
+                    byte[] blob;
+                    try {
+                        blob = client.blob(ch);
+                    } catch (RegistryException ex) {
+                        return Result.fail("chunk " + c + " of update " + u.updateHash() + " is not archived (retention?)", notes);
                     }
-                    for (int j = 0; j < acc.size(); j++) {
-                        byte[] mine = acc.get(j).toBytes();
-                        byte[] theirs = bytes(published.getCiphertexts().get(j));
-                        if (!java.util.Arrays.equals(mine, theirs)) {
-                            return Result.fail("chunk " + c + ", ciphertext " + j + ": the published aggregate differs from the sum of the "
-                                    + updates.size() + " archived accepted updates (" + Hash.sha256(theirs) + " vs " + Hash.sha256(mine) + ")", notes);
-                        }
+                    UpdateChunk chunk = LARGE.decode(blob, UpdateChunk.class);
+                    if (!CanonicalHash.of(chunk).equals(ch) || chunk.getChunkIndex() != c) {
+                        return Result.fail("archived chunk " + c + " of update " + u.updateHash() + " does not match its hash", notes);
                     }
+                    archived.add(chunk);
                 }
-            } finally {
-                sums.forEach(l -> l.forEach(EncryptedVector::close));
+                addends.add(Chunker.reassemble(archived));
+            }
+            List<byte[]> published;
+            try {
+                published = Aggregates.ciphertexts(a, client::aggregateChunkSum);
+            } catch (IllegalArgumentException | RegistryException ex) {
+                return Result.fail("the aggregate's chunk sums do not match its manifest: " + ex.getMessage(), notes);
+            }
+            List<byte[]> mine = addends.isEmpty() ? List.of() : CiphertextSums.sum(he, addends);
+            if (mine.size() != published.size()) {
+                return Result.fail(published.size() + " published ciphertexts, " + mine.size() + " re-summed", notes);
+            }
+            for (int j = 0; j < mine.size(); j++) {
+                if (!java.util.Arrays.equals(mine.get(j), published.get(j))) {
+                    return Result.fail("ciphertext " + j + ": the published aggregate differs from the sum of the " + updates.size()
+                            + " archived accepted updates (" + Hash.sha256(published.get(j)) + " vs " + Hash.sha256(mine.get(j)) + ")", notes);
+                }
             }
         } catch (WireFormatException | MalformedHeDataException ex) {
             return Result.fail("archived data is malformed: " + ex.getMessage(), notes);

@@ -13,6 +13,7 @@ import org.fedseal.hejava.threshold.CommonReference;
 import org.fedseal.hejava.threshold.DecryptionShare;
 import org.fedseal.hejava.threshold.ThresholdDecryptor;
 import org.fedseal.hejava.threshold.ThresholdKeys;
+import org.fedseal.protocol.Aggregates;
 import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.KeyCeremonyTranscript;
@@ -23,7 +24,6 @@ import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.WireFormatException;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.CeremonyPhase;
-import org.fedseal.protocol.wire.ChunkSum;
 import org.fedseal.protocol.wire.DecryptionSharesPublished;
 import org.fedseal.protocol.wire.KeyCeremonyMessage;
 import org.fedseal.protocol.wire.KeyCeremonyOpened;
@@ -203,10 +203,7 @@ final class CeremonyAudit {
     private String redecrypt(ModelVersionPublished v, Hash aggregateHash, KeyCeremonyTranscript t) {
         try {
             AggregatePublished a = fetch(aggregateHash, AggregatePublished.class);
-            List<byte[]> vectors = new ArrayList<>();
-            for (ChunkSum c : a.getChunkSums()) {
-                c.getCiphertexts().forEach(b -> vectors.add(Auditor.bytes(b)));
-            }
+            List<byte[]> vectors = Aggregates.ciphertexts(a, client::aggregateChunkSum);
             List<List<DecryptionShare>> byHolder = new ArrayList<>();
             for (ByteBuffer h : v.getDecryptionShareHashes()) {
                 DecryptionSharesPublished d = fetch(Hash.of(h), DecryptionSharesPublished.class);

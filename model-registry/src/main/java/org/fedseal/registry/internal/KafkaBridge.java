@@ -18,6 +18,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.WireFormatException;
+import org.fedseal.protocol.wire.AggregateChunkSum;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.DecryptionSharesPublished;
 import org.fedseal.protocol.wire.KeyCeremonyEnvelope;
@@ -71,6 +72,7 @@ public final class KafkaBridge implements EventPublisher {
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, "fedseal-registry-consumer");
         consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         List<String> topics = new java.util.ArrayList<>(List.of(config.get(RegistryConfig.TOPIC_AGGREGATES),
+                config.get(RegistryConfig.TOPIC_AGGREGATE_CHUNKS),
                 config.get(RegistryConfig.TOPIC_ACCEPTED), config.get(RegistryConfig.TOPIC_REJECTS),
                 config.get(RegistryConfig.TOPIC_KEY_CEREMONY), config.get(RegistryConfig.TOPIC_DECRYPTION_SHARES)));
         if (config.getBoolean(RegistryConfig.ARCHIVE_UPDATES)) {
@@ -110,6 +112,8 @@ public final class KafkaBridge implements EventPublisher {
         try {
             if (topic.equals(config.get(RegistryConfig.TOPIC_AGGREGATES))) {
                 service.onAggregate(RegistryService.LARGE.decode(r.value(), AggregatePublished.class));
+            } else if (topic.equals(config.get(RegistryConfig.TOPIC_AGGREGATE_CHUNKS))) {
+                service.onAggregateChunkSum(RegistryService.LARGE.decode(r.value(), AggregateChunkSum.class));
             } else if (topic.equals(config.get(RegistryConfig.TOPIC_ACCEPTED))) {
                 service.onAccepted(WireCodec.DEFAULT.decode(r.value(), UpdateAccepted.class));
             } else if (topic.equals(config.get(RegistryConfig.TOPIC_REJECTS))) {

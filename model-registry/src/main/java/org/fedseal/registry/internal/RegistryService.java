@@ -32,6 +32,7 @@ import org.fedseal.protocol.SigningPublicKey;
 import org.fedseal.protocol.Topics;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.WireFormatException;
+import org.fedseal.protocol.wire.AggregateChunkSum;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.AggregateStatus;
 import org.fedseal.protocol.wire.ChunkLayout;
@@ -548,6 +549,15 @@ public final class RegistryService implements AutoCloseable {
     }
 
     /**
+     * Stores a chunk sum of an aggregate as a content-addressed blob under its canonical hash (the
+     * manifest's {@code chunkSumHashes} entry), served at {@code /api/blobs/{hash}}. Anyone can
+     * verify it against the signed manifest, so nothing else is checked here (idempotent).
+     */
+    public void onAggregateChunkSum(AggregateChunkSum c) {
+        blobs.put(CanonicalHash.of(c), CanonicalHash.canonicalBytes(c));
+    }
+
+    /**
      * Stores an aggregate, closes its round and logs it (idempotent). With
      * {@link RegistryConfig#AGGREGATOR_PUBLIC_KEY} set, an aggregate not signed by that key is refused.
      *
@@ -958,7 +968,7 @@ public final class RegistryService implements AutoCloseable {
 
     private static <T extends org.apache.avro.specific.SpecificRecord> T decodeBytes(byte[] bytes, Class<T> type) {
         try {
-            return LARGE.decode(bytes, type);
+            return LARGE.decodeStored(bytes, type); // rows written by earlier releases too
         } catch (WireFormatException e) {
             throw new IllegalStateException("stored " + type.getSimpleName() + " does not decode: " + e.getMessage(), e);
         }

@@ -1,6 +1,6 @@
 package org.fedseal.aggregator.internal;
 
-import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -21,20 +21,15 @@ import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
 import org.fedseal.aggregator.AggregatorConfig;
-import org.fedseal.he.EncryptedVector;
-import org.fedseal.he.HeContext;
 import org.fedseal.he.HeParameters;
-import org.fedseal.he.HeOperationException;
-import org.fedseal.he.MalformedHeDataException;
+import org.fedseal.protocol.Aggregates;
 import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.Chunker;
 import org.fedseal.protocol.Hash;
-import org.fedseal.protocol.MerkleHashes;
 import org.fedseal.protocol.RoundBounds;
 import org.fedseal.protocol.RoundState;
-import org.fedseal.protocol.Signatures;
-import org.fedseal.protocol.SigningPrivateKey;
 import org.fedseal.protocol.SigningPublicKey;
 import org.fedseal.protocol.Topics;
 import org.fedseal.protocol.UpdateValidator;
@@ -43,16 +38,15 @@ import org.fedseal.protocol.ValidationLimits;
 import org.fedseal.protocol.ValidationResult;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.WireFormatException;
+import org.fedseal.protocol.internal.Bytes;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.AggregateStatus;
 import org.fedseal.protocol.wire.ChunkLayout;
-import org.fedseal.protocol.wire.ChunkSum;
 import org.fedseal.protocol.wire.ClientEnrolled;
 import org.fedseal.protocol.wire.ReasonCode;
 import org.fedseal.protocol.wire.RecordKind;
 import org.fedseal.protocol.wire.RoundOpened;
 import org.fedseal.protocol.wire.UpdateAccepted;
-import org.fedseal.protocol.wire.UpdateChunk;
 import org.fedseal.protocol.wire.UpdateCommit;
 import org.fedseal.protocol.wire.UpdateEnvelope;
 import org.fedseal.protocol.wire.UpdateRejected;
@@ -60,21 +54,29 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The stateful heart of the job, keyed by model id, with client enrollments broadcast to every
- * instance. Per model it keeps the opened rounds, buffered chunks, validated commits waiting for
- * their chunks, the ids of updates seen (replay detection across rounds), the accepted updates and
- * the per-ciphertext running sums (serialized he-native vectors, {@code byte[]} in Flink state).
+ * The round's bookkeeping, keyed by model id, with client enrollments broadcast to every instance.
+ * Per model it keeps the opened rounds, the receipts of chunks (what the pre-validation found, no
+ * ciphertexts), validated commits waiting for their chunks, the ids of updates seen (replay
+ * detection across the model's rounds, which is why the key is the model and not the round), the
+ * accepted updates and their total weight. It holds no ciphertext and does no arithmetic: it tells
+ * the summing stage ({@link ChunkSummer}, keyed by shard) which chunks to fold, drop and close
+ * ({@link #DECISIONS}), and the manifest assembler the round's unsigned manifest ({@link #MANIFESTS}).
  *
  * <p>Every input record ends as exactly one verdict: part of an {@code UpdateAccepted} (chunks and
  * commit of a folded update) or one {@code UpdateRejected} with a WARN line. Records for a round or
  * a client not seen yet are parked for {@code pending.grace.ms}, since rounds, enrollments and
  * updates arrive on different topics in no guaranteed order.
  */
-public final class RoundAggregator extends KeyedBroadcastProcessFunction<String, Inbound, Inbound, Outbound> {
+public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inbound, Inbound, Outbound> {
     private static final long serialVersionUID = 1L;
-    private static final Logger LOG = LoggerFactory.getLogger(RoundAggregator.class);
+    private static final Logger LOG = LoggerFactory.getLogger(RoundKeeper.class);
     private static final char SEP = '\u0000';
     private static final long RETRY_MS = 200;
+
+    /** What the summing stage must do with chunks. */
+    public static final OutputTag<SumDecision> DECISIONS = new OutputTag<>("sum-decisions", TypeInformation.of(SumDecision.class));
+    /** Unsigned manifests of closed rounds, for the assembler. */
+    public static final OutputTag<ManifestPart> MANIFESTS = new OutputTag<>("manifests", TypeInformation.of(ManifestPart.class));
 
     /** Broadcast state: clientId → encoded ClientEnrolled. */
     public static final MapStateDescriptor<String, byte[]> ENROLLMENTS =
@@ -89,15 +91,14 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
     private transient MapState<Integer, Integer> roundRejects;
     private transient MapState<String, byte[]> accepted;
     private transient MapState<String, Integer> seenUpdates;
+    /** chunk key → the chunk's receipt ({@link Receipt#encode}). */
     private transient MapState<String, byte[]> chunks;
     private transient MapState<String, byte[]> commits;
-    private transient MapState<String, byte[]> sums;
+    /** round → the packing of its accepted updates. */
+    private transient MapState<Integer, String> roundPacking;
     private transient MapState<Long, Inbound> parked;
     private transient ValueState<Long> parkSeq;
 
-    /** One context per served parameter set, by id. */
-    private transient Map<String, HeContext> contexts;
-    private transient SigningPrivateKey signingKey;
     private transient ValidationLimits limits;
     private transient Map<String, Object[]> keyCache;
     private transient boolean firstSubtask;
@@ -110,7 +111,7 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
     private transient Map<String, Counter> rejectedByReason;
     private transient volatile long lastRoundLatencyMs;
 
-    public RoundAggregator(AggregatorConfig config) {
+    public RoundKeeper(AggregatorConfig config) {
         this.config = config;
     }
 
@@ -126,15 +127,10 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
         seenUpdates = rc.getMapState(new MapStateDescriptor<>("seenUpdates", Types.STRING, Types.INT));
         chunks = rc.getMapState(new MapStateDescriptor<>("chunks", Types.STRING, bytes));
         commits = rc.getMapState(new MapStateDescriptor<>("commits", Types.STRING, bytes));
-        sums = rc.getMapState(new MapStateDescriptor<>("sums", Types.STRING, bytes));
+        roundPacking = rc.getMapState(new MapStateDescriptor<>("roundPacking", Types.INT, Types.STRING));
         parked = rc.getMapState(new MapStateDescriptor<>("parked", Types.LONG, TypeInformation.of(Inbound.class)));
         parkSeq = rc.getState(new ValueStateDescriptor<>("parkSeq", Types.LONG));
 
-        contexts = new HashMap<>();
-        for (String id : config.heParamsIds()) {
-            contexts.put(id, HeContext.create(HeParameters.byId(id).orElseThrow()));
-        }
-        signingKey = SigningPrivateKey.importPkcs8(config.signingKeyPkcs8());
         limits = new ValidationLimits(config.maxRecordBytes(), config.maxRecordBytes(),
                 ValidationLimits.DEFAULTS.maxIdLength(), ValidationLimits.DEFAULTS.maxClockSkewMillis());
         keyCache = new HashMap<>();
@@ -148,13 +144,6 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
         roundLatency = g.histogram("roundLatencyMs", new DescriptiveStatisticsHistogram(1000));
         g.gauge("lastRoundLatencyMs", () -> lastRoundLatencyMs);
         rejectedByReason = new HashMap<>();
-    }
-
-    @Override
-    public void close() {
-        if (contexts != null) {
-            contexts.values().forEach(HeContext::close);
-        }
     }
 
     // ---------------------------------------------------------------- inputs
@@ -206,7 +195,7 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
         // for its round / enrollment still counts (or is rejected with its real reason)
         retryParked(ctx, out, now);
         for (int r : due) {
-            closeRound(ctx.getCurrentKey(), r, now, out);
+            closeRound(ctx, ctx.getCurrentKey(), r, now, out);
         }
     }
 
@@ -232,7 +221,7 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
                     "round " + model + "/" + r + " was already opened", null);
             return;
         }
-        if (!contexts.containsKey(o.getHeParamsId())) {
+        if (!config.heParamsIds().contains(o.getHeParamsId())) {
             emitReject(out, model, r, null, null, RecordKind.ROUND_OPENED, ReasonCode.WRONG_HE_PARAMS,
                     "round uses HE parameters " + o.getHeParamsId() + ", this aggregator serves " + config.heParamsIds(), null);
             return;
@@ -291,20 +280,24 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
             return;
         }
         try {
-            UpdateEnvelope env = WireCodec.UNBOUNDED.decode(in.value, UpdateEnvelope.class);
             StateContext vctx = new StateContext(ctx, in.modelId);
             UpdateValidator validator = new UpdateValidator(vctx);
-            if (env.getPayload() instanceof UpdateChunk c) {
-                ValidationResult res = validator.validateChunk(c);
+            if (in.payloadKind == Inbound.PAYLOAD_CHUNK) {
+                ValidationResult res = validator.validateChunkInRound(in.modelId, in.round, in.clientId, in.chunkIndex,
+                        in.vectorLengths.length);
                 if (parkIfWaiting(in, res, ctx, mayPark)) {
                     return;
                 }
                 if (res.isRejected()) {
+                    drop(ctx, in.modelId, in.round, in.chunkIndex, in.clientId, in.updateId, in.chunkHash);
                     emitReject(out, in, kind, res.reasonCode(), res.detail());
                     return;
                 }
-                onChunk(c, in, ctx, out);
-            } else if (env.getPayload() instanceof UpdateCommit c) {
+                onChunk(in, ctx, out);
+                return;
+            }
+            UpdateEnvelope env = WireCodec.UNBOUNDED.decode(in.value, UpdateEnvelope.class);
+            if (env.getPayload() instanceof UpdateCommit c) {
                 ValidationResult res = validator.validateCommit(c);
                 if (parkIfWaiting(in, res, ctx, mayPark)) {
                     return;
@@ -356,22 +349,25 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
         }
     }
 
-    private void onChunk(UpdateChunk c, Inbound in, ReadOnlyContext ctx, Collector<Outbound> out) throws Exception {
-        int r = c.getRound();
-        String client = c.getClientId();
+    private void onChunk(Inbound in, ReadOnlyContext ctx, Collector<Outbound> out) throws Exception {
+        int r = in.round;
+        String client = in.clientId;
         byte[] acc = accepted.get(r + "" + SEP + client);
         if (acc != null) {
+            // its twin was folded already; the summing stage may free this copy
+            drop(ctx, in.modelId, r, in.chunkIndex, client, in.updateId, in.chunkHash);
             emitReject(out, in, RecordKind.UPDATE_CHUNK, ReasonCode.DUPLICATE,
-                    "client " + client + " already has an accepted update in " + c.getModelId() + "/" + r);
+                    "client " + client + " already has an accepted update in " + in.modelId + "/" + r);
             return;
         }
-        String key = chunkKey(r, client, c.getUpdateId(), c.getChunkIndex(), in.chunkHash);
+        String key = chunkKey(r, client, in.updateId, in.chunkIndex, in.chunkHash);
         if (chunks.contains(key)) {
+            // no DROP: the summing stage holds one copy under this key, the first one's
             emitReject(out, in, RecordKind.UPDATE_CHUNK, ReasonCode.DUPLICATE,
-                    "chunk " + c.getChunkIndex() + " of update " + c.getUpdateId() + " received twice");
+                    "chunk " + in.chunkIndex + " of update " + in.updateId + " received twice");
             return;
         }
-        chunks.put(key, in.value);
+        chunks.put(key, Receipt.of(in).encode());
         tryComplete(ctx.getCurrentKey(), r, client, ctx, out);
     }
 
@@ -402,7 +398,7 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
             return;
         }
         List<String> keys = new ArrayList<>();
-        List<byte[]> parts = new ArrayList<>();
+        List<Receipt> parts = new ArrayList<>();
         for (int i = 0; i < commit.getChunkCount(); i++) {
             String k = chunkKey(r, client, commit.getUpdateId(), i, Hash.of(commit.getChunkHashes().get(i)).toHex());
             byte[] b = chunks.get(k);
@@ -410,100 +406,37 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
                 return; // wait for more chunks
             }
             keys.add(k);
-            parts.add(b);
+            parts.add(Receipt.decode(b));
         }
         RoundOpened round = decodeRound(rounds.get(r));
-        // The sum is formed here, so its bound is enforced here: an update that would take the
-        // round's total weight past maxTotalWeight could make the encrypted sum wrap.
+        // The sum is formed from what is accepted here, so its bound is enforced here: an update that
+        // would take the round's total weight past maxTotalWeight could make the encrypted sum wrap.
         RoundBounds bounds = RoundBounds.of(round);
         long total = acceptedWeight(r);
         if (bounds.addWeight(total, commit.getWeight()).isEmpty()) {
-            rejectUpdate(model, r, client, commit, keys, ck, ReasonCode.HEADROOM_EXCEEDED, "weight " + commit.getWeight()
+            rejectUpdate(ctx, model, r, client, commit, keys, ck, ReasonCode.HEADROOM_EXCEEDED, "weight " + commit.getWeight()
                     + " on top of the accepted " + total + " would pass the round's maxTotalWeight " + bounds.maxTotalWeight(), out);
             return;
         }
-        ChunkLayout layout = round.getChunkLayout();
-        // The round's own parameter set: a ciphertext of another set (e.g. another scale) is refused here.
-        HeContext he = contexts.get(round.getHeParamsId());
-        long now = System.currentTimeMillis();
-
-        // load and check every addend before touching the sums
-        List<EncryptedVector> addends = new ArrayList<>(layout.getCiphertextCount());
-        long bytes = 0;
-        String problem = null;
-        try {
-            for (int i = 0; i < parts.size() && problem == null; i++) {
-                UpdateChunk chunk = (UpdateChunk) WireCodec.UNBOUNDED.decode(parts.get(i), UpdateEnvelope.class).getPayload();
-                List<ByteBuffer> cts = chunk.getCiphertexts();
-                for (int j = 0; j < cts.size(); j++) {
-                    long g = (long) i * layout.getCiphertextsPerChunk() + j;
-                    byte[] ct = toArray(cts.get(j));
-                    bytes += ct.length;
-                    EncryptedVector v = he.loadVector(ct);
-                    addends.add(v);
-                    long expectedLen = Math.min(layout.getValuesPerCiphertext(),
-                            layout.getTotalValues() - g * layout.getValuesPerCiphertext());
-                    if (v.ciphertextCount() != 1 || v.length() != expectedLen) {
-                        problem = "ciphertext " + g + " encrypts " + v.length() + " values in " + v.ciphertextCount()
-                                + " ciphertexts, the layout needs " + expectedLen + " in 1";
-                        break;
-                    }
-                    if (j == 0 && i == 0) {
-                        continue;
-                    }
-                    if (v.packing() != addends.get(0).packing()) {
-                        problem = "ciphertext " + g + " uses packing " + v.packing() + ", ciphertext 0 " + addends.get(0).packing();
-                        break;
-                    }
-                }
-            }
-            if (problem == null && addends.size() != layout.getCiphertextCount()) {
-                problem = addends.size() + " ciphertexts, the layout needs " + layout.getCiphertextCount();
-            }
-            if (problem == null) {
-                // compatibility with what is summed so far
-                byte[] first = sums.get(r + "" + SEP + 0);
-                if (first != null) {
-                    try (EncryptedVector s0 = he.loadVector(first)) {
-                        if (s0.packing() != addends.get(0).packing()) {
-                            problem = "update uses packing " + addends.get(0).packing() + ", the round's sum " + s0.packing();
-                        }
-                    }
-                }
-            }
-            if (problem != null) {
-                rejectUpdate(model, r, client, commit, keys, ck, ReasonCode.INVALID_CIPHERTEXT, problem, out);
-                return;
-            }
-            // Every new sum is computed before any is stored: an update is folded in whole or not at all.
-            List<byte[]> next = new ArrayList<>(addends.size());
-            for (int g = 0; g < addends.size(); g++) {
-                byte[] sum = sums.get(r + "" + SEP + g);
-                if (sum == null) {
-                    next.add(addends.get(g).toBytes());
-                } else {
-                    try (EncryptedVector s = he.loadVector(sum)) {
-                        s.addInPlace(addends.get(g));
-                        next.add(s.toBytes());
-                    }
-                }
-            }
-            for (int g = 0; g < next.size(); g++) {
-                sums.put(r + "" + SEP + g, next.get(g));
-            }
-        } catch (MalformedHeDataException | IllegalArgumentException | HeOperationException e) {
-            // A ciphertext SEAL cannot add to this round's sum is the sender's fault, never the job's.
-            rejectUpdate(model, r, client, commit, keys, ck, ReasonCode.INVALID_CIPHERTEXT, e.getMessage(), out);
+        String problem = layoutProblem(round, parts, roundPacking.get(r));
+        if (problem != null) {
+            rejectUpdate(ctx, model, r, client, commit, keys, ck, ReasonCode.INVALID_CIPHERTEXT, problem, out);
             return;
-        } finally {
-            for (EncryptedVector v : addends) {
-                v.close();
-            }
         }
+        long now = System.currentTimeMillis();
+        long bytes = 0;
+        for (int i = 0; i < keys.size(); i++) {
+            SumDecision d = SumDecision.about(SumDecision.FOLD, model, r, i);
+            d.clientId = client;
+            d.updateId = commit.getUpdateId();
+            d.chunkHash = Hash.of(commit.getChunkHashes().get(i)).toHex();
+            d.heParamsId = round.getHeParamsId();
+            ctx.output(DECISIONS, d);
+            bytes += parts.get(i).bytes;
+            chunks.remove(keys.get(i));
+        }
+        roundPacking.put(r, parts.get(0).packing);
         bytesSummed.inc(bytes);
-        for (String k : keys) {
-            chunks.remove(k);
-        }
         commits.remove(ck);
         UpdateAccepted a = UpdateAccepted.newBuilder()
                 .setModelId(model).setRound(r).setClientId(client).setUpdateId(commit.getUpdateId())
@@ -516,23 +449,68 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
         LOG.info("accepted update {} of {} in {}/{} ({} chunks, {} bytes)", commit.getUpdateId(), client, model, r,
                 keys.size(), bytes);
         if (config.closeAtQuorum() && countAccepted(r) >= round.getQuorum()) {
-            closeRound(model, r, now, out);
+            closeRound(ctx, model, r, now, out);
         }
     }
 
-    private void rejectUpdate(String model, int r, String client, UpdateCommit commit, List<String> chunkKeys, String ck,
-                              ReasonCode reason, String detail, Collector<Outbound> out) throws Exception {
+    /**
+     * Why the chunks of an update cannot be summed with the round's (from their receipts), or null:
+     * the round's own parameter set (a ciphertext of another scale loads in another served set),
+     * one ciphertext per layout slot with the layout's number of values, one packing throughout and
+     * the same as the round's accepted updates.
+     */
+    private static String layoutProblem(RoundOpened round, List<Receipt> parts, String roundPacking) {
+        ChunkLayout layout = round.getChunkLayout();
+        String packing = parts.get(0).packing;
+        for (int i = 0; i < parts.size(); i++) {
+            Receipt p = parts.get(i);
+            if (!round.getHeParamsId().equals(p.heParamsId)) {
+                return "chunk " + i + " is encrypted under " + p.heParamsId + ", the round uses " + round.getHeParamsId();
+            }
+            if (p.packing == null || !p.packing.equals(packing)) {
+                return "chunk " + i + " uses packing " + p.packing + ", chunk 0 " + packing;
+            }
+            for (int j = 0; j < p.lengths.length; j++) {
+                long g = (long) i * layout.getCiphertextsPerChunk() + j;
+                long expected = Math.min(layout.getValuesPerCiphertext(), layout.getTotalValues() - g * layout.getValuesPerCiphertext());
+                if (p.lengths[j] != expected) {
+                    return "ciphertext " + g + " encrypts " + p.lengths[j] + " values, the layout needs " + expected;
+                }
+            }
+        }
+        if (roundPacking != null && !roundPacking.equals(packing)) {
+            return "update uses packing " + packing + ", the round's sum " + roundPacking;
+        }
+        return null;
+    }
+
+    private void rejectUpdate(ReadOnlyContext ctx, String model, int r, String client, UpdateCommit commit, List<String> chunkKeys,
+                              String ck, ReasonCode reason, String detail, Collector<Outbound> out) throws Exception {
         for (String k : chunkKeys) {
             chunks.remove(k);
+            String[] p = k.split(String.valueOf(SEP), -1);
+            drop(ctx, model, r, Integer.parseInt(p[3]), client, commit.getUpdateId(), p[4]);
             emitReject(out, model, r, client, commit.getUpdateId(), RecordKind.UPDATE_CHUNK, reason, detail, r);
         }
         commits.remove(ck);
         emitReject(out, model, r, client, commit.getUpdateId(), RecordKind.UPDATE_COMMIT, reason, detail, r);
     }
 
+    /** Tells the summing stage to free a refused chunk. */
+    private static void drop(ReadOnlyContext ctx, String model, int r, int chunkIndex, String client, String updateId, String hashHex) {
+        if (model == null || model.isEmpty() || hashHex == null || chunkIndex < 0) {
+            return; // never reached the summing stage
+        }
+        SumDecision d = SumDecision.about(SumDecision.DROP, model, r, chunkIndex);
+        d.clientId = client;
+        d.updateId = updateId;
+        d.chunkHash = hashHex;
+        ctx.output(DECISIONS, d);
+    }
+
     // ---------------------------------------------------------------- closing
 
-    private void closeRound(String model, int r, long now, Collector<Outbound> out) throws Exception {
+    private void closeRound(ReadOnlyContext ctx, String model, int r, long now, Collector<Outbound> out) throws Exception {
         if (roundClosed.contains(r)) {
             return;
         }
@@ -540,16 +518,17 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
         RoundOpened round = decodeRound(rounds.get(r));
         String prefix = r + "" + SEP;
 
-        // leftovers: chunks never committed (or not matching their commit), commits missing chunks
-        List<Map.Entry<String, byte[]>> left = new ArrayList<>();
-        for (Map.Entry<String, byte[]> e : chunks.entries()) {
-            if (e.getKey().startsWith(prefix)) {
-                left.add(Map.entry(e.getKey(), e.getValue()));
+        // leftovers: chunks never committed (or not matching their commit), commits missing chunks;
+        // the summing stage frees their bytes when it closes the chunk
+        List<String> left = new ArrayList<>();
+        for (String k : chunks.keys()) {
+            if (k.startsWith(prefix)) {
+                left.add(k);
             }
         }
-        for (Map.Entry<String, byte[]> e : left) {
-            chunks.remove(e.getKey());
-            String[] p = e.getKey().split(String.valueOf(SEP), -1);
+        for (String k : left) {
+            chunks.remove(k);
+            String[] p = k.split(String.valueOf(SEP), -1);
             boolean clientAccepted = accepted.contains(prefix + p[1]);
             emitReject(out, model, r, p[1], p[2], RecordKind.UPDATE_CHUNK,
                     clientAccepted ? ReasonCode.CHUNK_HASH_MISMATCH : ReasonCode.INCOMPLETE,
@@ -557,9 +536,9 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
                             : "chunk " + p[3] + " was never committed before the round closed", r);
         }
         List<String> pendingCommits = new ArrayList<>();
-        for (Map.Entry<String, byte[]> e : commits.entries()) {
-            if (e.getKey().startsWith(prefix)) {
-                pendingCommits.add(e.getKey());
+        for (String k : commits.keys()) {
+            if (k.startsWith(prefix)) {
+                pendingCommits.add(k);
             }
         }
         for (String k : pendingCommits) {
@@ -578,76 +557,33 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
             }
         }
         boolean complete = acc.size() >= round.getQuorum();
-        ChunkLayout layout = round.getChunkLayout();
-        List<ChunkSum> chunkSums = new ArrayList<>();
-        if (complete) {
-            for (int i = 0; i < layout.getChunkCount(); i++) {
-                List<ByteBuffer> cts = new ArrayList<>();
-                int n = Chunker.ciphertextsInChunk(layout, i);
-                for (int j = 0; j < n; j++) {
-                    cts.add(ByteBuffer.wrap(sums.get(prefix + (i * layout.getCiphertextsPerChunk() + j))));
-                }
-                chunkSums.add(ChunkSum.newBuilder().setChunkIndex(i).setCiphertexts(cts).build());
-            }
-        }
-        List<String> participants = new ArrayList<>();
-        List<Hash> hashes = new ArrayList<>();
-        long totalWeight = 0;
-        for (UpdateAccepted a : acc) {
-            participants.add(a.getClientId());
-            hashes.add(Hash.of(a.getUpdateHash()));
-            // bounded by maxTotalWeight when each update was folded; exact all the same: nothing that overflowed is signed
-            totalWeight = Math.addExact(totalWeight, a.getWeight());
-        }
-        participants.sort(null);
-        List<Hash> sorted = MerkleHashes.sortedUpdateHashes(hashes);
-        List<ByteBuffer> hashBufs = new ArrayList<>();
-        for (Hash h : sorted) {
-            hashBufs.add(h.toByteBuffer());
-        }
         Integer rej = roundRejects.get(r);
-        AggregatePublished agg = AggregatePublished.newBuilder()
-                .setModelId(model).setRound(r)
-                .setStatus(complete ? AggregateStatus.COMPLETED : AggregateStatus.FAILED_BELOW_QUORUM)
-                .setChunkSums(chunkSums)
-                .setParticipants(participants)
-                .setTotalWeight(totalWeight)
-                .setAcceptedUpdateHashes(hashBufs)
-                .setAcceptedUpdateRoot(MerkleHashes.acceptedUpdateRoot(sorted).toByteBuffer())
-                .setAcceptedCount(acc.size())
-                .setRejectedCount(rej == null ? 0 : rej)
-                .setHeParamsId(round.getHeParamsId())
-                .setAggregatorId(config.aggregatorId())
-                .setClosedAtEpochMillis(now)
-                .setSignature(ByteBuffer.allocate(0))
-                .build();
-        agg = Signatures.sign(agg, signingKey);
-        byte[] encoded = WireCodec.UNBOUNDED.encode(agg);
-        if (encoded.length > config.maxOutputRecordBytes()) {
-            // Kafka would refuse the record and the job would fail and replay forever: publish the
-            // outcome without the sums instead, and say what to change.
-            LOG.error("aggregate of {}/{} is {} bytes, over the output limit of {} (the aggregates topic's "
-                    + "max.message.bytes / max.output.record.bytes): published as FAILED_TOO_LARGE without sums",
-                    model, r, encoded.length, config.maxOutputRecordBytes());
-            agg = Signatures.sign(AggregatePublished.newBuilder(agg).setStatus(AggregateStatus.FAILED_TOO_LARGE)
-                    .setChunkSums(List.of()).setSignature(ByteBuffer.allocate(0)).build(), signingKey);
-            encoded = WireCodec.UNBOUNDED.encode(agg);
+        AggregatePublished draft = Aggregates.manifest(model, r,
+                complete ? AggregateStatus.COMPLETED : AggregateStatus.FAILED_BELOW_QUORUM, round.getHeParamsId(), acc,
+                List.of(), rej == null ? 0 : rej, config.aggregatorId(), now);
+        // every chunk index of the round is closed: summed (COMPLETED) or discarded
+        int chunkCount = round.getChunkLayout().getChunkCount();
+        for (int i = 0; i < chunkCount; i++) {
+            SumDecision d = SumDecision.about(SumDecision.CLOSE, model, r, i);
+            d.expectedFolds = complete ? acc.size() : -1;
+            d.acceptedUpdateRoot = Hash.of(draft.getAcceptedUpdateRoot()).bytes();
+            d.heParamsId = round.getHeParamsId();
+            ctx.output(DECISIONS, d);
         }
-        out.collect(new Outbound(Outbound.AGGREGATE, Topics.roundKey(model, r), encoded));
+        ctx.output(MANIFESTS, ManifestPart.of(ManifestPart.DRAFT, model, r, complete ? chunkCount : 0,
+                WireCodec.UNBOUNDED.encode(draft)));
 
         for (String k : accKeys) {
             accepted.remove(k);
         }
-        for (int g = 0; g < layout.getCiphertextCount(); g++) {
-            sums.remove(prefix + g);
-        }
+        roundPacking.remove(r);
         Long arrived = roundArrival.get(r);
         long latency = arrived == null ? 0 : now - arrived;
         lastRoundLatencyMs = latency;
         roundLatency.update(latency);
         roundsClosed.inc();
         LOG.info("round {}/{} closed {}: {} accepted, {} rejected, total weight {}, latency {} ms", model, r,
-                agg.getStatus(), acc.size(), agg.getRejectedCount(), totalWeight, latency);
+                draft.getStatus(), acc.size(), draft.getRejectedCount(), draft.getTotalWeight(), latency);
     }
 
     /** Total weight of the updates accepted so far in round r (exact: each was bounded when folded). */
@@ -702,11 +638,41 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
         return r + "" + SEP + client + SEP + updateId + SEP + index + SEP + hashHex;
     }
 
-    private static byte[] toArray(ByteBuffer b) {
-        ByteBuffer d = b.duplicate();
-        byte[] a = new byte[d.remaining()];
-        d.get(a);
-        return a;
+    /** What the bookkeeping keeps of a chunk: what the pre-validation's load of its ciphertexts found. */
+    static final class Receipt {
+        final String heParamsId;
+        final String packing;
+        final int[] lengths;
+        final long bytes;
+
+        private Receipt(String heParamsId, String packing, int[] lengths, long bytes) {
+            this.heParamsId = heParamsId;
+            this.packing = packing;
+            this.lengths = lengths;
+            this.bytes = bytes;
+        }
+
+        static Receipt of(Inbound in) {
+            return new Receipt(in.heParamsId, in.packing, in.vectorLengths, in.ciphertextBytes);
+        }
+
+        byte[] encode() {
+            StringBuilder b = new StringBuilder().append(heParamsId).append(SEP).append(packing == null ? "" : packing).append(SEP)
+                    .append(bytes);
+            for (int l : lengths) {
+                b.append(SEP).append(l);
+            }
+            return b.toString().getBytes(StandardCharsets.UTF_8);
+        }
+
+        static Receipt decode(byte[] b) {
+            String[] p = new String(b, StandardCharsets.UTF_8).split(String.valueOf(SEP), -1);
+            int[] lengths = new int[p.length - 3];
+            for (int i = 0; i < lengths.length; i++) {
+                lengths[i] = Integer.parseInt(p[i + 3]);
+            }
+            return new Receipt(p[0], p[1].isEmpty() ? null : p[1], lengths, Long.parseLong(p[2]));
+        }
     }
 
     private static RoundOpened decodeRound(byte[] b) {
@@ -753,7 +719,7 @@ public final class RoundAggregator extends KeyedBroadcastProcessFunction<String,
                     ClientEnrolled e = WireCodec.DEFAULT.decode(b, ClientEnrolled.class);
                     SigningPublicKey k = null;
                     try {
-                        k = SigningPublicKey.fromX509(toArray(e.getSigningPublicKey()));
+                        k = SigningPublicKey.fromX509(Bytes.toArray(e.getSigningPublicKey()));
                     } catch (IllegalArgumentException bad) {
                         LOG.warn("enrollment of {} has an invalid signing key", clientId);
                     }
