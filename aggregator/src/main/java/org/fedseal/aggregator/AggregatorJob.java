@@ -166,6 +166,10 @@ public final class AggregatorJob {
         m.put("restart-strategy.fixed-delay.attempts", "10");
         m.put("restart-strategy.fixed-delay.delay", "1 s");
         m.put("pipeline.generic-types", "false");
+        // no defensive copies of records between chained operators (none keeps a reference to its input)
+        m.put("pipeline.object-reuse", "true");
+        // a chunk record is ~790 KB: with Flink's 32 KB network buffers it crosses a channel in lock-step
+        m.put("taskmanager.memory.segment-size", "256kb");
         m.put("rest.bind-port", "0");
         m.put("taskmanager.numberOfTaskSlots", Integer.toString(Math.max(4, config.parallelism())));
         m.putAll(config.flinkSettings());

@@ -27,19 +27,19 @@ import org.fedseal.protocol.wire.UpdateChunk;
 import org.fedseal.protocol.wire.UpdateCommit;
 import org.fedseal.protocol.wire.UpdateEnvelope;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A model of 20 million parameters (2,442 ciphertexts, 407 chunks, ~320 MB of ciphertext per
  * update) aggregates through the job with RocksDB state, every record under the brokers' default
- * 1 MiB limit, and decrypts within tolerance. Opt-in (minutes and GBs of disk): {@code
- * mvn -pl aggregator test -Dtest=TwentyMillionParametersTest -Dfedseal.scale=true}. Clients
- * stream chunk by chunk and expected sums are regenerated from seeds, so the test JVM's heap stays small.
+ * 1 MiB limit, and decrypts within tolerance: about 70 s on 2 cores (it prints its timings).
+ * Clients stream chunk by chunk and expected sums are regenerated from seeds, so the test JVM holds
+ * only the chunk sums it checks. {@code -Dfedseal.scale.skip=true} skips it on a small machine.
  */
 @ExtendWith(SharedKafkaBroker.class)
-@EnabledIfSystemProperty(named = "fedseal.scale", matches = "true")
+@DisabledIfSystemProperty(named = "fedseal.scale.skip", matches = "true")
 class TwentyMillionParametersTest {
     static final String P = "twenty";
     static final long PARAMETERS = 20_000_000L;
@@ -59,6 +59,7 @@ class TwentyMillionParametersTest {
         kafka.createTopics(Fleet.topics(P, 2));
         try (Fleet fleet = new Fleet(kafka.bootstrapServers())) {
             AggregatorConfig config = fleet.config(P).set(AggregatorConfig.PARALLELISM, 2)
+                    .set(AggregatorConfig.MAX_RECORD_BYTES, org.fedseal.protocol.WireCodec.DEFAULT_MAX_RECORD_BYTES)
                     .set(AggregatorConfig.STATE_BACKEND, "rocksdb").build();
             fleet.enrol(P, CLIENTS);
             int perCt = Fleet.PARAMS.valuesPerCiphertext(org.fedseal.he.Packing.COMPLEX);

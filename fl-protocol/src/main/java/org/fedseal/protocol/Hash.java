@@ -58,6 +58,13 @@ public final class Hash implements Comparable<Hash> {
         return new Hash(newDigest().digest(data));
     }
 
+    /** SHA-256 of {@code length} bytes of {@code data} from {@code offset}, without copying them. */
+    public static Hash sha256(byte[] data, int offset, int length) {
+        MessageDigest md = newDigest();
+        md.update(data, offset, length);
+        return new Hash(md.digest());
+    }
+
     /** SHA-256 of the concatenation of the parts. */
     public static Hash sha256(byte[]... parts) {
         MessageDigest md = newDigest();

@@ -13,6 +13,7 @@ import org.fedseal.he.HeContext;
 import org.fedseal.he.HeParameters;
 import org.fedseal.he.MalformedHeDataException;
 import org.fedseal.protocol.CanonicalHash;
+import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.UpdateKey;
 import org.fedseal.protocol.UpdateValidator;
 import org.fedseal.protocol.ValidationLimits;
@@ -184,7 +185,11 @@ public final class PreValidator extends ProcessFunction<Inbound, Inbound> {
                 }
             }
             in.ciphertextBytes = bytes;
-            in.chunkHash = CanonicalHash.of(c).toHex();
+            // The canonical encoding of a chunk (it has no signature field) is its Avro binary, which is the
+            // envelope after its union tag (0 = UpdateChunk): hash it in place instead of re-encoding. A
+            // sender's non-canonical encoding hashes differently and simply fails to match its own commit.
+            in.chunkHash = in.value.length > 1 && in.value[0] == 0
+                    ? Hash.sha256(in.value, 1, in.value.length - 1).toHex() : CanonicalHash.of(c).toHex();
             in.heParamsId = params;
             in.packing = packings.size() == 1 ? packings.iterator().next() : null;
             in.vectorLengths = lengths;
