@@ -24,15 +24,29 @@ public final class CiphertextSums {
    * @throws IllegalArgumentException if their packing or length differ
    */
   public static byte[] add(HeContext he, byte[] sum, byte[] addend) throws MalformedHeDataException {
+    try (EncryptedVector s = addInto(he, sum == null ? null : he.loadVector(sum), addend)) {
+      return s.toBytes();
+    }
+  }
+
+  /**
+   * Adds a serialized addend into a live running sum, without serializing the sum: for a summer
+   * that keeps its sums in memory between folds. {@code sum} null means zero; then the loaded
+   * addend is returned (the caller owns and closes it).
+   *
+   * @return {@code sum}, or the new vector if {@code sum} was null
+   * @throws MalformedHeDataException if the addend is not a valid vector of {@code he}'s parameter set
+   * @throws IllegalArgumentException if their packing or length differ
+   */
+  public static EncryptedVector addInto(HeContext he, EncryptedVector sum, byte[] addend) throws MalformedHeDataException {
     Objects.requireNonNull(addend, "addend");
-    try (EncryptedVector a = he.loadVector(addend)) {
-      if (sum == null) {
-        return a.toBytes();
-      }
-      try (EncryptedVector s = he.loadVector(sum)) {
-        s.addInPlace(a);
-        return s.toBytes();
-      }
+    EncryptedVector a = he.loadVector(addend);
+    if (sum == null) {
+      return a;
+    }
+    try (a) {
+      sum.addInPlace(a);
+      return sum;
     }
   }
 

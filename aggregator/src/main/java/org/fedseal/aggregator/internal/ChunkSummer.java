@@ -15,6 +15,7 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 import org.fedseal.aggregator.AggregatorConfig;
 import org.fedseal.he.CiphertextSums;
+import org.fedseal.he.EncryptedVector;
 import org.fedseal.he.HeContext;
 import org.fedseal.he.HeParameters;
 import org.fedseal.he.MalformedHeDataException;
@@ -60,6 +61,11 @@ public final class ChunkSummer extends KeyedCoProcessFunction<Integer, ChunkPayl
     private transient MapState<String, Boolean> closed;
 
     private transient Map<String, HeContext> contexts;
+    /**
+     * sum key → the running sum as a live native vector, always equal to {@link #sums}: a fold then
+     * loads only the addend. Empty after a restore; filled from state on first use.
+     */
+    private transient Map<String, EncryptedVector> live;
     private transient Counter chunkSumsPublished;
     private transient Counter bytesFolded;
 
@@ -77,6 +83,7 @@ public final class ChunkSummer extends KeyedCoProcessFunction<Integer, ChunkPayl
         folded = rc.getMapState(new MapStateDescriptor<>("folded", Types.STRING, Types.INT));
         closing = rc.getMapState(new MapStateDescriptor<>("closing", Types.STRING, TypeInformation.of(SumDecision.class)));
         closed = rc.getMapState(new MapStateDescriptor<>("closed", Types.STRING, Types.BOOLEAN));
+        live = new java.util.HashMap<>();
         contexts = new java.util.HashMap<>();
         for (String id : config.heParamsIds()) {
             contexts.put(id, HeContext.create(HeParameters.byId(id).orElseThrow()));
@@ -87,6 +94,9 @@ public final class ChunkSummer extends KeyedCoProcessFunction<Integer, ChunkPayl
 
     @Override
     public void close() {
+        if (live != null) {
+            live.values().forEach(EncryptedVector::close);
+        }
         if (contexts != null) {
             contexts.values().forEach(HeContext::close);
         }
@@ -142,7 +152,13 @@ public final class ChunkSummer extends KeyedCoProcessFunction<Integer, ChunkPayl
             for (int j = 0; j < cts.size(); j++) {
                 String sk = ck + SEP + j;
                 byte[] ct = Bytes.toArray(cts.get(j));
-                sums.put(sk, CiphertextSums.add(he, sums.get(sk), ct));
+                EncryptedVector sum = live.get(sk);
+                if (sum == null && sums.contains(sk)) {
+                    sum = he.loadVector(sums.get(sk));
+                }
+                sum = CiphertextSums.addInto(he, sum, ct);
+                live.put(sk, sum);
+                sums.put(sk, sum.toBytes());
                 bytesFolded.inc(ct.length);
             }
         } catch (MalformedHeDataException | IllegalArgumentException e) {
@@ -181,6 +197,10 @@ public final class ChunkSummer extends KeyedCoProcessFunction<Integer, ChunkPayl
     private void discard(String ck) throws Exception {
         for (int j = 0; sums.contains(ck + SEP + j); j++) {
             sums.remove(ck + SEP + j);
+            EncryptedVector v = live.remove(ck + SEP + j);
+            if (v != null) {
+                v.close();
+            }
         }
         folded.remove(ck);
         closing.remove(ck);

@@ -96,6 +96,8 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
     private transient MapState<String, byte[]> commits;
     /** round → the packing of its accepted updates. */
     private transient MapState<Integer, String> roundPacking;
+    /** round → the total weight of its accepted updates. */
+    private transient MapState<Integer, Long> roundWeight;
     private transient MapState<Long, Inbound> parked;
     private transient ValueState<Long> parkSeq;
 
@@ -128,6 +130,7 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
         chunks = rc.getMapState(new MapStateDescriptor<>("chunks", Types.STRING, bytes));
         commits = rc.getMapState(new MapStateDescriptor<>("commits", Types.STRING, bytes));
         roundPacking = rc.getMapState(new MapStateDescriptor<>("roundPacking", Types.INT, Types.STRING));
+        roundWeight = rc.getMapState(new MapStateDescriptor<>("roundWeight", Types.INT, Types.LONG));
         parked = rc.getMapState(new MapStateDescriptor<>("parked", Types.LONG, TypeInformation.of(Inbound.class)));
         parkSeq = rc.getState(new ValueStateDescriptor<>("parkSeq", Types.LONG));
 
@@ -412,8 +415,10 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
         // The sum is formed from what is accepted here, so its bound is enforced here: an update that
         // would take the round's total weight past maxTotalWeight could make the encrypted sum wrap.
         RoundBounds bounds = RoundBounds.of(round);
-        long total = acceptedWeight(r);
-        if (bounds.addWeight(total, commit.getWeight()).isEmpty()) {
+        Long accumulated = roundWeight.get(r);
+        long total = accumulated == null ? 0 : accumulated;
+        Optional<Long> next = bounds.addWeight(total, commit.getWeight());
+        if (next.isEmpty()) {
             rejectUpdate(ctx, model, r, client, commit, keys, ck, ReasonCode.HEADROOM_EXCEEDED, "weight " + commit.getWeight()
                     + " on top of the accepted " + total + " would pass the round's maxTotalWeight " + bounds.maxTotalWeight(), out);
             return;
@@ -436,6 +441,7 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
             chunks.remove(keys.get(i));
         }
         roundPacking.put(r, parts.get(0).packing);
+        roundWeight.put(r, next.get());
         bytesSummed.inc(bytes);
         commits.remove(ck);
         UpdateAccepted a = UpdateAccepted.newBuilder()
@@ -577,6 +583,7 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
             accepted.remove(k);
         }
         roundPacking.remove(r);
+        roundWeight.remove(r);
         Long arrived = roundArrival.get(r);
         long latency = arrived == null ? 0 : now - arrived;
         lastRoundLatencyMs = latency;
@@ -584,18 +591,6 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
         roundsClosed.inc();
         LOG.info("round {}/{} closed {}: {} accepted, {} rejected, total weight {}, latency {} ms", model, r,
                 draft.getStatus(), acc.size(), draft.getRejectedCount(), draft.getTotalWeight(), latency);
-    }
-
-    /** Total weight of the updates accepted so far in round r (exact: each was bounded when folded). */
-    private long acceptedWeight(int r) throws Exception {
-        String prefix = r + "" + SEP;
-        long total = 0;
-        for (Map.Entry<String, byte[]> e : accepted.entries()) {
-            if (e.getKey().startsWith(prefix)) {
-                total = Math.addExact(total, WireCodec.UNBOUNDED.decode(e.getValue(), UpdateAccepted.class).getWeight());
-            }
-        }
-        return total;
     }
 
     private int countAccepted(int r) throws Exception {
