@@ -42,6 +42,9 @@ public final class PipelineBench implements Callable<Integer> {
       description = "Model sizes to run (default ${DEFAULT-VALUE}).")
   int[] sizes;
 
+  @Option(names = "--json", description = "Print the figures as one JSON object (the last line of stdout) after the table.")
+  boolean json;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new PipelineBench()).execute(args));
   }
@@ -68,6 +71,7 @@ public final class PipelineBench implements Callable<Integer> {
   public Integer call() throws Exception {
     Path work = Files.createTempDirectory("fedseal-bench");
     List<String> rows = new ArrayList<>();
+    List<Map<String, Object>> figures = new ArrayList<>();
     try (FederatedDeployment d = FederatedDeployment.start(work, Map.of(), 0);
         HeContext he = HeContext.create(HeParameters.CKKS_8192);
         HeKeyPair keys = he.generateKeys()) {
@@ -127,6 +131,16 @@ public final class PipelineBench implements Callable<Integer> {
           rows.add(String.format("%-9d %-7d %10.2f %14.1f %12.2f %10.2f %16.1f %14.3f", p, clients, roundS,
               encryptNanos / 1e6 / clients, (double) bytes / clients / p, 4.0, bytes / 1e6 / Math.max(aggS, 1e-9),
               plainNanos / 1e9));
+          Map<String, Object> f = new java.util.LinkedHashMap<>();
+          f.put("params", p);
+          f.put("clients", clients);
+          f.put("roundSeconds", roundS);
+          f.put("clientEncryptSendMs", encryptNanos / 1e6 / clients);
+          f.put("bytesPerParam", (double) bytes / clients / p);
+          f.put("plainBytesPerParam", 4.0);
+          f.put("aggregatorMBps", bytes / 1e6 / Math.max(aggS, 1e-9));
+          f.put("plainFedAvgSeconds", plainNanos / 1e9);
+          figures.add(f);
         }
         for (FederatedClient c : fleet) {
           c.close(Duration.ofSeconds(5));
@@ -139,6 +153,9 @@ public final class PipelineBench implements Callable<Integer> {
     rows.forEach(System.out::println);
     System.out.println("client enc+send: training is a fixed delta, so this is clip + encrypt + sign + produce per client;"
         + " agg MB/s: ciphertext bytes of the round / time from the last send to the committed aggregate.");
+    if (json) {
+      System.out.println(new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(Map.of("rounds", figures)));
+    }
     return 0;
   }
 

@@ -39,11 +39,6 @@ public final class ShardKeys implements Serializable {
         }
     }
 
-    /** Number of shards (the summing stage's parallelism). */
-    public int shards() {
-        return keys.length;
-    }
-
     /** The shard that sums chunk {@code chunkIndex} of a round. */
     public int shardOf(String modelId, int round, int chunkIndex) {
         int offset = Math.floorMod((modelId + '/' + round).hashCode(), keys.length);
