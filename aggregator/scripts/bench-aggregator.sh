@@ -4,8 +4,9 @@
 # he-native's validating load, modular add) and of those stages chained in one thread, all on the same
 # records in one run (see AggregatorBench's javadoc).
 # Needs he-native, fl-protocol and kafka-local installed (mvn -pl he-native,fl-protocol,kafka-local -DskipTests install).
-# Usage: aggregator/scripts/bench-aggregator.sh [--json] [--jfr FILE] [--help] [updates=40] [ciphertextsPerUpdate=12]
+# Usage: aggregator/scripts/bench-aggregator.sh [--json] [--warmup-rounds W] [--rounds N] [--jfr FILE] [--help] [updates=40] [ciphertextsPerUpdate=12]
 #   --json      one JSON object of the figures, the only line on stdout (the table goes to stderr)
+#   --warmup-rounds W, --rounds N  rounds summed before measuring (default 6; then it waits for a quiet JIT), and measured (default 8)
 #   --jfr FILE  JDK Flight Recorder profile of the parallelism-1 job, summarised after the table
 # BENCH_MAIN=org.fedseal.aggregator.ScaleRun runs the scale run instead ([clients] [parameters] [parallelism]).
 set -euo pipefail

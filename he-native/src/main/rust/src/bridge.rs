@@ -10,8 +10,8 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
-use jni::objects::{JByteArray, JClass, JDoubleArray, JIntArray, JObjectArray, JObject};
-use jni::sys::{jboolean, jbyteArray, jdouble, jdoubleArray, jint, jlong, jlongArray, jobjectArray, JNI_TRUE};
+use jni::objects::{JByteArray, JClass, JDoubleArray, JIntArray};
+use jni::sys::{jboolean, jbyteArray, jdouble, jdoubleArray, jint, jintArray, jlong, jlongArray, JNI_TRUE};
 use jni::JNIEnv;
 
 use crate::seal::{Context, CtVec, Decryptor, Encryptor, HeError, PublicKey, Result, SecretKey};
@@ -230,36 +230,107 @@ pub extern "system" fn Java_org_fedseal_he_internal_NativeHe_vectorSize(mut env:
 }
 
 #[no_mangle]
-pub extern "system" fn Java_org_fedseal_he_internal_NativeHe_vectorSave(mut env: JNIEnv, _c: JClass, ctx: jlong, v: jlong) -> jobjectArray {
+pub extern "system" fn Java_org_fedseal_he_internal_NativeHe_vectorSaveSizes(mut env: JNIEnv, _c: JClass, ctx: jlong, v: jlong) -> jintArray {
     run(&mut env, ptr::null_mut(), |env| {
         let ctx: &Context = borrow(ctx, "context")?;
-        let parts = ctx.save_vector(borrow::<CtVec>(v, "vector")?)?;
-        let arr = env.new_object_array(parts.len() as i32, "[B", JObject::null())?;
-        for (i, p) in parts.iter().enumerate() {
-            let b = env.byte_array_from_slice(p)?;
-            env.set_object_array_element(&arr, i as i32, &b)?;
-            env.delete_local_ref(b)?;
-        }
+        let sizes = ctx.save_sizes(borrow::<CtVec>(v, "vector")?)?;
+        let sizes: Vec<i32> = sizes
+            .iter()
+            .map(|&n| i32::try_from(n).map_err(|_| HeError::Native(format!("a ciphertext of {n} bytes"))))
+            .collect::<Result<_>>()?;
+        let arr = env.new_int_array(sizes.len() as i32)?;
+        env.set_int_array_region(&arr, 0, &sizes)?;
         Ok(arr.into_raw())
     })
 }
 
+/// Saves ciphertext i into `bytes[offsets[i] .. offsets[i] + sizes[i]]`, sizes as
+/// `vectorSaveSizes` gave them: written in place (a JNI critical section, no copy).
 #[no_mangle]
-pub extern "system" fn Java_org_fedseal_he_internal_NativeHe_vectorLoad(mut env: JNIEnv, _c: JClass, ctx: jlong, parts: JObjectArray) -> jlong {
+pub extern "system" fn Java_org_fedseal_he_internal_NativeHe_vectorSaveInto(
+    mut env: JNIEnv,
+    _c: JClass,
+    ctx: jlong,
+    v: jlong,
+    bytes: JByteArray,
+    offsets: JIntArray,
+    sizes: JIntArray,
+) {
+    run(&mut env, (), |env| {
+        let ctx: &Context = borrow(ctx, "context")?;
+        let v = borrow::<CtVec>(v, "vector")?;
+        let (off, len) = ranges(env, &bytes, &offsets, &sizes)?;
+        // SAFETY: no JNI call until `elements` is dropped; the slices do not outlive it.
+        let mut elements = unsafe { env.get_array_elements_critical(&bytes, jni::objects::ReleaseMode::CopyBack)? };
+        let all: &mut [u8] = unsafe { std::slice::from_raw_parts_mut(elements.as_mut_ptr() as *mut u8, elements.len()) };
+        let mut outs = disjoint_mut(all, &off, &len)?;
+        ctx.save_vector_into(v, &mut outs)
+    })
+}
+
+/// Reads `offsets` and `sizes` (equal lengths) and checks that every range lies inside `bytes`.
+fn ranges(env: &mut JNIEnv, bytes: &JByteArray, offsets: &JIntArray, sizes: &JIntArray) -> Result<(Vec<usize>, Vec<usize>)> {
+    if bytes.is_null() || offsets.is_null() || sizes.is_null() {
+        return Err(HeError::InvalidArgument("null argument".into()));
+    }
+    let n = env.get_array_length(offsets)? as usize;
+    if env.get_array_length(sizes)? as usize != n {
+        return Err(HeError::InvalidArgument("offsets and sizes differ in length".into()));
+    }
+    let mut off = vec![0i32; n];
+    let mut len = vec![0i32; n];
+    env.get_int_array_region(offsets, 0, &mut off)?;
+    env.get_int_array_region(sizes, 0, &mut len)?;
+    let total = env.get_array_length(bytes)? as i64;
+    for i in 0..n {
+        if off[i] < 0 || len[i] < 0 || off[i] as i64 + len[i] as i64 > total {
+            return Err(HeError::InvalidArgument(format!("ciphertext {i} lies outside the array")));
+        }
+    }
+    Ok((off.iter().map(|&o| o as usize).collect(), len.iter().map(|&l| l as usize).collect()))
+}
+
+/// Splits `all` into the non-overlapping mutable ranges `[off[i], off[i] + len[i])`, in order.
+fn disjoint_mut<'a>(mut all: &'a mut [u8], off: &[usize], len: &[usize]) -> Result<Vec<&'a mut [u8]>> {
+    let mut out = Vec::with_capacity(off.len());
+    let mut at = 0usize;
+    for i in 0..off.len() {
+        if off[i] < at {
+            return Err(HeError::InvalidArgument(format!("ciphertext {i} overlaps the one before")));
+        }
+        let rest = std::mem::take(&mut all);
+        let (_, tail) = rest.split_at_mut(off[i] - at);
+        let (part, tail) = tail.split_at_mut(len[i]);
+        out.push(part);
+        all = tail;
+        at = off[i] + len[i];
+    }
+    Ok(out)
+}
+
+/// `bytes[offsets[i] .. offsets[i] + sizes[i]]` is ciphertext i. The array is read in place
+/// (a JNI critical section: no copy, and nothing in it calls back into the JVM).
+#[no_mangle]
+pub extern "system" fn Java_org_fedseal_he_internal_NativeHe_vectorLoad(
+    mut env: JNIEnv,
+    _c: JClass,
+    ctx: jlong,
+    bytes: JByteArray,
+    offsets: JIntArray,
+    sizes: JIntArray,
+    validate: jboolean,
+) -> jlong {
     run(&mut env, 0, |env| {
         let ctx: &Context = borrow(ctx, "context")?;
-        let n = env.get_array_length(&parts)? as usize;
-        let mut all = Vec::with_capacity(n);
-        for i in 0..n {
-            let o = env.get_object_array_element(&parts, i as i32)?;
-            if o.is_null() {
-                return Err(HeError::Malformed(format!("ciphertext {i} is null")));
-            }
-            let arr = JByteArray::from(o);
-            all.push(env.convert_byte_array(&arr)?);
-            env.delete_local_ref(arr)?;
-        }
-        Ok(into_handle(ctx.load_vector(&all)?))
+        let (off, len) = ranges(env, &bytes, &offsets, &sizes)?;
+        let loaded = {
+            // SAFETY: no JNI call until `elements` is dropped; the slices do not outlive it.
+            let elements = unsafe { env.get_array_elements_critical(&bytes, jni::objects::ReleaseMode::NoCopyBack)? };
+            let all: &[u8] = unsafe { std::slice::from_raw_parts(elements.as_ptr() as *const u8, elements.len()) };
+            let parts: Vec<&[u8]> = off.iter().zip(&len).map(|(&o, &l)| &all[o..o + l]).collect();
+            ctx.load_vector(&parts, validate == JNI_TRUE)
+        };
+        Ok(into_handle(loaded?))
     })
 }
 

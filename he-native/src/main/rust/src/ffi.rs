@@ -67,7 +67,7 @@ extern "C" {
     pub fn Ciphertext_SaveSize(thisptr: *mut c_void, compr_mode: u8, result: *mut i64) -> HResult;
     pub fn Ciphertext_Save(thisptr: *mut c_void, outptr: *mut u8, size: u64, compr_mode: u8, out_bytes: *mut i64) -> HResult;
     pub fn Ciphertext_Load(thisptr: *mut c_void, context: *mut c_void, inptr: *mut u8, size: u64, in_bytes: *mut i64) -> HResult;
-    pub fn ValCheck_Ciphertext_IsValidFor(ciphertext: *mut c_void, context: *mut c_void, result: *mut bool) -> HResult;
+    pub fn Ciphertext_UnsafeLoad(thisptr: *mut c_void, context: *mut c_void, inptr: *mut u8, size: u64, in_bytes: *mut i64) -> HResult;
 
     pub fn CKKSEncoder_Create(context: *mut c_void, encoder: *mut *mut c_void) -> HResult;
     pub fn CKKSEncoder_Destroy(thisptr: *mut c_void) -> HResult;

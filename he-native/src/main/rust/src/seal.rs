@@ -353,11 +353,15 @@ impl Context {
         Ok(CtVec { entries })
     }
 
-    /// Loads ciphertexts from untrusted bytes: prechecked, then SEAL's validating loader.
-    pub fn load_vector(&self, parts: &[Vec<u8>]) -> Result<CtVec> {
+    /// Loads ciphertexts: always prechecked (exact length, header, parameter id, level, shape,
+    /// scale); with `validate`, SEAL's validating loader also checks that every coefficient is
+    /// below its modulus (untrusted bytes). Without, SEAL's `unsafe_load` copies the coefficients
+    /// as they are: for bytes this process validated before (an out-of-range coefficient would
+    /// give a wrong sum, never an out-of-bounds access: the shape was checked).
+    pub fn load_vector(&self, parts: &[&[u8]], validate: bool) -> Result<CtVec> {
         let mut entries = Vec::with_capacity(parts.len());
         for (i, bytes) in parts.iter().enumerate() {
-            let ct = self.load_ciphertext(bytes).map_err(|e| match e {
+            let ct = self.load_ciphertext(bytes, validate).map_err(|e| match e {
                 HeError::Malformed(m) => HeError::Malformed(format!("ciphertext {i}: {m}")),
                 other => other,
             })?;
@@ -367,15 +371,15 @@ impl Context {
         Ok(CtVec { entries })
     }
 
-    fn load_ciphertext(&self, bytes: &[u8]) -> Result<Owned> {
+    fn load_ciphertext(&self, bytes: &[u8], validate: bool) -> Result<Owned> {
         precheck_object(bytes, &self.last_parms, self.n, 1, true, Some(self.scale), "ciphertext")?;
         let ct = self.new_ciphertext()?;
         unsafe {
-            load_exact(|p, len, read| Ciphertext_Load(ct.ptr, self.ctx.ptr, p, len, read), bytes, "ciphertext")?;
-            let mut valid = false;
-            check(ValCheck_Ciphertext_IsValidFor(ct.ptr, self.ctx.ptr, &mut valid), "ValCheck")?;
-            if !valid {
-                return Err(HeError::Malformed("ciphertext: not valid for this context".into()));
+            // SEAL's Load is UnsafeLoad followed by is_valid_for (metadata and every coefficient).
+            if validate {
+                load_exact(|p, len, read| Ciphertext_Load(ct.ptr, self.ctx.ptr, p, len, read), bytes, "ciphertext")?;
+            } else {
+                load_exact(|p, len, read| Ciphertext_UnsafeLoad(ct.ptr, self.ctx.ptr, p, len, read), bytes, "ciphertext")?;
             }
         }
         Ok(ct)
@@ -384,7 +388,7 @@ impl Context {
     fn live<'a>(&self, e: &'a mut Entry) -> Result<&'a Owned> {
         if e.live.is_none() {
             let bytes = e.wire.as_ref().ok_or_else(|| HeError::Native("ciphertext has neither memory nor bytes".into()))?;
-            e.live = Some(self.load_ciphertext(bytes)?);
+            e.live = Some(self.load_ciphertext(bytes, true)?);
         }
         Ok(e.live.as_ref().unwrap())
     }
@@ -434,16 +438,45 @@ impl Context {
         Ok(CtVec { entries })
     }
 
-    /// Serialized ciphertexts, uncompressed: the canonical bytes that get hashed.
-    pub fn save_vector(&self, v: &CtVec) -> Result<Vec<Vec<u8>>> {
+    /// The byte length of each ciphertext's serialization (uncompressed), in order.
+    pub fn save_sizes(&self, v: &CtVec) -> Result<Vec<usize>> {
         v.entries
             .iter()
             .map(|e| match (&e.wire, &e.live) {
-                (Some(w), _) => Ok(w.clone()),
-                (None, Some(ct)) => save_ciphertext(ct),
+                (Some(w), _) => Ok(w.len()),
+                (None, Some(ct)) => {
+                    let mut n = 0i64;
+                    unsafe { check(Ciphertext_SaveSize(ct.ptr, COMPR_NONE, &mut n), "Ciphertext_SaveSize")? };
+                    Ok(n as usize)
+                }
                 (None, None) => Err(HeError::Native("empty ciphertext entry".into())),
             })
             .collect()
+    }
+
+    /// Writes each ciphertext's uncompressed serialization (the canonical bytes that get hashed)
+    /// into `outs[i]`, which must have exactly the length [`save_sizes`](Self::save_sizes) gave.
+    pub fn save_vector_into(&self, v: &CtVec, outs: &mut [&mut [u8]]) -> Result<()> {
+        if outs.len() != v.entries.len() {
+            return Err(HeError::InvalidArgument(format!("{} outputs for {} ciphertexts", outs.len(), v.entries.len())));
+        }
+        for (e, out) in v.entries.iter().zip(outs.iter_mut()) {
+            match (&e.wire, &e.live) {
+                (Some(w), _) if w.len() == out.len() => out.copy_from_slice(w),
+                (None, Some(ct)) => {
+                    let mut written = 0i64;
+                    unsafe {
+                        check(Ciphertext_Save(ct.ptr, out.as_mut_ptr(), out.len() as u64, COMPR_NONE, &mut written), "Ciphertext_Save")?
+                    };
+                    if written as usize != out.len() {
+                        return Err(HeError::Native(format!("ciphertext saved {written} bytes, {} announced", out.len())));
+                    }
+                }
+                (None, None) => return Err(HeError::Native("empty ciphertext entry".into())),
+                _ => return Err(HeError::InvalidArgument("output size differs from the ciphertext's".into())),
+            }
+        }
+        Ok(())
     }
 
     /// Decrypts and decodes; returns the first `length` values.
@@ -497,9 +530,9 @@ fn save_with(
 
 /// Runs a SEAL loader and insists that it consumed every byte given.
 fn load_exact(load: impl Fn(*mut u8, u64, *mut i64) -> HResult, bytes: &[u8], what: &str) -> Result<()> {
-    let mut copy = bytes.to_vec();
     let mut read = 0i64;
-    let hr = load(copy.as_mut_ptr(), copy.len() as u64, &mut read);
+    // SEAL's C API takes a non-const pointer but only reads through it (it calls load(const seal_byte *, ...)).
+    let hr = load(bytes.as_ptr() as *mut u8, bytes.len() as u64, &mut read);
     if hr != S_OK {
         return Err(HeError::Malformed(format!("{what}: SEAL refused to load it ({})", match check(hr, "load") {
             Err(HeError::InvalidArgument(_)) => "invalid for this context",

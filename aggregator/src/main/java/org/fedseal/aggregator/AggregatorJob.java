@@ -42,7 +42,8 @@ import org.fedseal.aggregator.internal.ShardKeys;
  *
  * <h2>Topology</h2>
  * <pre>
- *  updates ∪ rounds → pre-validate (parallel: decode, shape, SEAL's validating load, hashes)
+ *  updates → pre-validate (parallel, in the source's task: decode, shape, SEAL's validating load, hashes)
+ *  rounds → pre-validate-rounds (decode)
  *     ├─ chunk bytes ────────────────────────────────────────────┐ keyBy shard
  *     └─ receipts, commits, rounds → keyBy model: round-keeper ──→ fold / drop / close → chunk-summer (every slot)
  *           (round rules, no ciphertext) │ accepted, rejects       │ chunk sums
@@ -87,10 +88,15 @@ public final class AggregatorJob {
                 source(config, config.enrollmentsTopic(), Inbound.ENROLLMENT, "-enrollments"),
                 WatermarkStrategy.noWatermarks(), "enrollments").uid("source-enrollments").setParallelism(1);
 
-        SingleOutputStreamOperator<Inbound> prevalidated = updates.union(rounds)
+        // Updates are pre-validated in the source's own task (chained: a ~790 KB record is handed over
+        // by reference, not copied through a network buffer); rounds, few and small, on their own.
+        SingleOutputStreamOperator<Inbound> prevalidated = updates
                 .process(new PreValidator(config.heParamsIds(), config.maxRecordBytes()))
                 .name("pre-validate").uid("pre-validate");
-        DataStream<Inbound> checked = prevalidated;
+        DataStream<Inbound> roundsChecked = rounds
+                .process(new PreValidator(config.heParamsIds(), config.maxRecordBytes()))
+                .name("pre-validate-rounds").uid("pre-validate-rounds").setParallelism(1);
+        DataStream<Inbound> checked = prevalidated.union(roundsChecked);
         if (config.testFailAfterRecords() > 0) {
             checked = checked.map(new FailureInjector(config.testFailAfterRecords()))
                     .name("test-failure-injector").uid("test-failure-injector");
@@ -127,7 +133,8 @@ public final class AggregatorJob {
                 .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
                 .setDeserializer(new RawRecordDeserializer(kind))
                 .setProperty("isolation.level", "read_committed")
-                .setProperty("max.partition.fetch.bytes", Integer.toString(Math.max(config.maxRecordBytes() * 2, 1 << 20)))
+                // large fetches: a chunk record is up to 1 MiB, and every fetch round trip costs both sides CPU
+                .setProperty("max.partition.fetch.bytes", Integer.toString(Math.max(config.maxRecordBytes() * 2, 8 << 20)))
                 .build();
     }
 
@@ -170,6 +177,9 @@ public final class AggregatorJob {
         m.put("pipeline.object-reuse", "true");
         // a chunk record is ~790 KB: with Flink's 32 KB network buffers it crosses a channel in lock-step
         m.put("taskmanager.memory.segment-size", "256kb");
+        // ... and Flink's 64 MB of local network memory is then too few buffers for the channels at parallelism 2
+        m.put("taskmanager.memory.network.min", "128mb");
+        m.put("taskmanager.memory.network.max", "128mb");
         m.put("rest.bind-port", "0");
         m.put("taskmanager.numberOfTaskSlots", Integer.toString(Math.max(4, config.parallelism())));
         m.putAll(config.flinkSettings());

@@ -34,6 +34,14 @@ public final class ScaleRun {
         int parallelism = args.length > 2 ? Integer.parseInt(args[2]) : 2;
         int distinct = Math.min(clients, 20);
         Path work = Files.createTempDirectory("fedseal-scale");
+        try {
+            run(clients, parameters, parallelism, distinct, work);
+        } finally {
+            org.apache.flink.util.FileUtils.deleteDirectoryQuietly(work.toFile()); // the broker's logs: GBs
+        }
+    }
+
+    private static void run(int clients, int parameters, int parallelism, int distinct, Path work) throws Exception {
         String p = "scale";
         try (LocalKafkaBroker kafka = LocalKafkaBroker.builder().workDir(work.resolve("kafka")).start();
              Fleet fleet = new Fleet(kafka.bootstrapServers())) {

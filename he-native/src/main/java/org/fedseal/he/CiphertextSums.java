@@ -1,5 +1,6 @@
 package org.fedseal.he;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -39,13 +40,28 @@ public final class CiphertextSums {
    * @throws IllegalArgumentException if their packing or length differ
    */
   public static EncryptedVector addInto(HeContext he, EncryptedVector sum, byte[] addend) throws MalformedHeDataException {
-    Objects.requireNonNull(addend, "addend");
-    EncryptedVector a = he.loadVector(addend);
+    return addInto(sum, he.loadVector(Objects.requireNonNull(addend, "addend")));
+  }
+
+  /**
+   * {@link #addInto(HeContext, EncryptedVector, byte[])} for an addend this process already
+   * accepted from {@link HeContext#loadVector} (see {@link HeContext#loadPrevalidatedVector}): the
+   * summer of a pipeline whose first stage validated every ciphertext. The buffer is read in place.
+   *
+   * @throws MalformedHeDataException if the addend's structure is not a vector of {@code he}'s parameter set
+   * @throws IllegalArgumentException if their packing or length differ
+   */
+  public static EncryptedVector addPrevalidatedInto(HeContext he, EncryptedVector sum, ByteBuffer addend)
+      throws MalformedHeDataException {
+    return addInto(sum, he.loadPrevalidatedVector(Objects.requireNonNull(addend, "addend")));
+  }
+
+  private static EncryptedVector addInto(EncryptedVector sum, EncryptedVector addend) {
     if (sum == null) {
-      return a;
+      return addend;
     }
-    try (a) {
-      sum.addInPlace(a);
+    try (addend) {
+      sum.addInPlace(addend);
       return sum;
     }
   }

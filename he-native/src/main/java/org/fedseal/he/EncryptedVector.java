@@ -105,21 +105,25 @@ public final class EncryptedVector implements AutoCloseable {
 
   /** The wire form; load it with {@link HeContext#loadVector(byte[])}. */
   public synchronized byte[] toBytes() {
-    byte[][] parts;
     try (NativeHandle.Lease c = context.handle.lease(); NativeHandle.Lease t = handle.lease()) {
-      parts = NativeHe.vectorSave(c.pointer(), t.pointer());
+      int[] sizes = NativeHe.vectorSaveSizes(c.pointer(), t.pointer());
+      int total = HEADER_BYTES;
+      for (int size : sizes) {
+        total = Math.addExact(total, 4 + size);
+      }
+      ByteBuffer out = ByteBuffer.allocate(total).order(ByteOrder.LITTLE_ENDIAN);
+      out.putInt(MAGIC).put((byte) FORMAT_VERSION).put((byte) packing.ordinal()).putShort((short) 0);
+      out.putInt(length).putInt(sizes.length);
+      int[] offsets = new int[sizes.length];
+      for (int i = 0; i < sizes.length; i++) {
+        out.putInt(sizes[i]);
+        offsets[i] = out.position();
+        out.position(offsets[i] + sizes[i]);
+      }
+      // SEAL writes each ciphertext straight into its place in the result
+      NativeHe.vectorSaveInto(c.pointer(), t.pointer(), out.array(), offsets, sizes);
+      return out.array();
     }
-    int total = HEADER_BYTES;
-    for (byte[] p : parts) {
-      total = Math.addExact(total, 4 + p.length);
-    }
-    ByteBuffer out = ByteBuffer.allocate(total).order(ByteOrder.LITTLE_ENDIAN);
-    out.putInt(MAGIC).put((byte) FORMAT_VERSION).put((byte) packing.ordinal()).putShort((short) 0);
-    out.putInt(length).putInt(parts.length);
-    for (byte[] p : parts) {
-      out.putInt(p.length).put(p);
-    }
-    return out.array();
   }
 
   private void requireCompatible(EncryptedVector other) {

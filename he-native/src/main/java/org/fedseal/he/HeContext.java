@@ -145,16 +145,43 @@ public final class HeContext implements AutoCloseable {
   /**
    * Loads an encrypted vector from {@link EncryptedVector#toBytes()}. Untrusted input is
    * welcome: every structural field is checked, each ciphertext must have exactly the size of
-   * this parameter set at the last level, and SEAL's validating loader must accept it and
-   * consume every byte.
+   * this parameter set at the last level, and SEAL's validating loader must accept it (every
+   * coefficient below its modulus) and consume every byte.
    *
    * @throws MalformedHeDataException with the reason, for anything else
    */
   public EncryptedVector loadVector(byte[] bytes) throws MalformedHeDataException {
-    Objects.requireNonNull(bytes, "bytes");
-    ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    if (bytes.length < EncryptedVector.HEADER_BYTES) {
-      throw new MalformedHeDataException("encrypted vector: " + bytes.length + " bytes is shorter than its header");
+    return load(ByteBuffer.wrap(Objects.requireNonNull(bytes, "bytes")), true);
+  }
+
+  /**
+   * {@link #loadVector(byte[])} of the buffer's remaining bytes (its position is not moved). A
+   * heap buffer is read in place, without a copy.
+   *
+   * @throws MalformedHeDataException with the reason
+   */
+  public EncryptedVector loadVector(ByteBuffer bytes) throws MalformedHeDataException {
+    return load(Objects.requireNonNull(bytes, "bytes"), true);
+  }
+
+  /**
+   * Loads bytes that this process already accepted from {@link #loadVector} — for instance a
+   * summer's own buffered copy of an update that its pre-validation loaded. Everything about the
+   * structure is checked as in {@link #loadVector} (so no input can make the load read or write
+   * out of bounds), but not SEAL's per-coefficient range check: a coefficient at or above its
+   * modulus would make sums wrong. Never use it on bytes from the network.
+   *
+   * @throws MalformedHeDataException if the structure is wrong
+   */
+  public EncryptedVector loadPrevalidatedVector(ByteBuffer bytes) throws MalformedHeDataException {
+    return load(Objects.requireNonNull(bytes, "bytes"), false);
+  }
+
+  private EncryptedVector load(ByteBuffer buffer, boolean validate) throws MalformedHeDataException {
+    ByteBuffer in = buffer.slice().order(ByteOrder.LITTLE_ENDIAN);
+    int total = in.remaining();
+    if (total < EncryptedVector.HEADER_BYTES) {
+      throw new MalformedHeDataException("encrypted vector: " + total + " bytes is shorter than its header");
     }
     if (in.getInt() != EncryptedVector.MAGIC) {
       throw new MalformedHeDataException("encrypted vector: bad magic");
@@ -180,7 +207,19 @@ public final class HeContext implements AutoCloseable {
       throw new MalformedHeDataException(
           "encrypted vector: " + count + " ciphertexts cannot hold exactly " + length + " values");
     }
-    byte[][] parts = new byte[count][];
+    // Offsets into the backing array: a heap buffer is handed to the native loader as it is.
+    byte[] array;
+    int base;
+    if (in.hasArray()) {
+      array = in.array();
+      base = in.arrayOffset();
+    } else {
+      array = new byte[total];
+      in.duplicate().position(0).get(array);
+      base = 0;
+    }
+    int[] offsets = new int[count];
+    int[] sizes = new int[count];
     for (int i = 0; i < count; i++) {
       if (in.remaining() < 4) {
         throw new MalformedHeDataException("encrypted vector: truncated before ciphertext " + i);
@@ -193,15 +232,16 @@ public final class HeContext implements AutoCloseable {
       if (in.remaining() < size) {
         throw new MalformedHeDataException("encrypted vector: truncated inside ciphertext " + i);
       }
-      parts[i] = new byte[size];
-      in.get(parts[i]);
+      offsets[i] = base + in.position();
+      sizes[i] = size;
+      in.position(in.position() + size);
     }
     if (in.hasRemaining()) {
       throw new MalformedHeDataException("encrypted vector: " + in.remaining() + " trailing bytes");
     }
     long p;
     try (NativeHandle.Lease l = handle.lease()) {
-      p = NativeHe.vectorLoad(l.pointer(), parts);
+      p = NativeHe.vectorLoad(l.pointer(), array, offsets, sizes, validate);
     }
     return new EncryptedVector(this, p, length, packing);
   }

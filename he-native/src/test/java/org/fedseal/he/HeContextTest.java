@@ -231,6 +231,53 @@ class HeContextTest {
   }
 
   @Test
+  void aBufferIsLoadedInPlaceFromItsPosition() throws Exception {
+    byte[] wire;
+    try (EncryptedVector ct = pkEncryptor.encrypt(new double[] {1, 2, 3})) {
+      wire = ct.toBytes();
+    }
+    byte[] padded = new byte[wire.length + 9];
+    System.arraycopy(wire, 0, padded, 5, wire.length);
+    java.nio.ByteBuffer view = java.nio.ByteBuffer.wrap(padded, 5, wire.length);
+    try (EncryptedVector a = he.loadVector(view.slice()); EncryptedVector b = he.loadPrevalidatedVector(view.slice())) {
+      assertArrayEquals(wire, a.toBytes());
+      assertArrayEquals(wire, b.toBytes());
+    }
+    assertEquals(5, view.position(), "the buffer's position is not moved");
+    // A read-only (or direct) buffer has no accessible array: it is copied, with the same result.
+    try (EncryptedVector c = he.loadVector(java.nio.ByteBuffer.wrap(wire).asReadOnlyBuffer())) {
+      assertArrayEquals(wire, c.toBytes());
+    }
+    // Bytes after the vector are trailing bytes, as with an array.
+    assertThrows(MalformedHeDataException.class, () -> he.loadVector(java.nio.ByteBuffer.wrap(padded, 5, wire.length + 1)));
+  }
+
+  @Test
+  void onlyTheValidatingLoaderChecksCoefficientsTheStructureIsCheckedByBoth() throws Exception {
+    byte[] wire;
+    try (EncryptedVector ct = pkEncryptor.encrypt(new double[] {1, 2, 3})) {
+      wire = ct.toBytes();
+    }
+    // The last 64-bit word is a coefficient of c1: 2^64 - 1 is above every modulus.
+    byte[] outOfRange = wire.clone();
+    java.util.Arrays.fill(outOfRange, outOfRange.length - 8, outOfRange.length, (byte) 0xff);
+    MalformedHeDataException e = assertThrows(MalformedHeDataException.class, () -> he.loadVector(outOfRange));
+    assertTrue(e.getMessage().contains("SEAL refused"), e.getMessage());
+    try (EncryptedVector v = he.loadPrevalidatedVector(java.nio.ByteBuffer.wrap(outOfRange))) {
+      assertEquals(3, v.length(), "the prevalidated loader trusts the coefficients, by contract");
+    }
+    byte[] truncated = java.util.Arrays.copyOf(wire, wire.length - 1);
+    assertThrows(MalformedHeDataException.class, () -> he.loadPrevalidatedVector(java.nio.ByteBuffer.wrap(truncated)));
+    try (HeContext t50 = HeContext.create(HeParameters.CKKS_8192_T50);
+        HePublicKey pk = t50.loadPublicKey(keys.publicKey().toBytes());
+        VectorEncryptor enc = t50.encryptor(pk);
+        EncryptedVector ct = enc.encrypt(new double[] {1, 2, 3})) {
+      java.nio.ByteBuffer foreignScale = java.nio.ByteBuffer.wrap(ct.toBytes());
+      assertThrows(MalformedHeDataException.class, () -> he.loadPrevalidatedVector(foreignScale));
+    }
+  }
+
+  @Test
   void ciphertextOfAnotherScaleIsRejectedBeforeItCanBreakASum() throws Exception {
     // ckks-8192-t50-v1 shares v1's moduli (same parms_id) but encodes at 2^50: SEAL would load it,
     // and the next addition would fail; the precheck refuses it instead.

@@ -81,6 +81,35 @@ class LoaderFuzzTest {
     }
   }
 
+  /** The loader without the coefficient check must refuse every structural mutation just as safely. */
+  @Test
+  void mutatedCiphertextsNeverCrashThePrevalidatedLoader() throws Exception {
+    try (HeContext he = HeContext.create(HeParameters.CKKS_8192);
+        HeKeyPair keys = he.generateKeys();
+        VectorEncryptor pk = he.encryptor(keys.publicKey());
+        VectorEncryptor sym = he.symmetricEncryptor(keys.secretKey(), Packing.COMPLEX);
+        EncryptedVector a = pk.encrypt(new double[] {1, 2, 3});
+        EncryptedVector b = sym.encrypt(new double[] {4, 5, 6})) {
+      byte[][] seeds = {a.toBytes(), b.toBytes()};
+      Random rnd = new Random(20261201L);
+      int accepted = 0;
+      for (int i = 0; i < CIPHERTEXT_CASES / 5; i++) {
+        byte[] input = mutate(seeds[i & 1], rnd);
+        // at an offset inside a larger array, as a summer reads it from a decoded record
+        int offset = rnd.nextInt(16);
+        byte[] framed = new byte[offset + input.length + rnd.nextInt(16)];
+        System.arraycopy(input, 0, framed, offset, input.length);
+        try (EncryptedVector v = he.loadPrevalidatedVector(java.nio.ByteBuffer.wrap(framed, offset, input.length))) {
+          accepted++;
+          assertTrue(v.length() > 0);
+        } catch (MalformedHeDataException expected) {
+          // the only acceptable failure
+        }
+      }
+      assertTrue(accepted < CIPHERTEXT_CASES / 10, "most mutations must be rejected");
+    }
+  }
+
   @Test
   void mutatedKeysNeverCrash() throws Exception {
     try (HeContext he = HeContext.create(HeParameters.CKKS_8192); HeKeyPair keys = he.generateKeys()) {

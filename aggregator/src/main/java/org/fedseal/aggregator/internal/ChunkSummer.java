@@ -1,5 +1,6 @@
 package org.fedseal.aggregator.internal;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +25,6 @@ import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.Topics;
 import org.fedseal.protocol.WireCodec;
-import org.fedseal.protocol.internal.Bytes;
 import org.fedseal.protocol.wire.AggregateChunkSum;
 import org.fedseal.protocol.wire.UpdateChunk;
 import org.fedseal.protocol.wire.UpdateEnvelope;
@@ -147,19 +147,20 @@ public final class ChunkSummer extends KeyedCoProcessFunction<Integer, ChunkPayl
     private void fold(String ck, String heParamsId, byte[] value) throws Exception {
         UpdateChunk chunk = (UpdateChunk) WireCodec.UNBOUNDED.decode(value, UpdateEnvelope.class).getPayload();
         HeContext he = contexts.get(heParamsId);
-        List<java.nio.ByteBuffer> cts = chunk.getCiphertexts();
+        List<ByteBuffer> cts = chunk.getCiphertexts();
         try {
             for (int j = 0; j < cts.size(); j++) {
                 String sk = ck + SEP + j;
-                byte[] ct = Bytes.toArray(cts.get(j));
+                ByteBuffer ct = cts.get(j);
                 EncryptedVector sum = live.get(sk);
                 if (sum == null && sums.contains(sk)) {
-                    sum = he.loadVector(sums.get(sk));
+                    sum = he.loadPrevalidatedVector(ByteBuffer.wrap(sums.get(sk)));
                 }
-                sum = CiphertextSums.addInto(he, sum, ct);
+                bytesFolded.inc(ct.remaining());
+                // the pre-validation loaded these bytes with SEAL's validating loader
+                sum = CiphertextSums.addPrevalidatedInto(he, sum, ct);
                 live.put(sk, sum);
                 sums.put(sk, sum.toBytes());
-                bytesFolded.inc(ct.length);
             }
         } catch (MalformedHeDataException | IllegalArgumentException e) {
             // the bookkeeping checked parameter set, packing and lengths against the pre-validation's load

@@ -1,5 +1,6 @@
 package org.fedseal.aggregator.internal;
 
+import java.nio.ByteBuffer;
 import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
@@ -20,7 +21,6 @@ import org.fedseal.protocol.ValidationLimits;
 import org.fedseal.protocol.ValidationResult;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.WireFormatException;
-import org.fedseal.protocol.internal.Bytes;
 import org.fedseal.protocol.wire.ReasonCode;
 import org.fedseal.protocol.wire.RecordKind;
 import org.fedseal.protocol.wire.RoundOpened;
@@ -162,8 +162,8 @@ public final class PreValidator extends ProcessFunction<Inbound, Inbound> {
             String params = null;
             long bytes = 0;
             for (int i = 0; i < lengths.length; i++) {
-                byte[] ct = Bytes.toArray(c.getCiphertexts().get(i));
-                bytes += ct.length;
+                ByteBuffer ct = c.getCiphertexts().get(i);
+                bytes += ct.remaining();
                 try (EncryptedVector v = loadInAnyServedSet(ct)) {
                     if (v.ciphertextCount() != 1) {
                         reject(in, ReasonCode.INVALID_CIPHERTEXT, "ciphertext " + i + " of chunk " + c.getChunkIndex()
@@ -207,7 +207,7 @@ public final class PreValidator extends ProcessFunction<Inbound, Inbound> {
     }
 
     /** Loads with the first served parameter set that accepts the bytes; the round's own set is checked when folding. */
-    private EncryptedVector loadInAnyServedSet(byte[] ct) throws MalformedHeDataException {
+    private EncryptedVector loadInAnyServedSet(ByteBuffer ct) throws MalformedHeDataException {
         MalformedHeDataException first = null;
         for (HeContext he : contexts) {
             try {

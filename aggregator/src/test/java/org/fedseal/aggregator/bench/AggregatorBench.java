@@ -57,13 +57,16 @@ import org.fedseal.protocol.wire.UpdateEnvelope;
  * record: the <em>chained single-thread ceiling</em>. A slot has one core and must do at least
  * this work per byte, so no job reaches more than this rate per slot; everything the job does
  * beyond it is overhead that a better job can remove. Then the Flink job
- * ({@link AggregatorJob#runLocal}, a MiniCluster in this JVM) sums two rounds at parallelism 1
- * and, on a copy of the topics, two at parallelism 2. Round 1 is readable when the job starts;
- * round 2 is written before, in a Kafka transaction that the bench commits once round 1 is
- * accepted, so the job meets it warm and nothing else runs meanwhile. A round's rate is taken
- * between its first and its last {@code UpdateAccepted} ({@code acceptedAtEpochMillis}), so
- * start-up is excluded; round 2 is the job's rate (steady state: the stages are measured warm
- * too), round 1 is reported as the "cold" rate (the JVM still compiles the job's code). The
+ * ({@link AggregatorJob#runLocal}, a MiniCluster in this JVM) sums {@code --warmup-rounds} rounds
+ * and then {@code --rounds} measured rounds at parallelism 1 and, on a copy of the topics, as many
+ * at parallelism 2. The warm-up rounds are readable when the job starts; the measured rounds are
+ * written before, in one Kafka transaction that the bench commits once the warm-up is accepted, so
+ * the job meets them warm and nothing else runs meanwhile; in between, the bench waits until the JIT
+ * compiler has worked off what the warm-up queued (a fresh job's code keeps it busy for about 20 s). Rates are taken between the first and
+ * the last {@code UpdateAccepted} ({@code acceptedAtEpochMillis}) of the rounds measured, back to
+ * back, so start-up is excluded: the job's steady state, as the stages are measured warm (one round
+ * lasts about a second, too short to average out checkpoints). The stages are measured on round 1
+ * alone, before the other rounds are written. Round 1 is reported as the job's "cold" rate. The
  * report ends with the job at parallelism 1 as a share of the ceiling.
  *
  * <p>All rates are MB/s of ciphertext bytes (the serialized ciphertexts inside the chunks,
@@ -75,7 +78,7 @@ import org.fedseal.protocol.wire.UpdateEnvelope;
  *
  * <p>{@code --json} prints the figures as one JSON object, the only line this program writes to
  * stdout (the table and progress go to stderr). {@code --jfr FILE} records the parallelism-1 job
- * with JDK Flight Recorder and prints its profile over round 2 ({@link JfrProfile}); the job's
+ * with JDK Flight Recorder and prints its profile over the measured rounds ({@link JfrProfile}); the job's
  * rate then includes the recording's overhead.
  *
  * <p>Uses only the aggregator's public API ({@link AggregatorJob#runLocal}, {@link AggregatorConfig},
@@ -93,8 +96,8 @@ public final class AggregatorBench {
                    aggregator/scripts/bench-aggregator.sh [options] [updates=40] [ciphertextsPerUpdate=12]
 
             Sums rounds of `updates` updates (ckks-8192, %d ciphertexts per chunk) with the aggregator
-            Flink job at parallelism 1 and 2 on a local Kafka broker (round 1 warms the job up, round 2
-            is measured), and measures on the same records the single-thread rate of each stage every
+            Flink job at parallelism 1 and 2 on a local Kafka broker (round 1 warms the job up, the
+            rounds after it are measured back to back), and measures on the same records the single-thread rate of each stage every
             update needs (Kafka fetch, Avro decode, SHA-256 of the chunk, he-native's validating load,
             modular add) and of those stages chained in one thread: the ceiling one slot can reach.
             Rates are MB/s of ciphertext bytes (MB = 10^6 bytes).
@@ -102,24 +105,39 @@ public final class AggregatorBench {
             Options:
               --json      print the figures as one JSON object: the only line this program writes to
                           stdout (the table goes to stderr)
+              --warmup-rounds W  rounds summed before measuring, at each parallelism (default 6); then
+                                 the bench waits until the JIT compiler is quiet
+              --rounds N         rounds measured back to back after them (default 8)
               --jfr FILE  record the parallelism-1 job with JDK Flight Recorder into FILE and print its
-                          profile over round 2 (the job's rate then includes the recording's overhead)
+                          profile over the measured rounds (the job's rate then includes the
+                          recording's overhead)
               -h, --help  this text
             """.formatted(CIPHERTEXTS_PER_CHUNK);
 
     private AggregatorBench() {}
 
     /** The command line. */
-    record Options(int updates, int ciphertextsPerUpdate, boolean json, Path jfr, boolean help) {
+    record Options(int updates, int ciphertextsPerUpdate, int warmupRounds, int rounds, boolean json, Path jfr, boolean help) {
         static Options parse(String[] args) {
             List<Integer> positional = new ArrayList<>();
             boolean json = false;
             boolean help = false;
             Path jfr = null;
+            int warmupRounds = 6;
+            int rounds = 8;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 if (a.equals("--json")) {
                     json = true;
+                } else if (a.matches("--(warmup-)?rounds(=.*)?")) {
+                    int eq = a.indexOf('=');
+                    String name = eq < 0 ? a : a.substring(0, eq);
+                    int n = positive(name, eq >= 0 ? a.substring(eq + 1) : ++i < args.length ? args[i] : "");
+                    if (name.equals("--rounds")) {
+                        rounds = n;
+                    } else {
+                        warmupRounds = n;
+                    }
                 } else if (a.equals("-h") || a.equals("--help")) {
                     help = true;
                 } else if (a.equals("--jfr") || a.startsWith("--jfr=")) {
@@ -146,11 +164,30 @@ public final class AggregatorBench {
             if (updates < 2 || cts < 1) {
                 throw new IllegalArgumentException("need at least 2 updates and 1 ciphertext per update");
             }
-            return new Options(updates, cts, json, jfr, help);
+            return new Options(updates, cts, warmupRounds, rounds, json, jfr, help);
+        }
+
+        /** Option {@code name}'s value {@code v}: a number, at least 1. */
+        private static int positive(String name, String v) {
+            int n;
+            try {
+                n = Integer.parseInt(v);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(name + " needs a number, not '" + v + "'");
+            }
+            if (n < 1) {
+                throw new IllegalArgumentException(name + " must be at least 1");
+            }
+            return n;
+        }
+
+        /** Every round the bench sums per parallelism. */
+        int totalRounds() {
+            return warmupRounds + rounds;
         }
     }
 
-    /** One round's rate over its measurement window (first to last {@code UpdateAccepted}). */
+    /** The rate of one or more rounds over their measurement window (first to last {@code UpdateAccepted}). */
     record RoundRun(double updatesPerSecond, Instant firstAccepted, Instant lastAccepted) {}
 
     /** A bench client: enrolled once, sends one update per round. */
@@ -184,6 +221,16 @@ public final class AggregatorBench {
                 CIPHERTEXTS_PER_CHUNK, cores);
 
         Path work = Files.createTempDirectory("fedseal-agg-bench");
+        try {
+            run(opts, work, layout, vpc, stdout, out, cores);
+        } finally {
+            org.apache.flink.util.FileUtils.deleteDirectoryQuietly(work.toFile()); // the broker's logs: GBs
+        }
+    }
+
+    /** Everything after parsing: the broker and every figure, in {@code work}. */
+    private static void run(Options opts, Path work, ChunkLayout layout, int vpc, PrintStream stdout, PrintStream out, int cores)
+            throws Exception {
         try (HeContext he = HeContext.create(PARAMS);
              HeKeyPair keys = he.generateKeys();
              VectorEncryptor enc = he.encryptor(keys.publicKey());
@@ -201,31 +248,41 @@ public final class AggregatorBench {
             long stagesFrom = 0;
             long stagesTo = 0;
             Map<Integer, List<RoundRun>> job = new java.util.TreeMap<>();
+            // every topic before the first record: an idempotent producer racing a topic's creation
+            // can wedge on OutOfOrderSequenceException
+            for (int parallelism : new int[] {1, 2}) {
+                createTopics(kafka, "bench" + parallelism);
+            }
             for (int parallelism : new int[] {1, 2}) {
                 String prefix = "bench" + parallelism;
-                createTopics(kafka, prefix);
                 try (KafkaProducer<byte[], byte[]> producer = producer(kafka, null)) {
                     enroll(producer, prefix, clients);
                     produceRound(producer, prefix, 1, clients, layout, cts);
                     producer.flush();
+                    if (parallelism == 1) {
+                        String topic = topic(prefix, AggregatorConfig.TOPIC_UPDATES);
+                        out.println("measuring the stages on round 1 of " + topic + " ...");
+                        stagesFrom = System.currentTimeMillis();
+                        stages = measureStages(kafka, topic, he, layout, bytesPerUpdate, opts.updates());
+                        stagesTo = System.currentTimeMillis();
+                        System.gc(); // the stages' copies of the topic are garbage now: keep their collection out of the job's window
+                    }
+                    for (int round = 2; round <= opts.warmupRounds(); round++) {
+                        produceRound(producer, prefix, round, clients, layout, cts);
+                    }
+                    producer.flush();
                 }
-                if (parallelism == 1) {
-                    String topic = topic(prefix, AggregatorConfig.TOPIC_UPDATES);
-                    out.println("measuring the stages on " + topic + " ...");
-                    stagesFrom = System.currentTimeMillis();
-                    stages = measureStages(kafka, topic, he, layout, bytesPerUpdate, opts.updates());
-                    stagesTo = System.currentTimeMillis();
-                    System.gc(); // the stages' copies of the topic are garbage now: keep their collection out of the job's window
-                }
-                // Round 2 waits, written but uncommitted (the job reads read_committed), until round 1 is accepted.
-                try (KafkaProducer<byte[], byte[]> held = producer(kafka, prefix + "-bench-round2")) {
+                // The measured rounds wait, written but uncommitted (the job reads read_committed), until the warm-up is accepted.
+                try (KafkaProducer<byte[], byte[]> held = producer(kafka, prefix + "-bench-held")) {
                     held.initTransactions();
                     held.beginTransaction();
-                    produceRound(held, prefix, 2, clients, layout, cts);
+                    for (int round = opts.warmupRounds() + 1; round <= opts.totalRounds(); round++) {
+                        produceRound(held, prefix, round, clients, layout, cts);
+                    }
                     held.flush();
                     boolean profiled = parallelism == 1 && opts.jfr() != null;
                     try (JfrProfile profile = profiled ? JfrProfile.start(opts.jfr()) : null) {
-                        job.put(parallelism, runJob(kafka, work, prefix, parallelism, opts.updates(), held, out));
+                        job.put(parallelism, runJob(kafka, work, prefix, parallelism, opts.updates(), opts.warmupRounds(), opts.totalRounds(), held, out));
                         if (profile != null) {
                             profile.stop();
                         }
@@ -234,7 +291,7 @@ public final class AggregatorBench {
             }
 
             Thread.sleep(2 * MachineCpu.PERIOD_MILLIS); // a CPU sample after the last window
-            Figures f = new Figures(bytesPerUpdate, stages,
+            Figures f = new Figures(opts.warmupRounds(), opts.totalRounds(), bytesPerUpdate, stages,
                     mbps(job.get(1).get(1), bytesPerUpdate), mbps(job.get(2).get(1), bytesPerUpdate),
                     mbps(job.get(1).get(0), bytesPerUpdate), mbps(job.get(2).get(0), bytesPerUpdate), opts.jfr() != null,
                     Map.of("stages", cpu.during(stagesFrom, stagesTo), "p1", cpuDuring(cpu, job.get(1).get(1)), "p2", cpuDuring(cpu, job.get(2).get(1))));
@@ -287,10 +344,10 @@ public final class AggregatorBench {
     }
 
     /**
-     * Every figure of one run: the single-thread rates, the job's MB/s in rounds 2 (measured) and 1
-     * (cold), and who used the CPU while the stages ("stages") and round 2 ("p1", "p2") were measured.
+     * Every figure of one run: the single-thread rates, the job's MB/s in the measured rounds and round 1
+     * (cold), and who used the CPU while the stages ("stages") and the measured rounds ("p1", "p2") ran.
      */
-    private record Figures(long bytesPerUpdate, Stages stages, double jobP1, double jobP2, double jobColdP1, double jobColdP2,
+    private record Figures(int warmupRounds, int rounds, long bytesPerUpdate, Stages stages, double jobP1, double jobP2, double jobColdP1, double jobColdP2,
                            boolean jobP1Profiled, Map<String, MachineCpu.Shares> cpu) {
         /** Other processes using more than this share of the machine disturb the figures. */
         private static final double DISTURBED = 0.10;
@@ -331,16 +388,17 @@ public final class AggregatorBench {
                 row(t, r[1], stages.reference().get(r[0]), r[0]);
             }
             t.section("the Flink job, first to last UpdateAccepted of a round");
-            row(t, "Flink job, parallelism 1, round 2" + (jobP1Profiled ? " (under JFR)" : ""), jobP1, "jobMBps_p1");
-            row(t, "Flink job, parallelism 2, round 2", jobP2, "jobMBps_p2");
+            String measured = rounds == warmupRounds + 1 ? "round " + rounds : "rounds " + (warmupRounds + 1) + "-" + rounds;
+            row(t, "Flink job, parallelism 1, " + measured + (jobP1Profiled ? " (under JFR)" : ""), jobP1, "jobMBps_p1");
+            row(t, "Flink job, parallelism 2, " + measured, jobP2, "jobMBps_p2");
             row(t, "Flink job, parallelism 1, round 1 (cold)", jobColdP1, "jobColdMBps_p1");
             row(t, "Flink job, parallelism 2, round 1 (cold)", jobColdP2, "jobColdMBps_p2");
-            t.row("job p1 (round 2) / chained ceiling", TextTable.percent(jobP1 / stages.ceiling()), "", "jobP1OfCeiling");
+            t.row("job p1 / chained ceiling", TextTable.percent(jobP1 / stages.ceiling()), "", "jobP1OfCeiling");
             out.println();
             t.print(out, "");
             out.printf("(%.2f MB of ciphertext per update; %d updates x %d ciphertexts; MB = 10^6 bytes; %d cores)%n",
                     bytesPerUpdate / 1e6, opts.updates(), opts.ciphertextsPerUpdate(), cores);
-            out.printf("CPU of the machine while measuring: stages: %s; job p1 round 2: %s; job p2 round 2: %s%n",
+            out.printf("CPU of the machine while measuring: stages: %s; job p1: %s; job p2: %s%n",
                     cpu.get("stages"), cpu.get("p1"), cpu.get("p2"));
             cpu.forEach((what, shares) -> {
                 if (shares.others() > DISTURBED) {
@@ -375,6 +433,8 @@ public final class AggregatorBench {
                 o.put("otherProcessesCpu_" + what, Double.isNaN(cpu.get(what).busy()) ? null : Math.round(others * 1000) / 1000.0);
             }
             o.put("updates", opts.updates());
+            o.put("warmupRounds", warmupRounds);
+            o.put("measuredRounds", rounds - warmupRounds);
             o.put("ciphertextsPerUpdate", opts.ciphertextsPerUpdate());
             o.put("ciphertextBytesPerUpdate", bytesPerUpdate);
             o.put("cores", cores);
@@ -433,7 +493,7 @@ public final class AggregatorBench {
         pp.put("linger.ms", "5");
         if (transactionalId != null) {
             pp.put("transactional.id", transactionalId);
-            pp.put("transaction.timeout.ms", "600000"); // round 2 waits through the job's start and round 1
+            pp.put("transaction.timeout.ms", "600000"); // measured rounds wait through the job's start and the warm-up
         }
         return new KafkaProducer<>(pp);
     }
@@ -473,16 +533,18 @@ public final class AggregatorBench {
     }
 
     /**
-     * Runs the job on the topics under {@code prefix}: round 1 is readable, round 2 waits in
-     * {@code round2}'s open transaction, committed here once every update of round 1 is accepted.
-     * Returns both rounds' rates, once round 2 is accepted in full.
+     * Runs the job on the topics under {@code prefix}: rounds 1 to {@code warmup} are readable,
+     * rounds after them up to {@code rounds} wait in {@code held}'s open transaction, committed here
+     * once every update of the warm-up is accepted. Returns round 1's rate and that of the rounds
+     * after the warm-up together, once every round is accepted in full.
      */
     private static List<RoundRun> runJob(LocalKafkaBroker kafka, Path work, String prefix, int parallelism, int updates,
-                                         KafkaProducer<byte[], byte[]> round2, PrintStream out) throws Exception {
+                                         int warmup, int rounds, KafkaProducer<byte[], byte[]> held, PrintStream out)
+            throws Exception {
         AggregatorConfig.Builder b = AggregatorConfig.builder().bootstrapServers(kafka.bootstrapServers())
                 .signingKey(SigningKeyPair.generate().privateKey())
                 .set(AggregatorConfig.GROUP_ID, prefix).set(AggregatorConfig.TRANSACTIONAL_ID_PREFIX, prefix + "-tx")
-                .set(AggregatorConfig.PARALLELISM, parallelism).set(AggregatorConfig.CHECKPOINT_INTERVAL_MS, 1000);
+                .set(AggregatorConfig.PARALLELISM, parallelism); // checkpoints at the default interval, as users run it
         for (String k : topicKeys()) {
             b.set(k, topic(prefix, k));
         }
@@ -494,7 +556,10 @@ public final class AggregatorBench {
         cp.put("isolation.level", "read_committed");
         cp.put("max.partition.fetch.bytes", Integer.toString(MAX_MESSAGE_BYTES));
         cp.put("fetch.max.bytes", Integer.toString(MAX_MESSAGE_BYTES));
-        Map<Integer, List<Long>> acceptedAt = Map.of(1, new ArrayList<>(), 2, new ArrayList<>());
+        Map<Integer, List<Long>> acceptedAt = new java.util.HashMap<>();
+        for (int r = 1; r <= rounds; r++) {
+            acceptedAt.put(r, new ArrayList<>());
+        }
         Map<Integer, AggregatePublished> aggregates = new java.util.HashMap<>();
         try (LocalAggregator job = AggregatorJob.runLocal(config, work.resolve("ckpt-" + prefix));
              KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(cp)) {
@@ -504,10 +569,10 @@ public final class AggregatorBench {
             c.seekToBeginning(List.of(acc, agg));
             boolean released = false;
             long end = System.nanoTime() + Duration.ofMinutes(5).toNanos();
-            while (!finished(2, acceptedAt, aggregates)) {
+            while (!java.util.stream.IntStream.rangeClosed(1, rounds).allMatch(r -> finished(r, acceptedAt, aggregates))) {
                 if (System.nanoTime() > end) {
-                    throw new IllegalStateException("parallelism " + parallelism + ": no aggregate of both rounds within 5 minutes; "
-                            + "accepted " + acceptedAt.get(1).size() + " and " + acceptedAt.get(2).size() + " of " + updates);
+                    throw new IllegalStateException("parallelism " + parallelism + ": not every round aggregated within 5 minutes; "
+                            + "accepted per round " + acceptedAt + " of " + updates);
                 }
                 for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(100))) {
                     if (r.topic().equals(config.acceptedTopic())) {
@@ -524,13 +589,42 @@ public final class AggregatorBench {
                         }
                     }
                 }
-                if (!released && finished(1, acceptedAt, aggregates)) {
-                    round2.commitTransaction();
+                if (!released && java.util.stream.IntStream.rangeClosed(1, warmup).allMatch(r -> finished(r, acceptedAt, aggregates))) {
+                    awaitQuietJit(out);
+                    held.commitTransaction();
                     released = true;
                 }
             }
         }
-        return List.of(roundRun(parallelism, 1, updates, acceptedAt.get(1)), roundRun(parallelism, 2, updates, acceptedAt.get(2)));
+        List<Long> later = new ArrayList<>();
+        for (int r = warmup + 1; r <= rounds; r++) {
+            later.addAll(acceptedAt.get(r));
+        }
+        return List.of(roundRun(parallelism, "round 1", updates, acceptedAt.get(1)),
+                roundRun(parallelism, "rounds " + (warmup + 1) + "-" + rounds, updates * (rounds - warmup), later));
+    }
+
+    /**
+     * Waits until the JIT compiler has spent less than 5 % of a second compiling in the last second
+     * (at most 60 s): the warm-up rounds leave a queue of compilations behind that would otherwise
+     * run on the measured rounds' cores.
+     */
+    private static void awaitQuietJit(PrintStream out) throws InterruptedException {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
+            return;
+        }
+        long start = System.nanoTime();
+        long before = jit.getTotalCompilationTime();
+        while (System.nanoTime() - start < Duration.ofSeconds(60).toNanos()) {
+            Thread.sleep(1000);
+            long now = jit.getTotalCompilationTime();
+            if (now - before < 50) {
+                break;
+            }
+            before = now;
+        }
+        out.printf("JIT quiet after %.1f s%n", (System.nanoTime() - start) / 1e9);
     }
 
     /**
@@ -543,9 +637,9 @@ public final class AggregatorBench {
         return a != null && acceptedAt.get(round).size() >= a.getAcceptedCount();
     }
 
-    private static RoundRun roundRun(int parallelism, int round, int updates, List<Long> acceptedAt) {
+    private static RoundRun roundRun(int parallelism, String rounds, int updates, List<Long> acceptedAt) {
         if (acceptedAt.size() != updates) {
-            throw new IllegalStateException("parallelism " + parallelism + ", round " + round + ": the job accepted "
+            throw new IllegalStateException("parallelism " + parallelism + ", " + rounds + ": the job accepted "
                     + acceptedAt.size() + " of " + updates + " updates");
         }
         List<Long> sorted = new ArrayList<>(acceptedAt);

@@ -276,7 +276,7 @@ final class StageRates implements AutoCloseable {
                             sink += chunkHash(v)[0];
                             List<ByteBuffer> cts = c.getCiphertexts();
                             for (int j = 0; j < cts.size(); j++) {
-                                EncryptedVector x = he.loadVector(toArray(cts.get(j)));
+                                EncryptedVector x = he.loadVector(cts.get(j));
                                 int g = layoutIndex(c, j);
                                 if (sums[g] == null) {
                                     sums[g] = x;

@@ -52,9 +52,17 @@ public final class NativeHe {
 
   public static native int vectorSize(long vector);
 
-  public static native byte[][] vectorSave(long context, long vector);
+  /** The byte length of each ciphertext's uncompressed serialization. */
+  public static native int[] vectorSaveSizes(long context, long vector);
 
-  public static native long vectorLoad(long context, byte[][] ciphertexts);
+  /** Writes ciphertext i into {@code bytes[offsets[i] .. offsets[i] + sizes[i])}, sizes from {@link #vectorSaveSizes}. */
+  public static native void vectorSaveInto(long context, long vector, byte[] bytes, int[] offsets, int[] sizes);
+
+  /**
+   * Ciphertext i is {@code bytes[offsets[i] .. offsets[i] + sizes[i])}; {@code validate} false
+   * skips SEAL's per-coefficient range check (structure is always checked).
+   */
+  public static native long vectorLoad(long context, byte[] bytes, int[] offsets, int[] sizes, boolean validate);
 
   public static native void vectorAdd(long context, long target, long other);
 
