@@ -29,9 +29,18 @@ if ! schemathesis_bin=$("$(dirname "$0")/../model-registry/scripts/schemathesis-
        "the registry's OpenApiContractTest will try again and fail if it cannot" >&2
 fi
 
+# safetensors, numpy and scikit-learn (PyPI, pinned in scripts/python-requirements.txt) in their own venv:
+# the check that exported safetensors files load in Python, and the diabetes data set (shipped inside
+# scikit-learn) the regression example trains on. A no-op once installed; a failure is only a warning
+# here, the tests that need it run the script again and fail, saying why, if it still cannot install.
+if ! python_bin=$("$(dirname "$0")/python-venv.sh"); then
+  echo "[setup] WARNING: could not install the Python venv (scripts/python-venv.sh); the model export and" \
+       "regression tests will try again and fail if they cannot" >&2
+fi
+
 java_major=$(java -XshowSettings:properties -version 2>&1 | awk -F= '/java.specification.version/ {gsub(/ /,"",$2); print $2}')
 if [ "${java_major%%.*}" -lt 17 ]; then
   echo "[setup] Java 17+ needed, found $java_major" >&2
   exit 1
 fi
-echo "[setup] ok: $(java -version 2>&1 | head -1), $(mvn -v 2>/dev/null | head -1), $(cargo --version), schemathesis ${schemathesis_bin:-missing}"
+echo "[setup] ok: $(java -version 2>&1 | head -1), $(mvn -v 2>/dev/null | head -1), $(cargo --version), schemathesis ${schemathesis_bin:-missing}, python venv ${python_bin:-missing}"

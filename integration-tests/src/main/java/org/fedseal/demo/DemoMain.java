@@ -37,14 +37,67 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code fedseal demo}: a real federated training on one machine. A Kafka broker process, the
- * registry, the Flink aggregation job, a key holder process and simulated clients that train an
- * MLP with DJL on non-IID partitions of real MNIST digits, encrypt their updates with SEAL and
+ * registry, the Flink aggregation job, a key holder process and simulated clients that train a
+ * model with DJL on non-IID partitions of real MNIST digits, encrypt their updates with SEAL and
  * send them over Kafka. Prints progress per round; Ctrl-C stops everything.
+ *
+ * <p>{@code --model} picks the model: the MLP (default) or LeNet-5, a small CNN; {@code --model
+ * mlp,lenet} trains one after the other on the same deployment, with the same split, rounds, local
+ * epochs and optimizer, and prints their accuracies side by side.
  */
 @Command(name = "fedseal demo", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Runs a real federated training on this machine (Kafka, Flink, registry, key holder, DJL clients).")
 public final class DemoMain implements Callable<Integer> {
   static final String MODEL_ID = "mnist-mlp";
+
+  /** The models the demo trains on MNIST; every one with the same SGD settings, split and rounds. */
+  public enum MnistModel {
+    /** 784-hidden-10 MLP, ReLU (hidden width {@code --hidden}). */
+    MLP,
+    /** LeNet-5 on 1x28x28 images ({@link DjlTrainer#leNet5}). */
+    LENET;
+
+    /** The block factory. */
+    public java.util.function.Supplier<ai.djl.nn.Block> block(int hidden) {
+      return this == MLP ? DjlTrainer.mlp(784, 10, hidden) : DjlTrainer.leNet5(10);
+    }
+
+    /** How one flat 784-pixel MNIST row is shaped for the block. */
+    public long[] featureShape() {
+      return this == MLP ? new long[] {784} : new long[] {1, 28, 28};
+    }
+
+    /** The architecture text registered with the model. */
+    public String architecture(int hidden) {
+      return this == MLP ? "MLP 784-" + hidden + "-10, ReLU, softmax cross-entropy"
+          : "LeNet-5 CNN 1x28x28: conv5x5x6 (pad 2), ReLU, maxpool2, conv5x5x16, ReLU, maxpool2, 120, 84, 10, ReLU, softmax cross-entropy";
+    }
+
+    /** The model id the demo registers it under unless told otherwise. */
+    public String defaultModelId() {
+      return this == MLP ? MODEL_ID : "mnist-lenet";
+    }
+
+    /** A trainer of this model on {@code data} with the demo's SGD settings. */
+    public DjlTrainer trainer(LocalDataset data, int hidden) {
+      return DjlTrainer.builder().block(block(hidden)).featureShape(featureShape()).dataset(data)
+          .learningRate(LEARNING_RATE).batchSize(BATCH_SIZE).build();
+    }
+
+    /** Parses {@code mlp} or {@code lenet}, in any case. */
+    public static MnistModel parse(String name) {
+      for (MnistModel m : values()) {
+        if (m.name().equalsIgnoreCase(name.trim())) {
+          return m;
+        }
+      }
+      throw new IllegalArgumentException("unknown model '" + name + "' (known: mlp, lenet)");
+    }
+  }
+
+  /** Every model's local optimizer: plain SGD at this rate, mini-batches of {@link #BATCH_SIZE}. */
+  static final float LEARNING_RATE = 0.1f;
+  static final int BATCH_SIZE = 32;
   /** Threshold mode with three key holders unless told otherwise. */
   static final int DEFAULT_KEY_HOLDERS = 3;
 
@@ -75,6 +128,11 @@ public final class DemoMain implements Callable<Integer> {
 
   @Option(names = "--hidden", defaultValue = "128", description = "Hidden units of the MLP (default ${DEFAULT-VALUE}).")
   int hidden;
+
+  @Option(names = "--model", defaultValue = "mlp", split = ",", paramLabel = "mlp|lenet",
+      description = "The model: mlp, lenet (LeNet-5, a small CNN), or both, comma-separated, trained one after the other on "
+          + "the same split with the same rounds and SGD settings and compared side by side (default ${DEFAULT-VALUE}).")
+  List<String> models = List.of("mlp");
 
   @Option(names = "--port", defaultValue = "0", description = "Registry HTTP port, 0 = any free port (default ${DEFAULT-VALUE}).")
   int port;
@@ -110,8 +168,9 @@ public final class DemoMain implements Callable<Integer> {
     return this;
   }
 
-  @Option(names = "--model-id", defaultValue = MODEL_ID, description = "Model id in the registry (default ${DEFAULT-VALUE}).")
-  String modelId = MODEL_ID;
+  @Option(names = "--model-id", description = "Model id in the registry (default mnist-mlp, mnist-lenet; with several "
+      + "models, each gets its kind appended).")
+  String modelId;
 
   /** A model id of its own (tests that share one deployment). */
   public DemoMain modelId(String id) {
@@ -119,13 +178,20 @@ public final class DemoMain implements Callable<Integer> {
     return this;
   }
 
-  /** What one demo run produced. */
-  public record Result(double initialAccuracy, List<Double> accuracyPerRound, String registryUri, Path workDir) {}
+  /** The model to train: {@code mlp} or {@code lenet} (tests; the command line sets the same field). */
+  public DemoMain model(String name) {
+    this.models = List.of(name);
+    return this;
+  }
+
+  /** What one demo run produced (for several models: the last one's). */
+  public record Result(String model, double initialAccuracy, List<Double> accuracyPerRound, String registryUri, Path workDir) {}
 
   @Override
   public Integer call() throws Exception {
     try {
       roundBounds();
+      kinds();
     } catch (IllegalArgumentException e) {
       System.err.println("fedseal demo: " + e.getMessage());
       return 2;
@@ -152,13 +218,34 @@ public final class DemoMain implements Callable<Integer> {
     }
   }
 
+  private List<MnistModel> kinds() {
+    List<MnistModel> out = new ArrayList<>();
+    for (String m : models) {
+      MnistModel k = MnistModel.parse(m);
+      if (!out.contains(k)) {
+        out.add(k);
+      }
+    }
+    if (out.isEmpty()) {
+      throw new IllegalArgumentException("--model names no model");
+    }
+    return out;
+  }
+
+  private String modelIdFor(MnistModel kind, int kinds) {
+    if (modelId == null) {
+      return kind.defaultModelId();
+    }
+    return kinds == 1 ? modelId : modelId + "-" + kind.name().toLowerCase(java.util.Locale.ROOT);
+  }
+
   /** Runs the demo on a deployment of its own, started here and stopped at the end. */
   public Result run() throws Exception {
     if (workDir == null) {
       workDir = Files.createTempDirectory("fedseal-demo");
     }
-    say("FedSeal demo: %d clients, %d rounds, MNIST (2,000 train / 500 test digits), Dirichlet α=%.2f, work dir %s",
-        clients, rounds, alpha, workDir);
+    say("FedSeal demo: %s, %d clients, %d rounds, MNIST (2,000 train / 500 test digits), Dirichlet α=%.2f, work dir %s",
+        kinds().stream().map(k -> k.name().toLowerCase(java.util.Locale.ROOT)).toList(), clients, rounds, alpha, workDir);
     step("starting Kafka broker, registry and the Flink aggregation job");
     FederatedDeployment deployment = FederatedDeployment.start(workDir, Map.of(), port);
     // Ctrl-C: stop broker, job and registry even while the main thread is mid-round.
@@ -176,8 +263,36 @@ public final class DemoMain implements Callable<Integer> {
     }
   }
 
-  /** Runs the demo's training on an existing deployment (the integration tests share one); returns accuracies. */
+  /**
+   * Runs the demo's training on an existing deployment (the integration tests share one), once per
+   * model; with several, prints their accuracies side by side. Returns the last model's result.
+   */
   public Result run(FederatedDeployment deployment) throws Exception {
+    List<MnistModel> kinds = kinds();
+    List<Result> results = new ArrayList<>();
+    for (MnistModel kind : kinds) {
+      results.add(run(deployment, kind, modelIdFor(kind, kinds.size())));
+    }
+    if (results.size() > 1) {
+      say("");
+      say("same split (Dirichlet α=%.2f, seed 7), %d clients, %d rounds x %d local epochs, SGD lr %.2f, batch %d:", alpha, clients,
+          rounds, localEpochs, LEARNING_RATE, BATCH_SIZE);
+      StringBuilder head = new StringBuilder(String.format("%-6s", "round"));
+      results.forEach(r -> head.append(String.format(" %10s", r.model())));
+      say("%s", head);
+      for (int i = 0; i <= rounds; i++) {
+        StringBuilder row = new StringBuilder(String.format("%-6d", i));
+        for (Result r : results) {
+          double acc = i == 0 ? r.initialAccuracy() : i <= r.accuracyPerRound().size() ? r.accuracyPerRound().get(i - 1) : Double.NaN;
+          row.append(String.format(" %9.2f%%", 100 * acc));
+        }
+        say("%s", row);
+      }
+    }
+    return results.get(results.size() - 1);
+  }
+
+  private Result run(FederatedDeployment deployment, MnistModel kind, String modelId) throws Exception {
     RoundBounds bounds = roundBounds();
     if (workDir == null) {
       workDir = deployment.workDir();
@@ -186,6 +301,7 @@ public final class DemoMain implements Callable<Integer> {
     List<Process> keyHolders = new java.util.concurrent.CopyOnWriteArrayList<>();
     Combiner[] combinerRef = new Combiner[1];
     List<FederatedClient> fleet = new ArrayList<>();
+    List<DjlTrainer> trainers = new ArrayList<>();
     CountDownLatch done = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
       done.countDown();
@@ -193,6 +309,7 @@ public final class DemoMain implements Callable<Integer> {
     }, "fedseal-demo-keyholder-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
+      step("model %s: %s", modelId, kind.architecture(hidden));
       ok("kafka %s, registry %s", deployment.bootstrapServers(), deployment.registry().uri());
       RegistryClient registry = deployment.adminClient();
 
@@ -203,12 +320,14 @@ public final class DemoMain implements Callable<Integer> {
       List<int[]> parts = Partitioners.dirichlet(alpha, 7).partition(train.labels(), clients);
       ok("partition sizes %s", parts.stream().map(p -> Integer.toString(p.length)).toList());
 
-      DjlTrainer evaluator = DjlTrainer.builder().block(DjlTrainer.mlp(784, 10, hidden)).dataset(test).build();
+      DjlTrainer evaluator = kind.trainer(test, hidden);
+      trainers.add(evaluator);
       float[] initial = evaluator.initialParameters(42);
       double initialAccuracy = evaluator.accuracy(initial, test);
       HeParameters params = threshold > 0 ? HeParameters.CKKS_8192_T50 : HeParameters.CKKS_8192;
-      registry.registerModel(modelId, "MLP 784-" + hidden + "-10, ReLU, softmax cross-entropy", params.id(),
-          ModelWeights.encode(initial), threshold > 0 ? modelId + "-combiner" : modelId + "-keyholder");
+      // with its layout (tensor names and shapes, DJL template): `fedseal model export` writes DJL and safetensors files
+      registry.registerModel(modelId, kind.architecture(hidden), params.id(), ModelWeights.encode(initial),
+          threshold > 0 ? modelId + "-combiner" : modelId + "-keyholder", evaluator.layout());
       ok("model %s registered: %d parameters, %s, round-0 accuracy %.2f%%", modelId, initial.length, params.id(),
           100 * initialAccuracy);
 
@@ -218,7 +337,7 @@ public final class DemoMain implements Callable<Integer> {
         List<String> holderIds = new ArrayList<>();
         for (int i = 1; i <= threshold; i++) {
           String id = modelId + "-keyholder-" + i;
-          keyHolders.add(startKeyHolder(deployment, id, List.of("--threshold", "--min-participants", Integer.toString(clients),
+          keyHolders.add(startKeyHolder(deployment, modelId, id, List.of("--threshold", "--min-participants", Integer.toString(clients),
               "--aggregator-key", Base64.getEncoder().encodeToString(deployment.aggregatorPublicKey())), "KEYHOLDER ENROLLED"));
           holderIds.add(id);
         }
@@ -232,7 +351,8 @@ public final class DemoMain implements Callable<Integer> {
             ceremony.ceremonyId(), (System.nanoTime() - ceremonyStart) / 1e9, combiner.ceremony().publicKeyHash().toHex().substring(0, 16));
       } else {
         step("starting the key holder (its own process; the secret key never leaves it)");
-        keyHolders.add(startKeyHolder(deployment, modelId + "-keyholder", List.of("--evaluate-mnist"), "KEYHOLDER READY"));
+        keyHolders.add(startKeyHolder(deployment, modelId, modelId + "-keyholder", List.of("--evaluate-mnist", "--mnist-model",
+            kind.name().toLowerCase(java.util.Locale.ROOT)), "KEYHOLDER READY"));
         ok("key holder ready");
       }
 
@@ -241,8 +361,8 @@ public final class DemoMain implements Callable<Integer> {
         String id = String.format("client-%02d", c);
         SigningKeyPair identity = SigningKeyPair.generate();
         registry.enrollClient(id, identity.publicKey(), List.of(modelId));
-        DjlTrainer trainer = DjlTrainer.builder().block(DjlTrainer.mlp(784, 10, hidden))
-            .dataset(train.subset(parts.get(c))).learningRate(0.1f).batchSize(32).build();
+        DjlTrainer trainer = kind.trainer(train.subset(parts.get(c)), hidden);
+        trainers.add(trainer);
         fleet.add(FederatedClient.builder(Map.of(
                 ClientConfig.BOOTSTRAP_SERVERS, deployment.bootstrapServers(),
                 ClientConfig.CLIENT_ID, id))
@@ -273,7 +393,7 @@ public final class DemoMain implements Callable<Integer> {
             }
           }
           VersionInfo version = combiner != null ? combiner.combineAndPublish(announcement, roundTimeout)
-              : awaitVersion(registry, opened.round(), rs);
+              : awaitVersion(registry, modelId, opened.round(), rs);
           RoundInfo status = registry.roundStatus(modelId, opened.round());
           double acc = version.accuracy() == null ? Double.NaN : version.accuracy();
           accuracies.add(acc);
@@ -298,7 +418,7 @@ public final class DemoMain implements Callable<Integer> {
         say("  ./fedseal registry serve --data-dir %s &   then   ./fedseal audit verify", workDir.resolve("registry"));
         say("  (or run ./fedseal demo --keep-running and ./fedseal audit verify --registry <url> in another terminal)");
       }
-      return new Result(initialAccuracy, accuracies, uri, workDir);
+      return new Result(kind.name().toLowerCase(java.util.Locale.ROOT), initialAccuracy, accuracies, uri, workDir);
     } finally {
       step("shutting down");
       for (FederatedClient c : fleet) {
@@ -313,6 +433,7 @@ public final class DemoMain implements Callable<Integer> {
       if (combinerRef[0] != null) {
         combinerRef[0].close();
       }
+      trainers.forEach(DjlTrainer::close);
       removeHook(hook);
     }
   }
@@ -329,7 +450,7 @@ public final class DemoMain implements Callable<Integer> {
     return uri.endsWith("/") ? uri : uri + "/";
   }
 
-  private VersionInfo awaitVersion(RegistryClient registry, int round, long since) throws InterruptedException {
+  private VersionInfo awaitVersion(RegistryClient registry, String modelId, int round, long since) throws InterruptedException {
     long end = System.nanoTime() + roundTimeout.toNanos() + Duration.ofSeconds(30).toNanos();
     while (System.nanoTime() < end) {
       Optional<VersionInfo> v = registry.versions(modelId).stream().filter(x -> x.round() == round && x.sequence() > 0).findFirst();
@@ -347,7 +468,8 @@ public final class DemoMain implements Callable<Integer> {
   }
 
   /** Starts a key-holder process and waits until it prints a line starting with {@code readyLine}. */
-  private Process startKeyHolder(FederatedDeployment deployment, String id, List<String> extra, String readyLine) throws Exception {
+  private Process startKeyHolder(FederatedDeployment deployment, String modelId, String id, List<String> extra, String readyLine)
+      throws Exception {
     Path dir = workDir.resolve(id);
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),

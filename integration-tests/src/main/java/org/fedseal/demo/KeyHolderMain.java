@@ -95,6 +95,10 @@ public final class KeyHolderMain implements Callable<Integer> {
   @Option(names = "--hidden", defaultValue = "128", description = "Hidden width of the MLP to evaluate (default ${DEFAULT-VALUE}).")
   int hidden;
 
+  @Option(names = "--mnist-model", defaultValue = "mlp", description = "The model to evaluate with --evaluate-mnist: mlp or lenet "
+      + "(default ${DEFAULT-VALUE}).")
+  String mnistModel;
+
   @Option(names = "--threshold", description = "Threshold mode: take part in the model's key ceremony (opened by the "
       + "coordinator, run over Kafka), keep one secret share, and publish decryption shares of verified aggregates.")
   boolean threshold;
@@ -131,7 +135,7 @@ public final class KeyHolderMain implements Callable<Integer> {
         HeSecretKey secretKey = loadOrCreateHeKeys(he, registry);
         KeyHolder keyHolder = KeyHolder.of(he, secretKey)) {
       registry.enrollClient(keyHolderId, identity.publicKey(), List.of(modelId));
-      Evaluator evaluator = evaluateMnist ? new Evaluator(hidden) : null;
+      Evaluator evaluator = evaluateMnist ? new Evaluator(DemoMain.MnistModel.parse(mnistModel), hidden) : null;
       System.out.println("KEYHOLDER READY model=" + modelId);
       System.out.flush();
       consume(agg -> publish(registry, keyHolder, identity.privateKey(), evaluator, agg));
@@ -337,15 +341,15 @@ public final class KeyHolderMain implements Callable<Integer> {
     }
   }
 
-  /** Accuracy of an MLP on the 500 held-out MNIST digits. */
+  /** Accuracy of the demo's MLP or LeNet-5 on the 500 held-out MNIST digits. */
   static final class Evaluator {
     private final DjlTrainer model;
     private final LocalDataset test;
 
-    Evaluator(int hidden) {
+    Evaluator(DemoMain.MnistModel kind, int hidden) {
       LocalDataset all = Mnist2500.load();
       this.test = all.range(2000, 2500);
-      this.model = DjlTrainer.builder().block(DjlTrainer.mlp(784, 10, hidden)).dataset(test).build();
+      this.model = kind.trainer(test, hidden);
     }
 
     double accuracy(float[] params) {

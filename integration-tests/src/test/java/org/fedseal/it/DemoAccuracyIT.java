@@ -15,7 +15,8 @@ import picocli.CommandLine;
 
 /**
  * The demo's whole path on the shared deployment: 10 DJL clients on non-IID MNIST, 5 rounds through
- * Kafka and Flink; once with one key-holder process, once with three threshold key-holder processes
+ * Kafka and Flink; the MLP once with one key-holder process, LeNet-5 (same split, rounds, local
+ * epochs and SGD settings; it must end above the MLP), and the MLP once with three threshold key-holder processes
  * (no process ever holds the whole secret key) and a combiner. Accuracy must beat round 0 and a
  * stated bar, threshold mode must end within 0.5 percentage points of single-key mode, and the
  * provenance log must pass {@code fedseal audit verify} afterwards.
@@ -31,6 +32,13 @@ class DemoAccuracyIT {
     double last = single.accuracyPerRound().get(4);
     assertTrue(last > single.initialAccuracy(), "after 5 rounds " + last + " vs round 0 " + single.initialAccuracy());
     assertTrue(last >= MIN_ACCURACY_AFTER_FIVE_ROUNDS, "accuracy after 5 rounds " + last);
+
+    // LeNet-5 on the same split, rounds, local epochs and SGD settings: the CNN must end above the MLP
+    DemoMain.Result lenet = DemoMain.withOptions(10, 5, 3).model("lenet").threshold(0).run(SharedDeployment.get());
+    double lastLenet = lenet.accuracyPerRound().get(4);
+    System.out.printf("after 5 rounds on the demo's split: MLP %.2f%%, LeNet-5 %.2f%% (per round: MLP %s, LeNet-5 %s)%n",
+        100 * last, 100 * lastLenet, single.accuracyPerRound(), lenet.accuracyPerRound());
+    assertTrue(lastLenet > last, "LeNet-5 " + lastLenet + " should beat the MLP " + last + " after the same 5 rounds");
 
     DemoMain.Result threshold = DemoMain.withOptions(10, 5, 3).modelId("mnist-mlp-threshold").threshold(3)
         .run(SharedDeployment.get());

@@ -23,6 +23,7 @@ import org.fedseal.protocol.ModelWeights;
 import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.Topics;
 import org.fedseal.protocol.wire.AggregatePublished;
+import org.fedseal.protocol.wire.ModelLayout;
 import org.fedseal.protocol.wire.RoundOpened;
 import org.fedseal.protocol.wire.UpdateRejected;
 import org.fedseal.registry.RegistryClient;
@@ -50,6 +51,11 @@ final class Scenario implements AutoCloseable {
   final SigningKeyPair keyHolderIdentity;
 
   Scenario(FederatedDeployment deployment, String modelId, float[] initial) {
+    this(deployment, modelId, initial, "test model", null);
+  }
+
+  /** A model registered with its architecture text and layout (null: none), e.g. of {@code DjlTrainer.layout()}. */
+  Scenario(FederatedDeployment deployment, String modelId, float[] initial, String architecture, ModelLayout layout) {
     this.deployment = deployment;
     this.modelId = modelId;
     this.initial = initial;
@@ -58,7 +64,7 @@ final class Scenario implements AutoCloseable {
     this.keys = he.generateKeys();
     this.keyHolder = KeyHolder.of(he, keys.secretKey());
     this.keyHolderIdentity = SigningKeyPair.generate();
-    admin.registerModel(modelId, "test model", HeParameters.CKKS_8192.id(), ModelWeights.encode(initial), keyHolderId());
+    admin.registerModel(modelId, architecture, HeParameters.CKKS_8192.id(), ModelWeights.encode(initial), keyHolderId(), layout);
     admin.putHePublicKey(modelId, keys.publicKey().toBytes());
     admin.enrollClient(keyHolderId(), keyHolderIdentity.publicKey(), List.of(modelId));
   }
@@ -100,8 +106,13 @@ final class Scenario implements AutoCloseable {
 
   /** Opens a round through the registry and returns the announcement as clients read it from Kafka. */
   RoundOpened open(int quorum, Duration deadline) {
+    return open(quorum, deadline, 1);
+  }
+
+  /** {@link #open(int, Duration)} with {@code localEpochs} local epochs. */
+  RoundOpened open(int quorum, Duration deadline, int localEpochs) {
     // clip norm 10, at most the 2,000 MNIST training digits in all, any client may hold all of them
-    RoundInfo info = admin.openRound(modelId, quorum, deadline, 1, 6, 10, 2000, 2000);
+    RoundInfo info = admin.openRound(modelId, quorum, deadline, localEpochs, 6, 10, 2000, 2000);
     return await(Topics.ROUNDS, RoundOpened.class, o -> o.getModelId().equals(modelId) && o.getRound() == info.round(),
         Duration.ofSeconds(30)).get(0);
   }

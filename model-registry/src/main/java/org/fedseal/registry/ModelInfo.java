@@ -14,7 +14,9 @@ package org.fedseal.registry;
  * @param roundCount number of rounds opened
  * @param createdAtEpochMillis registration time
  * @param ceremonyId the key ceremony of a threshold model (its newest), or null for a single key holder
+ * @param layoutHash SHA-256 of the model's layout (fl-protocol {@code ModelLayouts.encode}: tensor names and
+ *     shapes for export), or null if it was registered without one
  */
 public record ModelInfo(String modelId, String architecture, String heParamsId, long parameterCount,
         String hePublicKeyHash, String keyHolderId, String latestVersionHash, int versionCount, int roundCount,
-        long createdAtEpochMillis, String ceremonyId) {}
+        long createdAtEpochMillis, String ceremonyId, String layoutHash) {}

@@ -22,12 +22,14 @@ import java.util.Optional;
 import org.fedseal.protocol.ConsistencyProof;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.InclusionProof;
+import org.fedseal.protocol.ModelLayouts;
 import org.fedseal.protocol.SigningPublicKey;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.WireFormatException;
 import org.fedseal.protocol.wire.AggregateChunkSum;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.KeyCeremonyOpened;
+import org.fedseal.protocol.wire.ModelLayout;
 import org.fedseal.protocol.wire.ModelVersionPublished;
 import org.fedseal.protocol.wire.SignedTreeHead;
 
@@ -74,7 +76,22 @@ public final class RegistryClient {
 
     /** Registers a model with initial weights as float32 little-endian bytes and an optional key holder id. */
     public ModelInfo registerModel(String modelId, String architecture, String heParamsId, byte[] weightsLe, String keyHolderId) {
+        return registerModel(modelId, architecture, heParamsId, weightsLe, keyHolderId, null);
+    }
+
+    /**
+     * Registers a model with initial weights as float32 little-endian bytes, an optional key holder
+     * id and an optional layout (tensor names and shapes, e.g. {@code DjlTrainer.layout()}), which
+     * {@code fedseal model export} needs for anything but a flat safetensors file.
+     *
+     * @throws RegistryException 400 if the layout does not hold exactly the weights
+     */
+    public ModelInfo registerModel(String modelId, String architecture, String heParamsId, byte[] weightsLe, String keyHolderId,
+            ModelLayout layout) {
         Map<String, Object> body = new LinkedHashMap<>();
+        if (layout != null) {
+            body.put("layoutBase64", b64(ModelLayouts.encode(layout)));
+        }
         body.put("modelId", modelId);
         body.put("architecture", architecture);
         body.put("heParamsId", heParamsId);
@@ -93,6 +110,28 @@ public final class RegistryClient {
     /** One model. */
     public ModelInfo model(String modelId) {
         return json("GET", "/api/models/" + modelId, null, ModelInfo.class);
+    }
+
+    /**
+     * The layout the model was registered with, or empty if none.
+     *
+     * @throws RegistryException 404 for an unknown model; status 0 if the registry sent a malformed layout
+     */
+    public Optional<ModelLayout> modelLayout(String modelId) {
+        byte[] bytes;
+        try {
+            bytes = bytes("/api/models/" + modelId + "/layout");
+        } catch (RegistryException e) {
+            if (e.status() == 404 && "model_no_layout".equals(e.code())) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+        try {
+            return Optional.of(ModelLayouts.decode(bytes));
+        } catch (WireFormatException e) {
+            throw new RegistryException(0, "malformed", "registry sent a malformed layout: " + e.getMessage());
+        }
     }
 
     /** Stores the model's HE public key; returns its hash. */

@@ -198,14 +198,16 @@ class OpenApiContractTest {
     /**
      * contract-mlp: HE key, key holder contract-mlp-holder, round 1 closed with its aggregate and a
      * published version (accuracy 0.5; version 0 has none), round 2 open. contract-threshold: a
-     * threshold model whose ceremony contract-ceremony (holders contract-kh-1, contract-kh-2) is open.
+     * threshold model with a layout whose ceremony contract-ceremony (holders contract-kh-1, contract-kh-2) is open.
      */
     private static Seeded seed(RegistryServer s) {
         RegistryClient c = Fixture.client(s);
         SigningKeyPair holder = Fixture.setUpModel(c, "contract-mlp");
         Fixture.RoundRun run = Fixture.fullRound(s, c, "contract-mlp", holder, 0.5);
         c.openRound("contract-mlp", 2, Duration.ofHours(1), 1, 6);
-        c.registerModel("contract-threshold", "mlp 10", HeParameters.CKKS_8192_T50.id(), new float[Fixture.PARAMS]);
+        // with a layout, so that GET /api/models/{modelId}/layout has something to serve
+        c.registerModel("contract-threshold", "mlp 10", HeParameters.CKKS_8192_T50.id(), RegistryClient.floatsToBytes(new float[Fixture.PARAMS]),
+                null, ModelExportTest.layout());
         c.enrollClient("contract-kh-1", SigningKeyPair.generate().publicKey(), List.of("contract-threshold"));
         c.enrollClient("contract-kh-2", SigningKeyPair.generate().publicKey(), List.of("contract-threshold"));
         c.openCeremony("contract-threshold", "contract-ceremony", List.of("contract-kh-1", "contract-kh-2"));

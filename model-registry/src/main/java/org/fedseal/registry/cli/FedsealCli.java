@@ -14,9 +14,14 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.fedseal.protocol.Hash;
+import org.fedseal.protocol.ModelLayouts;
+import org.fedseal.protocol.ModelWeights;
 import org.fedseal.protocol.SigningPublicKey;
 import org.fedseal.protocol.WireCodec;
+import org.fedseal.protocol.WireFormatException;
+import org.fedseal.protocol.wire.ModelLayout;
 import org.fedseal.protocol.wire.SignedTreeHead;
+import org.fedseal.registry.ModelExport;
 import org.fedseal.registry.ModelInfo;
 import org.fedseal.registry.CeremonyInfo;
 import org.fedseal.registry.RegistryClient;
@@ -24,6 +29,7 @@ import org.fedseal.registry.RegistryConfig;
 import org.fedseal.registry.RegistryException;
 import org.fedseal.registry.RegistryServer;
 import org.fedseal.registry.RoundInfo;
+import org.fedseal.registry.VersionInfo;
 import org.fedseal.registry.internal.Auditor;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -90,8 +96,8 @@ public final class FedsealCli implements Callable<Integer> {
     // ------------------------------------------------------------ model
 
     /** {@code fedseal model ...}. */
-    @Command(name = "model", description = "Register and list models.", mixinStandardHelpOptions = true,
-            subcommands = {ModelRegister.class, ModelList.class})
+    @Command(name = "model", description = "Register, list and export models.", mixinStandardHelpOptions = true,
+            subcommands = {ModelRegister.class, ModelList.class, ModelExportCmd.class})
     static final class ModelCmd {
         @ParentCommand
         FedsealCli root;
@@ -116,6 +122,9 @@ public final class FedsealCli implements Callable<Integer> {
         String keyHolder;
         @Option(names = "--he-public-key", description = "File with the HE public key to store with the model.")
         Path hePublicKey;
+        @Option(names = "--layout", description = "File with the model's layout (fl-protocol ModelLayouts.encode, e.g. of "
+                + "DjlTrainer.layout()): tensor names and shapes, needed to export versions as DJL files.")
+        Path layout;
 
         @Override
         public Integer call() throws Exception {
@@ -128,7 +137,16 @@ public final class FedsealCli implements Callable<Integer> {
                 throw new CommandLine.ParameterException(parent.root.spec.commandLine(), "--weights or --zeros is required");
             }
             RegistryClient c = parent.root.client();
-            ModelInfo m = c.registerModel(id, architecture, heParams, w, keyHolder);
+            ModelLayout l = null;
+            if (layout != null) {
+                try {
+                    l = ModelLayouts.decode(Files.readAllBytes(layout));
+                } catch (WireFormatException e) {
+                    throw new CommandLine.ParameterException(parent.root.spec.commandLine(), "--layout " + layout + " is not a model layout: "
+                            + e.getMessage());
+                }
+            }
+            ModelInfo m = c.registerModel(id, architecture, heParams, w, keyHolder, l);
             parent.root.out().printf("registered %s (%d parameters), version 0 = %s%n", m.modelId(), m.parameterCount(), m.latestVersionHash());
             if (hePublicKey != null) {
                 parent.root.out().println("HE public key " + c.putHePublicKey(id, Files.readAllBytes(hePublicKey)));
@@ -150,6 +168,75 @@ public final class FedsealCli implements Callable<Integer> {
             for (ModelInfo m : parent.root.client().listModels()) {
                 out.printf("%-24s %-14s %10d %8d %6d  %s%n", m.modelId(), m.heParamsId(), m.parameterCount(), m.versionCount(), m.roundCount(),
                         m.latestVersionHash());
+            }
+            return 0;
+        }
+    }
+
+    /** {@code fedseal model export}. */
+    @Command(name = "export", mixinStandardHelpOptions = true, description = {
+        "Write a model version as a file that DJL (Model.load) or safetensors / PyTorch users load directly,",
+        "with the version hash in its metadata (DJL: model properties; safetensors: __metadata__).",
+        "The weights are checked against the version's weights hash first. DJL needs the layout the model was",
+        "registered with (DjlTrainer.layout()); safetensors without one writes a single flat tensor 'weights'."})
+    static final class ModelExportCmd implements Callable<Integer> {
+        @ParentCommand
+        ModelCmd parent;
+        @Parameters(index = "0", paramLabel = "VERSION", description = "Version hash (64 hex digits), or a model id for its latest version.")
+        String version;
+        @Option(names = "--format", required = true, paramLabel = "djl|safetensors", description = "File format.")
+        String format;
+        @Option(names = {"-o", "--output"}, description = "Output file, or an existing directory to write <model>-<sequence>.params|"
+                + ".safetensors in (default: that name in the current directory).")
+        Path output;
+
+        @Override
+        public Integer call() throws Exception {
+            ModelExport.Format f;
+            try {
+                f = ModelExport.Format.parse(format);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(parent.root.spec.commandLine(), e.getMessage());
+            }
+            RegistryClient c = parent.root.client();
+            Hash versionHash = version.matches("[0-9a-fA-F]{64}") ? Hash.fromHex(version.toLowerCase(java.util.Locale.ROOT))
+                    : Hash.fromHex(c.model(version).latestVersionHash());
+            VersionInfo v = c.version(versionHash);
+            ModelInfo m = c.model(v.modelId());
+            byte[] bytes = c.weights(versionHash);
+            if (!Hash.sha256(bytes).toHex().equals(v.weightsHash())) {
+                throw new IllegalStateException("the registry's weights of version " + v.versionHash() + " do not match its weights hash "
+                        + v.weightsHash());
+            }
+            float[] weights = ModelWeights.decode(bytes);
+            java.util.Optional<ModelLayout> registered = c.modelLayout(m.modelId());
+            ModelLayout layout;
+            if (registered.isPresent()) {
+                layout = registered.get();
+            } else if (f == ModelExport.Format.SAFETENSORS) {
+                layout = ModelLayouts.flat(weights.length);
+            } else {
+                throw new IllegalStateException("model " + m.modelId() + " was registered without a layout, so its versions cannot be "
+                        + "written as DJL files (register it with DjlTrainer.layout(); --format safetensors writes one flat tensor)");
+            }
+            Map<String, String> metadata = ModelExport.metadata(m, v);
+            byte[] file = f == ModelExport.Format.DJL ? ModelExport.djlParams(weights, layout, m.modelId(), metadata)
+                    : ModelExport.safetensors(weights, layout, metadata);
+            String name = ModelExport.fileName(m.modelId(), v.sequence(), f);
+            Path target = output == null ? Path.of(name) : Files.isDirectory(output) ? output.resolve(name) : output;
+            if (target.toAbsolutePath().getParent() != null) {
+                Files.createDirectories(target.toAbsolutePath().getParent());
+            }
+            Files.write(target, file);
+            PrintWriter out = parent.root.out();
+            out.printf("wrote %s: %s, %d tensors, %d parameters, version %s (model %s, sequence %d)%n", target, f.name().toLowerCase(
+                    java.util.Locale.ROOT), layout.getTensors().size(), weights.length, v.versionHash(), m.modelId(), v.sequence());
+            if (f == ModelExport.Format.DJL) {
+                out.printf("load it with: model.setBlock(<the same block>); model.load(Path.of(\"%s\"), \"%s\"); "
+                        + "model.getProperty(\"%s\")%n", target.toAbsolutePath().getParent(), m.modelId(), ModelExport.VERSION_HASH);
+            } else {
+                out.printf("load it with: safetensors.numpy.load_file(\"%s\") (or safetensors.torch); metadata: safe_open(...).metadata()%n",
+                        target);
             }
             return 0;
         }

@@ -126,6 +126,8 @@ public final class HttpApi implements HttpHandler {
         post("/api/models", true, this::registerModel);
         get("/api/models", r -> Response.json(200, svc.models()));
         get("/api/models/" + id, r -> Response.json(200, svc.model(r.param(1))));
+        get("/api/models/" + id + "/layout", r -> Response.bytes(svc.modelLayout(r.param(1))
+                .orElseThrow(() -> new ApiException(404, "model_no_layout", "model " + r.param(1) + " was registered without a layout"))));
         add("PUT", "/api/models/" + id + "/he-public-key", true, this::putHeKey);
         get("/api/he-public-keys/" + hash, r -> Response.bytes(svc.hePublicKey(hash(r.param(1)))));
         post("/api/clients", true, this::enroll);
@@ -318,8 +320,9 @@ public final class HttpApi implements HttpHandler {
             }
             weights = buf.array();
         }
+        String layout = optionalText(b, "layoutBase64");
         return Response.json(201, svc.registerModel(text(b, "modelId"), text(b, "architecture"), text(b, "heParamsId"), weights,
-                optionalText(b, "keyHolderId")));
+                optionalText(b, "keyHolderId"), layout == null ? null : base64(layout, "layoutBase64")));
     }
 
     private Response putHeKey(Request r) throws IOException {

@@ -22,6 +22,7 @@ import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.InclusionProof;
 import org.fedseal.protocol.MerkleHashes;
 import org.fedseal.protocol.MerkleLog;
+import org.fedseal.protocol.ModelLayouts;
 import org.fedseal.protocol.ModelWeights;
 import org.fedseal.protocol.NonFiniteValueException;
 import org.fedseal.protocol.RoundBounds;
@@ -42,6 +43,7 @@ import org.fedseal.protocol.wire.KeyCeremonyEnvelope;
 import org.fedseal.protocol.wire.KeyCeremonyOpened;
 import org.fedseal.protocol.wire.LogEntry;
 import org.fedseal.protocol.wire.LogEntryKind;
+import org.fedseal.protocol.wire.ModelLayout;
 import org.fedseal.protocol.wire.ModelVersionPublished;
 import org.fedseal.protocol.wire.RoundOpened;
 import org.fedseal.protocol.wire.SignedTreeHead;
@@ -173,6 +175,16 @@ public final class RegistryService implements AutoCloseable {
 
     /** Registers a model with its initial weights (float32 little-endian bytes); returns it. */
     public ModelInfo registerModel(String modelId, String architecture, String heParamsId, byte[] weights, String keyHolderId) {
+        return registerModel(modelId, architecture, heParamsId, weights, keyHolderId, null);
+    }
+
+    /**
+     * Registers a model with its initial weights (float32 little-endian bytes) and, if not null, its
+     * layout ({@link ModelLayouts#encode} bytes, checked against the weights and stored re-encoded);
+     * returns it.
+     */
+    public ModelInfo registerModel(String modelId, String architecture, String heParamsId, byte[] weights, String keyHolderId,
+            byte[] layout) {
         requireId(modelId, "modelId");
         if (architecture == null || architecture.isBlank()) {
             throw ApiException.badRequest("architecture is required");
@@ -185,6 +197,7 @@ public final class RegistryService implements AutoCloseable {
         if (keyHolderId != null) {
             requireId(keyHolderId, "keyHolderId");
         }
+        byte[] canonicalLayout = layout == null ? null : checkedLayout(layout, weights.length / 4L);
         long now = System.currentTimeMillis();
         Hash weightsHash = blobs.put(weights);
         ModelVersionPublished v = ModelVersionPublished.newBuilder()
@@ -197,8 +210,10 @@ public final class RegistryService implements AutoCloseable {
             if (db.queryLong("SELECT COUNT(*) FROM models WHERE model_id = ?", modelId) > 0) {
                 throw ApiException.conflict("model_exists", "model " + modelId + " already exists");
             }
-            db.update("INSERT INTO models (model_id, architecture, he_params_id, key_holder_id, parameter_count, created_at) VALUES (?,?,?,?,?,?)",
-                    modelId, architecture, params.id(), keyHolderId, weights.length / 4L, now);
+            db.update("INSERT INTO models (model_id, architecture, he_params_id, key_holder_id, parameter_count, created_at, layout, layout_hash)"
+                    + " VALUES (?,?,?,?,?,?,?,?)", modelId, architecture, params.id(), keyHolderId, weights.length / 4L, now,
+                    canonicalLayout == null ? null : Base64.getEncoder().encodeToString(canonicalLayout),
+                    canonicalLayout == null ? null : Hash.sha256(canonicalLayout).toHex());
             insertVersion(signed, 0, REGISTRY_PUBLISHER, null);
             appendLog(LogEntryKind.MODEL_VERSION_PUBLISHED, modelId, 0, CanonicalHash.of(signed), REGISTRY_PUBLISHER, null, null,
                     signed.getVersionHash(), signed, now);
@@ -216,13 +231,40 @@ public final class RegistryService implements AutoCloseable {
 
     /** One model. @throws ApiException 404 */
     public ModelInfo model(String modelId) {
-        return db.tx(c -> db.queryOne("SELECT model_id, architecture, he_params_id, parameter_count, he_public_key_hash, key_holder_id, created_at, ceremony_id FROM models WHERE model_id = ?",
+        return db.tx(c -> db.queryOne("SELECT model_id, architecture, he_params_id, parameter_count, he_public_key_hash, key_holder_id, created_at, ceremony_id, layout_hash FROM models WHERE model_id = ?",
                 rs -> new ModelInfo(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getString(5),
                         rs.getString(6), latestVersion(rs.getString(1)),
                         (int) db.queryLong("SELECT COUNT(*) FROM versions WHERE model_id = ?", rs.getString(1)),
                         (int) db.queryLong("SELECT COUNT(*) FROM rounds WHERE model_id = ?", rs.getString(1)), rs.getLong(7),
-                        rs.getString(8)),
+                        rs.getString(8), rs.getString(9)),
                 modelId).orElseThrow(() -> ApiException.notFound("unknown model " + modelId)));
+    }
+
+    /**
+     * The model's layout ({@link ModelLayouts#encode} bytes), or empty if it was registered without one.
+     *
+     * @throws ApiException 404 for an unknown model
+     */
+    public Optional<byte[]> modelLayout(String modelId) {
+        model(modelId);
+        return db.queryOne("SELECT layout FROM models WHERE model_id = ? AND layout IS NOT NULL",
+                rs -> Base64.getDecoder().decode(rs.getString(1)), modelId);
+    }
+
+    /** The canonical bytes of a layout sent by a client, after checking it fits a model of {@code parameterCount} weights. */
+    private static byte[] checkedLayout(byte[] layout, long parameterCount) {
+        ModelLayout decoded;
+        try {
+            decoded = ModelLayouts.decode(layout);
+        } catch (WireFormatException e) {
+            throw ApiException.badRequest("layoutBase64 is not a ModelLayout (fl-protocol ModelLayouts.encode): " + e.getMessage());
+        }
+        try {
+            ModelLayouts.validate(decoded, parameterCount);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("layout: " + e.getMessage());
+        }
+        return ModelLayouts.encode(decoded);
     }
 
     private String latestVersion(String modelId) {
