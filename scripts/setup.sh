@@ -8,7 +8,8 @@ need_debs=()
 # chromium: the registry's web page is tested in headless Chromium.
 # aapt (aapt2), zipalign, apksigner, zip: the Android sample's APK build.
 # postgresql: the registry's test of its PostgreSQL mode (same migrations as SQLite).
-for pkg in cmake libclang-dev build-essential chromium aapt zipalign apksigner zip postgresql; do
+# file: the distribution's image build finds the shared libraries its jlink'ed JRE needs (with ldd).
+for pkg in cmake libclang-dev build-essential chromium aapt zipalign apksigner zip postgresql file; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_debs+=("$pkg")
 done
 if [ "${#need_debs[@]}" -gt 0 ]; then
@@ -38,9 +39,17 @@ if ! python_bin=$("$(dirname "$0")/python-venv.sh"); then
        "regression tests will try again and fail if they cannot" >&2
 fi
 
+# A stock Flink distribution (PyPI apache-flink-libraries, the version of <flink.version> in the root pom) in
+# ~/.cache/fedseal/flink-<version>, for FlinkClusterIT's standalone cluster; a no-op once fetched. A failure is
+# only a warning here: the test runs the script again and fails, saying why, if it still cannot fetch it.
+if ! flink_home=$("$(dirname "$0")/flink-dist.sh"); then
+  echo "[setup] WARNING: could not fetch the Flink distribution (scripts/flink-dist.sh); FlinkClusterIT" \
+       "will try again and fail if it cannot" >&2
+fi
+
 java_major=$(java -XshowSettings:properties -version 2>&1 | awk -F= '/java.specification.version/ {gsub(/ /,"",$2); print $2}')
 if [ "${java_major%%.*}" -lt 17 ]; then
   echo "[setup] Java 17+ needed, found $java_major" >&2
   exit 1
 fi
-echo "[setup] ok: $(java -version 2>&1 | head -1), $(mvn -v 2>/dev/null | head -1), $(cargo --version), schemathesis ${schemathesis_bin:-missing}, python venv ${python_bin:-missing}"
+echo "[setup] ok: $(java -version 2>&1 | head -1), $(mvn -v 2>/dev/null | head -1), $(cargo --version), schemathesis ${schemathesis_bin:-missing}, python venv ${python_bin:-missing}, flink ${flink_home:-missing}"

@@ -7,7 +7,10 @@ command -v pg_lsclusters >/dev/null 2>&1 || exit 0
 cluster=$(pg_lsclusters -h 2>/dev/null | awk 'NR==1 {print $1" "$2}')
 [ -n "$cluster" ] || exit 0
 if ! pg_lsclusters -h | awk 'NR==1 {print $4}' | grep -q online; then
-  pg_ctlcluster $cluster start >/dev/null 2>&1 || exit 0
+  # The server outlives this script: it must not inherit open descriptors beyond stdio (a caller's
+  # `flock LOCKFILE ./fedseal test` would otherwise stay locked for as long as PostgreSQL runs).
+  (for fd in /proc/self/fd/*; do n="${fd##*/}"; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done
+   exec pg_ctlcluster $cluster start) >/dev/null 2>&1 </dev/null || exit 0
 fi
 port=$(pg_lsclusters -h | awk 'NR==1 {print $3}')
 as_postgres() { if [ "$(id -u)" -eq 0 ]; then su postgres -c "$1"; else sudo -u postgres sh -c "$1"; fi; }

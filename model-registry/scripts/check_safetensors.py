@@ -4,7 +4,7 @@ with what the registry holds: every tensor's name, dtype, shape and bits, and th
 Usage: check_safetensors.py FILE EXPECTED.json
 EXPECTED.json: {"metadata": {key: value, ...},
                 "tensors": {name: {"shape": [d, ...], "f32le": base64 of the float32 little-endian values}, ...}}
-Prints one OK line and exits 0, or lists every difference and exits 1. Run by ModelExportTest and ExportIT
+Prints one OK line and exits 0, or lists every difference and exits 1. Run by ModelExportTest and RegressionIT
 with the venv of scripts/python-venv.sh.
 """
 import base64

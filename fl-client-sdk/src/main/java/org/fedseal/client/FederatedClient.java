@@ -515,7 +515,7 @@ public final class FederatedClient implements AutoCloseable {
 
         /**
          * A producer to use instead of creating a {@code KafkaProducer} (e.g. Kafka's {@code MockProducer}
-         * in tests, or an in-memory transport in the {@link Simulation}); the caller keeps owning it.
+         * in tests, or an in-memory transport in the coordinator's {@code Simulation}); the caller keeps owning it.
          */
         public Builder producer(Producer<byte[], byte[]> producer) {
             this.producer = producer;

@@ -6,7 +6,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.fedseal.protocol.Hash;
 
 /**
- * A {@link ModelSource} backed by maps, for tests and the {@link Simulation}. Models are found by
+ * A {@link ModelSource} backed by maps, for tests and the coordinator's {@code Simulation}. Models are found by
  * their claimed version hash and keys by their SHA-256 (or by the hash they were put under, which
  * lets tests serve a wrong key). Thread-safe.
  */

@@ -5,7 +5,7 @@ import org.fedseal.protocol.Hash;
 /**
  * Where a client gets the material a round names: the base model version and the HE public key.
  * The model registry's client will implement it; {@link InMemoryModelSource} serves tests and the
- * {@link Simulation}. The client verifies whatever it returns against the round's hashes, so an
+ * coordinator's {@code Simulation}. The client verifies whatever it returns against the round's hashes, so an
  * implementation need not be trusted.
  */
 public interface ModelSource {

@@ -1,13 +1,13 @@
 /**
  * FedSeal client SDK: local training, clipped and weighted deltas, CKKS encryption, chunking,
- * signing and Kafka submission of federated-learning updates; plus the key-holder role and an
- * in-JVM {@link org.fedseal.client.Simulation}.
+ * signing and Kafka submission of federated-learning updates: what runs on a client. The server-side
+ * roles (key holders, combiner) and the in-JVM simulation of a whole federation are in the
+ * {@code coordinator} module ({@code org.fedseal.coordinator}).
  *
  * <p>Extension points are interfaces so that an Android client can swap the native parts:
  * {@link org.fedseal.client.LocalTrainer} (DJL: {@link org.fedseal.client.DjlTrainer}),
  * {@link org.fedseal.client.UpdateEncryptor} (SEAL: {@link org.fedseal.client.SealUpdateEncryptor}),
- * {@link org.fedseal.client.ModelSource} (registry; in memory: {@link org.fedseal.client.InMemoryModelSource})
- * and {@link org.fedseal.client.ModelPublisher}.
+ * and {@link org.fedseal.client.ModelSource} (registry; in memory: {@link org.fedseal.client.InMemoryModelSource}).
  *
  * <p>A complete round in one JVM (runnable with {@code dl4j-test-resources} on the class path and
  * {@code -Dai.djl.offline=true}; replace the {@code MockProducer} with a {@code bootstrap.servers}
@@ -18,7 +18,6 @@
  * try (HeContext he = HeContext.create(HeParameters.CKKS_8192);
  *      HeKeyPair keys = he.generateKeys();
  *      SealUpdateEncryptor encryptor = SealUpdateEncryptor.of(he, keys.publicKey());
- *      KeyHolder keyHolder = KeyHolder.of(he, keys.secretKey());
  *      DjlTrainer trainer = DjlTrainer.builder().block(DjlTrainer.mlp(784, 10, 128)).dataset(data).build()) {
  *   BaseModel base = BaseModel.initial("mnist-mlp", trainer.initialParameters(42), System.currentTimeMillis());
  *   RoundOpened round = RoundOpened.newBuilder()

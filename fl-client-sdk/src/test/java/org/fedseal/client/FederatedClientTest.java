@@ -41,7 +41,6 @@ class FederatedClientTest {
     static HeContext he;
     static HeKeyPair keys;
     static SealUpdateEncryptor encryptor;
-    static KeyHolder keyHolder;
     static SigningKeyPair signing = SigningKeyPair.generate();
 
     MockProducer<byte[], byte[]> producer;
@@ -53,12 +52,10 @@ class FederatedClientTest {
         he = HeContext.create(HeParameters.CKKS_8192);
         keys = he.generateKeys();
         encryptor = SealUpdateEncryptor.of(he, keys.publicKey());
-        keyHolder = KeyHolder.of(he, keys.secretKey());
     }
 
     @AfterAll
     static void free() {
-        keyHolder.close();
         encryptor.close();
         keys.close();
         he.close();

@@ -25,6 +25,8 @@ public final class ModelLayouts {
     public static final int MAX_ENCODED_BYTES = 16 << 20;
     /** Longest tensor name, in characters. */
     public static final int MAX_NAME_LENGTH = 1024;
+    /** The key a safetensors header reserves for its metadata map: no tensor may be named so. */
+    public static final String SAFETENSORS_METADATA_KEY = "__metadata__";
     /** Name of the single tensor of {@link #flat}. */
     public static final String FLAT_TENSOR_NAME = "weights";
 
@@ -77,7 +79,8 @@ public final class ModelLayouts {
 
     /**
      * Checks {@code layout} for a model of {@code parameterCount} weights: at least one tensor;
-     * names non-empty, at most {@value #MAX_NAME_LENGTH} characters, unique; dimensions {@code >= 1};
+     * names non-empty, at most {@value #MAX_NAME_LENGTH} characters, unique, not
+     * {@value #SAFETENSORS_METADATA_KEY}; dimensions {@code >= 1};
      * element counts adding up to {@code parameterCount}; a DJL template with one offset per
      * tensor, non-decreasing and inside its block parameters, and inputs of at least their count.
      *
@@ -98,6 +101,9 @@ public final class ModelLayouts {
             }
             if (!names.add(name)) {
                 throw new IllegalArgumentException("tensor name " + name + " appears twice");
+            }
+            if (name.equals(SAFETENSORS_METADATA_KEY)) {
+                throw new IllegalArgumentException("tensor name " + name + " is reserved (the safetensors header's metadata key)");
             }
         }
         long total;

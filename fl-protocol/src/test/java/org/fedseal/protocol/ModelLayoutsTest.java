@@ -39,6 +39,8 @@ class ModelLayoutsTest {
         assertTrue(e.getMessage().contains("hold 16 values, the model has 17"), e.getMessage());
         ModelLayout twice = ModelLayout.newBuilder().setTensors(List.of(ModelLayouts.tensor("a", 2), ModelLayouts.tensor("a", 2))).build();
         assertTrue(assertThrows(IllegalArgumentException.class, () -> ModelLayouts.validate(twice, 4)).getMessage().contains("twice"));
+        ModelLayout reserved = ModelLayout.newBuilder().setTensors(List.of(ModelLayouts.tensor("__metadata__", 2))).build();
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ModelLayouts.validate(reserved, 2)).getMessage().contains("reserved"));
         ModelLayout zero = ModelLayout.newBuilder().setTensors(List.of(ModelLayouts.tensor("a", 2, 0))).build();
         assertThrows(IllegalArgumentException.class, () -> ModelLayouts.validate(zero, 0));
         ModelLayout huge = ModelLayout.newBuilder().setTensors(List.of(ModelLayouts.tensor("a", 1L << 40, 1L << 40))).build();

@@ -56,15 +56,21 @@ class LoaderFuzzTest {
     return b;
   }
 
-  @Test
-  void mutatedCiphertextsNeverCrash() throws Exception {
-    try (HeContext he = HeContext.create(HeParameters.CKKS_8192);
-        HeKeyPair keys = he.generateKeys();
+  /** A public-key and a seeded symmetric ciphertext of {@code he}, serialized: what the mutations start from. */
+  private static byte[][] seeds(HeContext he) throws Exception {
+    try (HeKeyPair keys = he.generateKeys();
         VectorEncryptor pk = he.encryptor(keys.publicKey());
         VectorEncryptor sym = he.symmetricEncryptor(keys.secretKey(), Packing.COMPLEX);
         EncryptedVector a = pk.encrypt(new double[] {1, 2, 3});
         EncryptedVector b = sym.encrypt(new double[] {4, 5, 6})) {
-      byte[][] seeds = {a.toBytes(), b.toBytes()};
+      return new byte[][] {a.toBytes(), b.toBytes()};
+    }
+  }
+
+  @Test
+  void mutatedCiphertextsNeverCrash() throws Exception {
+    try (HeContext he = HeContext.create(HeParameters.CKKS_8192)) {
+      byte[][] seeds = seeds(he);
       Random rnd = new Random(20261125L);
       int accepted = 0;
       for (int i = 0; i < CIPHERTEXT_CASES; i++) {
@@ -84,13 +90,8 @@ class LoaderFuzzTest {
   /** The loader without the coefficient check must refuse every structural mutation just as safely. */
   @Test
   void mutatedCiphertextsNeverCrashThePrevalidatedLoader() throws Exception {
-    try (HeContext he = HeContext.create(HeParameters.CKKS_8192);
-        HeKeyPair keys = he.generateKeys();
-        VectorEncryptor pk = he.encryptor(keys.publicKey());
-        VectorEncryptor sym = he.symmetricEncryptor(keys.secretKey(), Packing.COMPLEX);
-        EncryptedVector a = pk.encrypt(new double[] {1, 2, 3});
-        EncryptedVector b = sym.encrypt(new double[] {4, 5, 6})) {
-      byte[][] seeds = {a.toBytes(), b.toBytes()};
+    try (HeContext he = HeContext.create(HeParameters.CKKS_8192)) {
+      byte[][] seeds = seeds(he);
       Random rnd = new Random(20261201L);
       int accepted = 0;
       for (int i = 0; i < CIPHERTEXT_CASES / 5; i++) {

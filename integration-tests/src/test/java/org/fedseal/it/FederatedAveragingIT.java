@@ -14,7 +14,7 @@ import org.fedseal.client.LocalUpdate;
 import org.fedseal.client.Mnist2500;
 import org.fedseal.client.Partitioners;
 import org.fedseal.client.UpdatePolicy;
-import org.fedseal.demo.RegistryModelSource;
+import org.fedseal.coordinator.RegistryModelSource;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.RoundBounds;
 import org.fedseal.protocol.wire.AggregatePublished;

@@ -38,7 +38,7 @@ import org.fedseal.client.FederatedClient;
 import org.fedseal.client.LocalUpdate;
 import org.fedseal.client.UpdatePolicy;
 import org.fedseal.demo.Diabetes;
-import org.fedseal.demo.RegistryModelSource;
+import org.fedseal.coordinator.RegistryModelSource;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.ModelLayouts;
 import org.fedseal.protocol.RoundBounds;

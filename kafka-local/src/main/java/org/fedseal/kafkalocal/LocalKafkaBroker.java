@@ -76,6 +76,8 @@ public final class LocalKafkaBroker implements AutoCloseable {
     private static final int START_ATTEMPTS = 3;
 
     private final Builder config;
+    /** This broker's place in a {@link LocalKafkaCluster}, or null for a single-node broker. */
+    private final ClusterMember member;
     private final Path workDir;
     private final boolean deleteWorkDirOnClose;
     private final Path logFile;
@@ -88,7 +90,12 @@ public final class LocalKafkaBroker implements AutoCloseable {
     private boolean closed;
 
     private LocalKafkaBroker(Builder config, Path workDir, boolean deleteWorkDirOnClose) {
+        this(config, workDir, deleteWorkDirOnClose, null);
+    }
+
+    private LocalKafkaBroker(Builder config, Path workDir, boolean deleteWorkDirOnClose, ClusterMember member) {
         this.config = config;
+        this.member = member;
         this.workDir = workDir;
         this.deleteWorkDirOnClose = deleteWorkDirOnClose;
         this.logFile = workDir.resolve("broker.log");
@@ -246,7 +253,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
         }
     }
 
-    private static Admin newAdmin(String bootstrap) {
+    static Admin newAdmin(String bootstrap) {
         Map<String, Object> props = new LinkedHashMap<>();
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(AdminClientConfig.CLIENT_ID_CONFIG, "kafka-local-admin");
@@ -344,7 +351,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
     }
 
     private void startOnce(String cp) {
-        int[] ports = freePorts(2);
+        int[] ports = member != null ? new int[] {member.port(), member.controllerPort()} : freePorts(2);
         int port = ports[0];
         int controllerPort = ports[1];
         Path dataDir = workDir.resolve("data");
@@ -358,9 +365,13 @@ public final class LocalKafkaBroker implements AutoCloseable {
 
         // 1. format storage (separate short-lived JVM)
         List<String> format = javaCommand(cp, "256m", log4jConfig);
-        format.addAll(List.of("kafka.tools.StorageTool", "format", "--standalone",
-                "-t", Uuid.randomUuid().toString(), "-c", serverProperties.toString(),
-                "--feature", "transaction.version=" + config.transactionVersion));
+        format.addAll(List.of("kafka.tools.StorageTool", "format"));
+        if (member == null) {
+            format.add("--standalone");
+        }
+        // A cluster member: static quorum (controller.quorum.voters), one cluster id for all members.
+        format.addAll(List.of("-t", member != null ? member.clusterId() : Uuid.randomUuid().toString(),
+                "-c", serverProperties.toString(), "--feature", "transaction.version=" + config.transactionVersion));
         appendToLog("=== kafka-local: formatting " + dataDir + " (transaction.version=" + config.transactionVersion + ")");
         Process formatter = launch(format);
         try {
@@ -378,6 +389,23 @@ public final class LocalKafkaBroker implements AutoCloseable {
         }
 
         // 2. the broker
+        launchBroker(cp, port, controllerPort);
+        if (member != null) {
+            return; // a member alone has no quorum: LocalKafkaCluster waits for all of them together
+        }
+
+        // 3. readiness: port open, then describeCluster answers with our node
+        try {
+            awaitReady(port, deadline);
+        } catch (RuntimeException e) {
+            stopProcess();
+            throw e;
+        }
+    }
+
+    private void launchBroker(String cp, int port, int controllerPort) {
+        Path serverProperties = workDir.resolve("server.properties");
+        Path log4jConfig = workDir.resolve("log4j2.xml");
         List<String> broker = javaCommand(cp + ownCodeSource(), config.heap, log4jConfig);
         broker.add("-D" + BrokerMain.PARENT_PID_PROPERTY + "=" + ProcessHandle.current().pid());
         broker.addAll(config.jvmArgs);
@@ -393,14 +421,72 @@ public final class LocalKafkaBroker implements AutoCloseable {
             bootstrapServers = "127.0.0.1:" + port;
         }
         LOG.debug("Kafka broker pid {} starting on {}, log {}", process.pid(), bootstrapServers, logFile);
+    }
 
-        // 3. readiness: port open, then describeCluster answers with our node
+    /** Kills the broker process with SIGKILL (no clean shutdown), as a crash. For {@link LocalKafkaCluster}. */
+    void kill() {
+        Process p;
+        synchronized (lock) {
+            p = process;
+        }
+        p.destroyForcibly();
         try {
-            awaitReady(port, deadline);
+            p.waitFor(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Starts the broker process again on its existing storage and ports (after {@link #kill()}). */
+    void restart() {
+        synchronized (lock) {
+            if (closed) {
+                throw new IllegalStateException("broker is closed");
+            }
+            if (process != null && process.isAlive()) {
+                return;
+            }
+        }
+        appendToLog("=== kafka-local: restarting on the same storage");
+        launchBroker(String.join(File.pathSeparator, brokerClasspath()), member.port(), member.controllerPort());
+    }
+
+    /** Formats storage and launches a cluster member without waiting for it. For {@link LocalKafkaCluster}. */
+    static LocalKafkaBroker startMember(Builder config, Path workDir, ClusterMember member) {
+        LocalKafkaBroker broker = new LocalKafkaBroker(config.copy(), workDir.toAbsolutePath(), false, member);
+        try {
+            broker.doStart();
         } catch (RuntimeException e) {
-            stopProcess();
+            broker.close(false);
             throw e;
         }
+        return broker;
+    }
+
+    /** Waits until this member's PLAINTEXT port accepts connections or {@code deadline} (nanoTime) passes. */
+    void awaitPortOpen(long deadline) {
+        while (!isPortOpen(member.port())) {
+            Process p;
+            synchronized (lock) {
+                p = process;
+            }
+            if (!p.isAlive()) {
+                throw failure("Kafka broker " + member.nodeId() + " exited with code " + p.exitValue() + " during startup");
+            }
+            if (System.nanoTime() > deadline) {
+                throw failure("Kafka broker " + member.nodeId() + " did not open its port within " + config.startupTimeout);
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("Interrupted while waiting for the Kafka broker", e);
+            }
+        }
+    }
+
+    /** Where a member of a {@link LocalKafkaCluster} sits: its id, ports, the static voter set and cluster id. */
+    record ClusterMember(int nodeId, int port, int controllerPort, String voters, String clusterId, int size) {
     }
 
     private void awaitReady(int port, long deadline) {
@@ -496,8 +582,12 @@ public final class LocalKafkaBroker implements AutoCloseable {
     private void writeServerProperties(Path file, int port, int controllerPort, Path dataDir) {
         Properties p = new Properties();
         p.setProperty("process.roles", "broker,controller");
-        p.setProperty("node.id", "1");
-        p.setProperty("controller.quorum.bootstrap.servers", "127.0.0.1:" + controllerPort);
+        p.setProperty("node.id", member != null ? Integer.toString(member.nodeId()) : "1");
+        if (member != null) {
+            p.setProperty("controller.quorum.voters", member.voters());
+        } else {
+            p.setProperty("controller.quorum.bootstrap.servers", "127.0.0.1:" + controllerPort);
+        }
         p.setProperty("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
         p.setProperty("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
         p.setProperty("controller.listener.names", "CONTROLLER");
@@ -514,6 +604,21 @@ public final class LocalKafkaBroker implements AutoCloseable {
         p.setProperty("share.coordinator.state.topic.min.isr", "1");
         p.setProperty("group.initial.rebalance.delay.ms", "0");
         p.setProperty("auto.create.topics.enable", "true");
+        if (member != null) {
+            // Internal topics replicated like the data topics: any one broker may die.
+            String rf = Integer.toString(Math.min(3, member.size()));
+            String isr = Integer.toString(Math.min(2, member.size()));
+            p.setProperty("offsets.topic.replication.factor", rf);
+            p.setProperty("transaction.state.log.replication.factor", rf);
+            p.setProperty("transaction.state.log.min.isr", isr);
+            p.setProperty("share.coordinator.state.topic.replication.factor", rf);
+            p.setProperty("share.coordinator.state.topic.min.isr", isr);
+            p.setProperty("default.replication.factor", rf);
+            p.setProperty("min.insync.replicas", isr);
+            // A killed node is fenced (and its partitions get new leaders) within seconds, not the default 9 s.
+            p.setProperty("broker.heartbeat.interval.ms", "500");
+            p.setProperty("broker.session.timeout.ms", "3000");
+        }
         // transaction.max.timeout.ms stays at its 900000 default (clients use up to 60000)
         config.brokerProperties.forEach(p::setProperty);
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
@@ -580,7 +685,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
         }
     }
 
-    private static int[] freePorts(int n) {
+    static int[] freePorts(int n) {
         List<ServerSocket> sockets = new ArrayList<>();
         try {
             int[] ports = new int[n];
@@ -802,7 +907,11 @@ public final class LocalKafkaBroker implements AutoCloseable {
             return broker;
         }
 
-        private Builder copy() {
+        long startupTimeoutNanos() {
+            return startupTimeout.toNanos();
+        }
+
+        Builder copy() {
             Builder b = new Builder();
             b.workDir = workDir;
             b.heap = heap;

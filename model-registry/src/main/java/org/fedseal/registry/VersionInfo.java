@@ -17,4 +17,7 @@ package org.fedseal.registry;
  */
 public record VersionInfo(String versionHash, String modelId, int sequence, String parentHash, int round,
         String aggregateHash, String acceptedUpdateRoot, String weightsHash, String publisherId, Double accuracy,
-        long publishedAtEpochMillis) {}
+        long publishedAtEpochMillis) {
+    /** Publisher id of version 0, which the registry signs with its log key. */
+    public static final String REGISTRY_PUBLISHER = "registry";
+}

@@ -37,7 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Layouts stored with models, and {@code fedseal model export}: the safetensors file is read back
  * by the reference implementation (PyPI {@code safetensors} + {@code numpy}, in the venv of
  * {@code scripts/python-venv.sh}) and compared bit for bit; the DJL file puts the weights exactly
- * where the template says, after DJL's header and the properties. (ExportIT loads a real DJL file
+ * where the template says, after DJL's header and the properties. (integration-tests RegressionIT loads a real DJL file
  * with DJL's own {@code Model.load}.)
  */
 class ModelExportTest {

@@ -30,7 +30,7 @@ import org.fedseal.registry.RegistryException;
 import org.fedseal.registry.RegistryServer;
 import org.fedseal.registry.RoundInfo;
 import org.fedseal.registry.VersionInfo;
-import org.fedseal.registry.internal.Auditor;
+import org.fedseal.registry.Auditor;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -73,10 +73,26 @@ public final class FedsealCli implements Callable<Integer> {
     public static CommandLine newCommandLine() {
         CommandLine cl = new CommandLine(new FedsealCli());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            cmd.getErr().println("error: " + ex.getMessage());
+            cmd.getErr().println("error: " + describe(ex));
             return 1;
         });
         return cl;
+    }
+
+    /**
+     * An exception as one line: its message, and for file-system errors (whose message is just the
+     * path) what went wrong with it.
+     */
+    static String describe(Exception ex) {
+        if (ex instanceof java.nio.file.FileSystemException fs) {
+            String why = fs.getReason() != null ? fs.getReason()
+                    : ex instanceof java.nio.file.NoSuchFileException ? "no such file or directory"
+                    : ex instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : ex instanceof java.nio.file.FileAlreadyExistsException ? "already exists"
+                    : ex.getClass().getSimpleName();
+            return fs.getFile() + ": " + why + (fs.getOtherFile() != null ? " (" + fs.getOtherFile() + ")" : "");
+        }
+        return ex.getMessage() != null ? ex.getMessage() : ex.toString();
     }
 
     @Override
@@ -108,6 +124,8 @@ public final class FedsealCli implements Callable<Integer> {
     static final class ModelRegister implements Callable<Integer> {
         @ParentCommand
         ModelCmd parent;
+        @Spec
+        CommandLine.Model.CommandSpec spec;
         @Option(names = "--id", required = true, description = "Model id.")
         String id;
         @Option(names = "--architecture", required = true, description = "Architecture description.")
@@ -134,7 +152,7 @@ public final class FedsealCli implements Callable<Integer> {
             } else if (zeros != null) {
                 w = new byte[zeros * 4];
             } else {
-                throw new CommandLine.ParameterException(parent.root.spec.commandLine(), "--weights or --zeros is required");
+                throw new CommandLine.ParameterException(spec.commandLine(), "--weights or --zeros is required");
             }
             RegistryClient c = parent.root.client();
             ModelLayout l = null;
@@ -142,7 +160,7 @@ public final class FedsealCli implements Callable<Integer> {
                 try {
                     l = ModelLayouts.decode(Files.readAllBytes(layout));
                 } catch (WireFormatException e) {
-                    throw new CommandLine.ParameterException(parent.root.spec.commandLine(), "--layout " + layout + " is not a model layout: "
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--layout " + layout + " is not a model layout: "
                             + e.getMessage());
                 }
             }
@@ -186,9 +204,13 @@ public final class FedsealCli implements Callable<Integer> {
         String version;
         @Option(names = "--format", required = true, paramLabel = "djl|safetensors", description = "File format.")
         String format;
-        @Option(names = {"-o", "--output"}, description = "Output file, or an existing directory to write <model>-<sequence>.params|"
-                + ".safetensors in (default: that name in the current directory).")
+        @Option(names = {"-o", "--output"}, description = "Output file, or a directory (existing, or named with a trailing /) to "
+                + "write <model>-<sequence>.params|.safetensors in (default: that name in the current directory).")
         Path output;
+        @Option(names = "--force", description = "Overwrite an existing file.")
+        boolean force;
+        @Spec
+        CommandLine.Model.CommandSpec spec;
 
         @Override
         public Integer call() throws Exception {
@@ -196,7 +218,7 @@ public final class FedsealCli implements Callable<Integer> {
             try {
                 f = ModelExport.Format.parse(format);
             } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(parent.root.spec.commandLine(), e.getMessage());
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
             RegistryClient c = parent.root.client();
             Hash versionHash = version.matches("[0-9a-fA-F]{64}") ? Hash.fromHex(version.toLowerCase(java.util.Locale.ROOT))
@@ -223,22 +245,39 @@ public final class FedsealCli implements Callable<Integer> {
             byte[] file = f == ModelExport.Format.DJL ? ModelExport.djlParams(weights, layout, m.modelId(), metadata)
                     : ModelExport.safetensors(weights, layout, metadata);
             String name = ModelExport.fileName(m.modelId(), v.sequence(), f);
-            Path target = output == null ? Path.of(name) : Files.isDirectory(output) ? output.resolve(name) : output;
+            boolean directory = output != null && (Files.isDirectory(output) || rawOutput().endsWith("/"));
+            Path target = output == null ? Path.of(name) : directory ? output.resolve(name) : output;
             if (target.toAbsolutePath().getParent() != null) {
                 Files.createDirectories(target.toAbsolutePath().getParent());
+            }
+            if (Files.exists(target) && !force) {
+                throw new java.nio.file.FileAlreadyExistsException(target.toString(), null, "exists; --force overwrites it");
             }
             Files.write(target, file);
             PrintWriter out = parent.root.out();
             out.printf("wrote %s: %s, %d tensors, %d parameters, version %s (model %s, sequence %d)%n", target, f.name().toLowerCase(
                     java.util.Locale.ROOT), layout.getTensors().size(), weights.length, v.versionHash(), m.modelId(), v.sequence());
             if (f == ModelExport.Format.DJL) {
+                // DJL's Model.load(dir, prefix) reads <prefix>-NNNN.params or <prefix>.params
+                String fileName = target.getFileName().toString();
+                String prefix = fileName.endsWith(".params") ? fileName.substring(0, fileName.length() - ".params".length()) : fileName;
+                prefix = prefix.replaceFirst("-\\d{4}$", "");
                 out.printf("load it with: model.setBlock(<the same block>); model.load(Path.of(\"%s\"), \"%s\"); "
-                        + "model.getProperty(\"%s\")%n", target.toAbsolutePath().getParent(), m.modelId(), ModelExport.VERSION_HASH);
+                        + "model.getProperty(\"%s\")%n", target.toAbsolutePath().getParent(), prefix, ModelExport.VERSION_HASH);
+                if (!fileName.endsWith(".params")) {
+                    out.printf("(DJL reads only files named <prefix>.params or <prefix>-NNNN.params: rename %s)%n", fileName);
+                }
             } else {
                 out.printf("load it with: safetensors.numpy.load_file(\"%s\") (or safetensors.torch); metadata: safe_open(...).metadata()%n",
                         target);
             }
             return 0;
+        }
+
+        /** {@code -o} as typed: a trailing slash (which {@link Path} drops) names a directory. */
+        private String rawOutput() {
+            Object v = spec.findOption("--output").originalStringValues().stream().reduce((a, b) -> b).orElse("");
+            return v.toString();
         }
     }
 

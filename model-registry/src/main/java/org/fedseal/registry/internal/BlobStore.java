@@ -62,7 +62,16 @@ public final class BlobStore {
         }
     }
 
-    /** Deletes the blob at {@code address} if present. */
+    /** Size in bytes of the blob at {@code address}, or -1 if there is none. */
+    public long size(Hash address) {
+        try {
+            return Files.size(path(address));
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /** Deletes the blob under {@code address}, if any. */
     public void delete(Hash address) {
         try {
             Files.deleteIfExists(path(address));

@@ -1,24 +1,35 @@
 package org.fedseal.registry.internal;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The registry's relational store: one JDBC connection (SQLite by default, PostgreSQL by URL), schema
- * migrated by Flyway at open. All access is serialised on this object; {@link #tx} nests.
+ * The registry's relational store: a HikariCP pool over SQLite (default) or PostgreSQL (by URL),
+ * schema migrated by Flyway at open.
+ *
+ * <p>Two kinds of unit of work. {@link #tx} is a write transaction: write transactions are
+ * serialised by one lock (SQLite has one writer anyway, and the provenance log's leaf order must be
+ * the commit order), so they never conflict with each other. {@link #read} runs queries on one
+ * pooled connection without that lock, concurrently with writers and other readers. Both nest: a
+ * unit of work started inside another on the same thread joins it, and {@link #query}/{@link
+ * #update} join the thread's current unit of work. A read started inside a write transaction sees
+ * its uncommitted rows; a write transaction cannot be started inside a read.
  */
 public final class Database implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+    /** Default number of pooled connections. */
+    public static final int DEFAULT_POOL_SIZE = 8;
 
     /** A unit of work on the connection. */
     @FunctionalInterface
@@ -34,31 +45,72 @@ public final class Database implements AutoCloseable {
         T map(ResultSet rs) throws SQLException;
     }
 
-    private final Connection conn;
-    private final String url;
-    private int depth;
+    /** Called once when the outermost write transaction ends. */
+    @FunctionalInterface
+    public interface Completion {
+        /** {@code committed} is false after a rollback. */
+        void completed(boolean committed);
+    }
 
-    /** Migrates and opens the database at {@code jdbcUrl}. */
+    /** The unit of work bound to a thread. */
+    private static final class Unit {
+        final Connection conn;
+        final boolean write;
+        int depth;
+        final List<Completion> completions = new ArrayList<>();
+
+        Unit(Connection conn, boolean write) {
+            this.conn = conn;
+            this.write = write;
+        }
+    }
+
+    private final HikariDataSource pool;
+    private final String url;
+    private final ReentrantLock writeLock = new ReentrantLock(true);
+    private final ThreadLocal<Unit> current = new ThreadLocal<>();
+
+    /** Migrates and opens the database at {@code jdbcUrl} with {@link #DEFAULT_POOL_SIZE} connections. */
     public Database(String jdbcUrl, String user, String password) {
+        this(jdbcUrl, user, password, DEFAULT_POOL_SIZE);
+    }
+
+    /** Migrates and opens the database at {@code jdbcUrl} with a pool of {@code poolSize} connections. */
+    public Database(String jdbcUrl, String user, String password, int poolSize) {
         this.url = jdbcUrl;
-        Flyway.configure()
-                .dataSource(jdbcUrl, user, password)
-                .locations("classpath:db/migration")
-                .load()
-                .migrate();
+        if (poolSize < 1) {
+            throw new IllegalArgumentException("pool size must be >= 1, got " + poolSize);
+        }
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl(jdbcUrl);
+        if (user != null) {
+            hc.setUsername(user);
+        }
+        if (password != null) {
+            hc.setPassword(password);
+        }
+        hc.setPoolName("fedseal-registry");
+        hc.setMaximumPoolSize(poolSize);
+        hc.setMinimumIdle(Math.min(2, poolSize));
+        hc.setConnectionTimeout(30_000);
+        if (isSqlite()) {
+            // Per-connection pragmas, read by the SQLite driver from its connection properties.
+            hc.addDataSourceProperty("journal_mode", "WAL");
+            hc.addDataSourceProperty("synchronous", "FULL");
+            hc.addDataSourceProperty("busy_timeout", "10000");
+        }
         try {
-            conn = DriverManager.getConnection(jdbcUrl, user, password);
-            if (isSqlite()) {
-                try (Statement s = conn.createStatement()) {
-                    s.execute("PRAGMA journal_mode=WAL");
-                    s.execute("PRAGMA synchronous=FULL");
-                    s.execute("PRAGMA busy_timeout=5000");
-                }
-            }
-        } catch (SQLException e) {
+            pool = new HikariDataSource(hc);
+        } catch (RuntimeException e) {
             throw new IllegalStateException("cannot open database " + jdbcUrl + ": " + e.getMessage(), e);
         }
-        LOG.info("database {} open and migrated", jdbcUrl);
+        try {
+            Flyway.configure().dataSource(pool).locations("classpath:db/migration").load().migrate();
+        } catch (RuntimeException e) {
+            pool.close();
+            throw e;
+        }
+        LOG.info("database {} open and migrated (pool of {})", jdbcUrl, poolSize);
     }
 
     /** True for an SQLite URL. */
@@ -66,48 +118,133 @@ public final class Database implements AutoCloseable {
         return url.startsWith("jdbc:sqlite:");
     }
 
-    /** Runs {@code work} in a transaction (joins an enclosing one). */
-    public synchronized <T> T tx(Work<T> work) {
-        boolean outer = depth == 0;
+    /** True while this thread is inside a write transaction. */
+    public boolean inWriteTransaction() {
+        Unit u = current.get();
+        return u != null && u.write;
+    }
+
+    /**
+     * Runs {@code work} in a write transaction (joins an enclosing one on this thread); commits at the
+     * end of the outermost, rolls back if it throws.
+     *
+     * @throws IllegalStateException if this thread is inside a {@link #read}
+     */
+    public <T> T tx(Work<T> work) {
+        Unit u = current.get();
+        if (u != null) {
+            if (!u.write) {
+                throw new IllegalStateException("a write transaction cannot start inside a read");
+            }
+            return join(u, work);
+        }
+        writeLock.lock();
+        Unit outer = null;
+        boolean committed = false;
         try {
-            if (outer) {
-                conn.setAutoCommit(false);
-            }
-            depth++;
-            T result;
-            try {
-                result = work.run(conn);
-            } finally {
-                depth--;
-            }
-            if (outer) {
-                conn.commit();
-            }
+            outer = new Unit(pool.getConnection(), true);
+            outer.conn.setAutoCommit(false);
+            current.set(outer);
+            T result = join(outer, work);
+            outer.conn.commit();
+            committed = true;
             return result;
         } catch (SQLException | RuntimeException e) {
-            if (outer) {
+            if (outer != null) {
                 try {
-                    conn.rollback();
+                    outer.conn.rollback();
                 } catch (SQLException r) {
                     e.addSuppressed(r);
                 }
             }
-            if (e instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IllegalStateException("database error: " + e.getMessage(), e);
+            throw unchecked(e);
         } finally {
-            if (outer) {
-                try {
-                    conn.setAutoCommit(true);
-                } catch (SQLException ignored) {
-                    // connection broken; next call reports it
+            current.remove();
+            try {
+                if (outer != null) {
+                    release(outer, true);
+                    for (Completion c : outer.completions) {
+                        try {
+                            c.completed(committed);
+                        } catch (RuntimeException e) {
+                            LOG.error("after {}: {}", committed ? "commit" : "rollback", e.toString(), e);
+                        }
+                    }
                 }
+            } finally {
+                writeLock.unlock();
             }
         }
     }
 
-    /** Executes an INSERT/UPDATE/DELETE; returns the update count. */
+    /** Runs read-only {@code work} on one pooled connection (joins this thread's unit of work, if any). */
+    public <T> T read(Work<T> work) {
+        Unit u = current.get();
+        if (u != null) {
+            return join(u, work);
+        }
+        Unit outer = null;
+        try {
+            outer = new Unit(pool.getConnection(), false);
+            current.set(outer);
+            return join(outer, work);
+        } catch (SQLException | RuntimeException e) {
+            throw unchecked(e);
+        } finally {
+            current.remove();
+            if (outer != null) {
+                release(outer, false);
+            }
+        }
+    }
+
+    /**
+     * Calls {@code c} once when this thread's write transaction ends (after commit or rollback).
+     *
+     * @throws IllegalStateException outside a write transaction
+     */
+    public void onCompletion(Completion c) {
+        Unit u = current.get();
+        if (u == null || !u.write) {
+            throw new IllegalStateException("not inside a write transaction");
+        }
+        u.completions.add(c);
+    }
+
+    private static <T> T join(Unit u, Work<T> work) {
+        u.depth++;
+        try {
+            return work.run(u.conn);
+        } catch (SQLException e) {
+            throw unchecked(e);
+        } finally {
+            u.depth--;
+        }
+    }
+
+    private static void release(Unit u, boolean restoreAutoCommit) {
+        try {
+            if (restoreAutoCommit) {
+                u.conn.setAutoCommit(true);
+            }
+        } catch (SQLException ignored) {
+            // a broken connection; the pool evicts it
+        }
+        try {
+            u.conn.close();
+        } catch (SQLException e) {
+            LOG.warn("returning a connection to the pool: {}", e.getMessage());
+        }
+    }
+
+    private static RuntimeException unchecked(Exception e) {
+        if (e instanceof RuntimeException re) {
+            return re;
+        }
+        return new IllegalStateException("database error: " + e.getMessage(), e);
+    }
+
+    /** Executes an INSERT/UPDATE/DELETE in a write transaction (joins one); returns the update count. */
     public int update(String sql, Object... args) {
         return tx(c -> {
             try (PreparedStatement ps = prepare(c, sql, args)) {
@@ -116,9 +253,9 @@ public final class Database implements AutoCloseable {
         });
     }
 
-    /** Runs a query and maps every row. */
+    /** Runs a query and maps every row (joins this thread's unit of work, else reads on its own connection). */
     public <T> List<T> query(String sql, RowMapper<T> mapper, Object... args) {
-        return tx(c -> {
+        return read(c -> {
             try (PreparedStatement ps = prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
                 List<T> out = new ArrayList<>();
                 while (rs.next()) {
@@ -159,11 +296,7 @@ public final class Database implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
-        try {
-            conn.close();
-        } catch (SQLException e) {
-            LOG.warn("closing database: {}", e.getMessage());
-        }
+    public void close() {
+        pool.close();
     }
 }

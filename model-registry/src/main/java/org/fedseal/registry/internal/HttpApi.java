@@ -121,6 +121,8 @@ public final class HttpApi implements HttpHandler {
         String hash = "([0-9a-fA-F]{64})";
         get("/", r -> resource("web/index.html", "text/html; charset=utf-8"));
         get("/app.js", r -> resource("web/app.js", "text/javascript; charset=utf-8"));
+        get("/uplot.js", r -> webjar("uplot", "dist/uPlot.iife.min.js", "text/javascript; charset=utf-8"));
+        get("/uplot.css", r -> webjar("uplot", "dist/uPlot.min.css", "text/css; charset=utf-8"));
         get("/openapi.json", r -> resource("openapi.json", "application/json"));
         get("/health", r -> Response.json(200, health()));
         post("/api/models", true, this::registerModel);
@@ -146,6 +148,10 @@ public final class HttpApi implements HttpHandler {
             svc.round(r.param(1), Integer.parseInt(r.param(2)));
             return Response.json(200, svc.acceptedUpdates(r.param(1), Integer.parseInt(r.param(2))));
         });
+        get("/api/models/" + id + "/rounds/(\\d{1,9})/bytes", r -> Response.json(200,
+                svc.roundBytes(r.param(1), Integer.parseInt(r.param(2)))));
+        get("/api/models/" + id + "/rounds/(\\d{1,9})/rejects", r -> Response.json(200,
+                svc.rejectsByReason(r.param(1), Integer.parseInt(r.param(2)))));
         get("/api/models/" + id + "/rounds/(\\d{1,9})/decryption-shares", r -> Response.json(200,
                 svc.decryptionShares(r.param(1), Integer.parseInt(r.param(2)))));
         post("/api/models/" + id + "/ceremonies", true, this::openCeremony);
@@ -443,6 +449,25 @@ public final class HttpApi implements HttpHandler {
         try (InputStream in = HttpApi.class.getResourceAsStream("/org/fedseal/registry/" + name)) {
             if (in == null) {
                 throw ApiException.notFound(name);
+            }
+            return new Response(200, type, in.readAllBytes());
+        }
+    }
+
+    /** A file of a WebJar on the class path (its version read from the jar's Maven metadata), e.g. uPlot. */
+    private static Response webjar(String name, String file, String type) throws IOException {
+        String version;
+        try (InputStream props = HttpApi.class.getResourceAsStream("/META-INF/maven/org.webjars.npm/" + name + "/pom.properties")) {
+            if (props == null) {
+                throw ApiException.notFound("WebJar " + name + " is not on the class path");
+            }
+            java.util.Properties p = new java.util.Properties();
+            p.load(props);
+            version = p.getProperty("version");
+        }
+        try (InputStream in = HttpApi.class.getResourceAsStream("/META-INF/resources/webjars/" + name + "/" + version + "/" + file)) {
+            if (in == null) {
+                throw ApiException.notFound(name + "/" + file);
             }
             return new Response(200, type, in.readAllBytes());
         }
