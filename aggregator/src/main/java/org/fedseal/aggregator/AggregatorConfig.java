@@ -326,20 +326,14 @@ public final class AggregatorConfig implements Serializable {
      * @throws IllegalArgumentException if neither is set or it is not an Ed25519 PKCS#8 key
      */
     public byte[] signingKeyPkcs8() {
-        byte[] der;
         String inline = get(SIGNING_KEY).trim();
         String file = get(SIGNING_KEY_FILE).trim();
+        byte[] content;
         if (!inline.isEmpty()) {
-            try {
-                der = Base64.getDecoder().decode(inline);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("'" + SIGNING_KEY + "' is not base64");
-            }
+            content = inline.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         } else if (!file.isEmpty()) {
             try {
-                byte[] raw = Files.readAllBytes(Path.of(file));
-                String text = new String(raw, java.nio.charset.StandardCharsets.US_ASCII).trim();
-                der = text.matches("[A-Za-z0-9+/=\\s]+") ? Base64.getMimeDecoder().decode(text) : raw;
+                content = Files.readAllBytes(Path.of(file));
             } catch (IOException e) {
                 throw new IllegalArgumentException("'" + SIGNING_KEY_FILE + "': cannot read " + file + ": " + e.getMessage());
             }
@@ -347,12 +341,11 @@ public final class AggregatorConfig implements Serializable {
             throw new IllegalArgumentException("one of '" + SIGNING_KEY + "' or '" + SIGNING_KEY_FILE + "' is required");
         }
         try {
-            SigningPrivateKey.importPkcs8(der);
+            return SigningPrivateKey.decodePkcs8(content);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("'" + (inline.isEmpty() ? SIGNING_KEY_FILE : SIGNING_KEY)
-                    + "' is not a PKCS#8 Ed25519 private key");
+                    + "' is not a PKCS#8 Ed25519 private key (DER, PEM or base64): " + e.getMessage());
         }
-        return der;
     }
 
     /** Builder; {@link #build()} validates. */

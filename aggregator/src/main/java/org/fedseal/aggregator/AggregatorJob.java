@@ -18,7 +18,6 @@ import org.apache.flink.streaming.api.datastream.DataStreamSink;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
-import org.fedseal.aggregator.internal.AggregatorCli;
 import org.fedseal.aggregator.internal.ChunkSummer;
 import org.fedseal.aggregator.internal.FailureInjector;
 import org.fedseal.aggregator.internal.Inbound;
@@ -125,6 +124,8 @@ public final class AggregatorJob {
         return kept.union(summed, manifests).sinkTo(sink(config)).name("kafka-sink").uid("kafka-sink");
     }
 
+    // The Kafka connector (5.0.0-2.2) takes only the deprecated OffsetResetStrategy.
+    @SuppressWarnings("deprecation")
     private static KafkaSource<Inbound> source(AggregatorConfig config, String topic, int kind, String groupSuffix) {
         return KafkaSource.<Inbound>builder()
                 .setBootstrapServers(config.bootstrapServers())
@@ -224,10 +225,5 @@ public final class AggregatorJob {
                     .max(java.util.Comparator.comparingLong((Path p) -> p.toFile().lastModified())
                             .thenComparingInt(p -> Integer.parseInt(p.getFileName().toString().substring(4))));
         }
-    }
-
-    /** Command line entry point: {@code --help} lists the options. */
-    public static void main(String[] args) {
-        System.exit(AggregatorCli.run(args));
     }
 }

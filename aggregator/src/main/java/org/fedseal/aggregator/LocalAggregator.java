@@ -2,7 +2,9 @@ package org.fedseal.aggregator;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.core.execution.JobClient;
@@ -28,7 +30,7 @@ public final class LocalAggregator implements AutoCloseable {
     }
 
     /** The job's status. */
-    public JobStatus status() throws Exception {
+    public JobStatus status() throws ExecutionException, InterruptedException, TimeoutException {
         return client.getJobStatus().get(10, TimeUnit.SECONDS);
     }
 
@@ -48,16 +50,22 @@ public final class LocalAggregator implements AutoCloseable {
         client.getJobExecutionResult().get();
     }
 
-    /** Cancels the job (waits up to 30 s). */
+    /**
+     * Cancels the job (waits up to 30 s). An interrupt ends the wait and is kept on the thread.
+     *
+     * @throws TimeoutException if the job did not answer or cancel within the wait
+     */
     @Override
-    public void close() throws Exception {
+    public void close() throws TimeoutException {
         try {
             JobStatus s = status();
             if (!s.isGloballyTerminalState()) {
                 client.cancel().get(30, TimeUnit.SECONDS);
             }
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             // already gone
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

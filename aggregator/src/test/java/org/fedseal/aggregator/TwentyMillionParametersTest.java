@@ -104,7 +104,7 @@ class TwentyMillionParametersTest {
                     for (int c = 0; c < sums.size(); c++) {
                         Aggregates.verifyChunk(agg, c, sums.get(c));
                         for (int j = 0; j < sums.get(c).getCiphertexts().size(); j++) {
-                            byte[] ct = org.fedseal.protocol.internal.Bytes.toArray(sums.get(c).getCiphertexts().get(j));
+                            byte[] ct = org.fedseal.protocol.Bytes.toArray(sums.get(c).getCiphertexts().get(j));
                             try (EncryptedVector v = fleet.he.loadVector(ct)) {
                                 double[] got = d.decrypt(v);
                                 for (String client : CLIENTS) {

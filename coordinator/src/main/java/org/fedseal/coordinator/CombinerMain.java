@@ -46,6 +46,11 @@ public final class CombinerMain implements Callable<Integer> {
     @Option(names = "--evaluator-option", paramLabel = "KEY=VALUE", description = "An option of the --evaluator (repeatable).")
     Map<String, String> evaluatorOptions;
 
+    @Option(names = "--strategy", defaultValue = "FedAvg", paramLabel = "Name[:key=value,...]",
+            description = "The server strategy that turns each decrypted mean update into the next version: FedAvg, FedAvgM, "
+                    + "FedAdagrad, FedAdam, FedYogi or FedProx, with hyperparameters, e.g. FedAdam:eta=0.01 (default ${DEFAULT-VALUE}).")
+    String strategy;
+
     /** Runs the combiner; the registry token comes from {@value KeyHolderMain#TOKEN_ENV}. */
     public static void main(String[] args) {
         System.exit(new CommandLine(new CombinerMain()).execute(args));
@@ -58,7 +63,7 @@ public final class CombinerMain implements Callable<Integer> {
                 : ModelEvaluator.load(evaluatorName, evaluatorOptions == null ? Map.of() : evaluatorOptions);
         String ceremony = ceremonyId != null ? ceremonyId : awaitCeremony(registry);
         try (Combiner combiner = new Combiner(bootstrapServers, registry, modelId, ceremony, timeout,
-                evaluator == null ? null : evaluator::evaluate);
+                evaluator == null ? null : evaluator::evaluate, org.fedseal.protocol.Strategy.parse(strategy));
                 TopicFeed<RoundOpened> rounds = new TopicFeed<>(bootstrapServers, Topics.ROUNDS, RoundOpened.class)) {
             System.out.println("COMBINER READY model=" + modelId + " ceremony=" + ceremony);
             System.out.flush();
@@ -68,6 +73,14 @@ public final class CombinerMain implements Callable<Integer> {
                         continue;
                     }
                     try {
+                        if (org.fedseal.protocol.FederatedEvaluation.isEvaluation(round)) {
+                            var e = combiner.combineEvaluation(round, timeout);
+                            System.out.println("COMBINER EVALUATED round=" + round.getRound() + " version=" + e.versionHash() + " accuracy="
+                                    + (e.accuracy() == null ? "-" : String.format("%.6f", e.accuracy())) + " loss=" + String.format("%.6f", e.loss())
+                                    + " examples=" + e.examples() + " participants=" + e.participants().size());
+                            System.out.flush();
+                            continue;
+                        }
                         VersionInfo v = combiner.combineAndPublish(round, timeout);
                         System.out.println("COMBINER PUBLISHED round=" + round.getRound() + " version=" + v.versionHash());
                     } catch (Exception e) {

@@ -11,7 +11,10 @@ import org.fedseal.he.HeSecretKey;
 import org.fedseal.he.MalformedHeDataException;
 import org.fedseal.he.SecretKeyAccess;
 import org.fedseal.protocol.Aggregates;
+import org.fedseal.protocol.FederatedEvaluation;
 import org.fedseal.protocol.ModelWeights;
+import org.fedseal.protocol.Strategy;
+import org.fedseal.protocol.StrategyState;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.AggregateStatus;
 
@@ -115,6 +118,18 @@ public final class KeyHolder implements AutoCloseable {
     }
 
     /**
+     * The federated metrics of an evaluation round's aggregate ({@code RoundOpened.task = EVALUATE}):
+     * decrypts the summed {@link FederatedEvaluation} vectors and divides by the total weight (the
+     * examples), giving the example-weighted mean accuracy and loss of the participating clients.
+     *
+     * @throws IllegalArgumentException as {@link #decryptSum}, or if the sum is not an evaluation sum of
+     *     the aggregate's total weight
+     */
+    public FederatedEvaluation.Metrics decryptEvaluation(AggregatePublished aggregate, Aggregates.ChunkSource chunks) {
+        return FederatedEvaluation.decode(decryptSum(aggregate, chunks), aggregate.getTotalWeight());
+    }
+
+    /**
      * The new parameters {@code base + Σ wᵢΔᵢ / Σ wᵢ}.
      *
      * @throws IllegalArgumentException if the aggregate's length differs from the base model's
@@ -126,6 +141,36 @@ public final class KeyHolder implements AutoCloseable {
                     + baseParameters.length);
         }
         return ModelWeights.applyMean(baseParameters, mean);
+    }
+
+    /**
+     * One step of a server {@code strategy}: decrypts the mean update and turns the parent's
+     * parameters and state into the next ({@link Strategy#step}); FedAvg's weights are those of
+     * {@link #apply(AggregatePublished, Aggregates.ChunkSource, float[])} bit for bit.
+     *
+     * @param parentState the base version's stored strategy state ({@code StrategyState.EMPTY} if
+     *     none); the step starts from {@link Strategy#resume} of it
+     * @throws IllegalArgumentException if the aggregate's length differs from the base model's
+     */
+    public Strategy.Step apply(AggregatePublished aggregate, Aggregates.ChunkSource chunks, float[] baseParameters,
+                               Strategy strategy, StrategyState parentState) {
+        double[] mean = decryptMean(aggregate, chunks);
+        if (mean.length != baseParameters.length) {
+            throw new IllegalArgumentException("aggregate has " + mean.length + " values, the base model "
+                    + baseParameters.length);
+        }
+        return strategy.step(baseParameters, mean, strategy.resume(parentState, baseParameters.length));
+    }
+
+    /**
+     * {@link #apply(AggregatePublished, Aggregates.ChunkSource, float[], Strategy, StrategyState)} to
+     * {@code base}, then hands the step to {@code publisher}; returns it too.
+     */
+    public Strategy.Step finishRound(AggregatePublished aggregate, Aggregates.ChunkSource chunks, BaseModel base,
+                                     Strategy strategy, StrategyState parentState, ModelPublisher publisher) {
+        Strategy.Step step = apply(aggregate, chunks, base.parameters(), strategy, parentState);
+        publisher.publish(base, aggregate, strategy, new Strategy.Step(step.weights().clone(), step.state()));
+        return step;
     }
 
     /** {@link #apply} to {@code base}, then hands the result to {@code publisher}; returns it too. */

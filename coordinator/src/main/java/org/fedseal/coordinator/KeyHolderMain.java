@@ -34,6 +34,8 @@ import org.fedseal.protocol.ModelWeights;
 import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.SigningPrivateKey;
 import org.fedseal.protocol.SigningPublicKey;
+import org.fedseal.protocol.Strategy;
+import org.fedseal.protocol.StrategyState;
 import org.fedseal.protocol.Topics;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.WireFormatException;
@@ -91,6 +93,12 @@ public final class KeyHolderMain implements Callable<Integer> {
 
   @Option(names = "--evaluator-option", paramLabel = "KEY=VALUE", description = "An option of the --evaluator (repeatable).")
   Map<String, String> evaluatorOptions;
+
+  @Option(names = "--strategy", defaultValue = "FedAvg", paramLabel = "Name[:key=value,...]",
+      description = "Single key holder: the server strategy that turns each decrypted mean update into the next version: "
+          + "FedAvg, FedAvgM, FedAdagrad, FedAdam, FedYogi or FedProx, with hyperparameters, e.g. FedAdam:eta=0.01 "
+          + "(default ${DEFAULT-VALUE}).")
+  String strategy;
 
   @Option(names = "--exit-with-parent", description = "Exit when the process that started this one ends (for a key holder "
       + "that a demo or test starts; a service leaves it off).")
@@ -256,7 +264,7 @@ public final class KeyHolderMain implements Callable<Integer> {
     Path publicFile = privateFile.resolveSibling("signing.pub");
     if (Files.exists(privateFile)) {
       return SigningKeyPair.of(SigningPublicKey.fromX509(Files.readAllBytes(publicFile)),
-          SigningPrivateKey.importPkcs8(Files.readAllBytes(privateFile)));
+          SigningPrivateKey.readPkcs8(privateFile));
     }
     SigningKeyPair kp = SigningKeyPair.generate();
     Files.write(privateFile, kp.privateKey().exportPkcs8());
@@ -307,6 +315,10 @@ public final class KeyHolderMain implements Callable<Integer> {
 
   private void publish(RegistryClient registry, KeyHolder keyHolder, SigningPrivateKey signingKey, ModelEvaluator evaluator,
       AggregatePublished agg) {
+    if (org.fedseal.protocol.FederatedEvaluation.isEvaluation(registry.roundRecord(modelId, agg.getRound()))) {
+      recordEvaluation(registry, keyHolder, agg);
+      return;
+    }
     RoundInfo round = registry.roundStatus(modelId, agg.getRound());
     Hash baseHash = Hash.fromHex(round.baseModelHash());
     boolean done = registry.versions(modelId).stream().anyMatch(v -> v.round() == agg.getRound() && v.parentHash() != null
@@ -318,10 +330,27 @@ public final class KeyHolderMain implements Callable<Integer> {
         ModelWeights.decode(registry.weights(baseHash)));
     RegistryVersionPublisher publisher = new RegistryVersionPublisher(registry, keyHolderId, signingKey,
         evaluator == null ? null : evaluator::evaluate);
-    keyHolder.finishRound(agg, new RegistryUpdateArchive(registry, Duration.ofSeconds(60))::chunkSum, base, publisher);
+    Strategy serverStrategy = Strategy.parse(strategy);
+    StrategyState parentState = serverStrategy.stateless() ? StrategyState.EMPTY : publisher.stateOf(baseHash);
+    keyHolder.finishRound(agg, new RegistryUpdateArchive(registry, Duration.ofSeconds(60))::chunkSum, base, serverStrategy,
+        parentState, publisher);
     VersionInfo v = publisher.lastPublished();
     System.out.printf("KEYHOLDER PUBLISHED round=%d version=%s accuracy=%s participants=%d%n", agg.getRound(),
         v.versionHash(), v.accuracy() == null ? "-" : String.format("%.4f", v.accuracy()), agg.getParticipants().size());
+    System.out.flush();
+  }
+
+  /**
+   * An evaluation round's aggregate (issue 19): decrypts only the totals of the clients' evaluation sums and records the
+   * example-weighted accuracy and loss with the evaluated version (idempotent: a restart posts the same metrics again).
+   */
+  private void recordEvaluation(RegistryClient registry, KeyHolder keyHolder, AggregatePublished agg) {
+    org.fedseal.protocol.FederatedEvaluation.Metrics m =
+        keyHolder.decryptEvaluation(agg, new RegistryUpdateArchive(registry, Duration.ofSeconds(60))::chunkSum);
+    var e = registry.recordEvaluation(modelId, agg.getRound(), org.fedseal.protocol.CanonicalHash.of(agg), m.examples(), m.accuracy(),
+        m.loss(), keyHolderId);
+    System.out.printf("KEYHOLDER EVALUATED round=%d version=%s accuracy=%s loss=%.6f examples=%d participants=%d%n", agg.getRound(),
+        e.versionHash(), e.accuracy() == null ? "-" : String.format("%.6f", e.accuracy()), e.loss(), e.examples(), e.participants().size());
     System.out.flush();
   }
 

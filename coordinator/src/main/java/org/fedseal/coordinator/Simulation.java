@@ -28,9 +28,12 @@ import org.fedseal.he.MalformedHeDataException;
 import org.fedseal.protocol.Aggregates;
 import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.Chunker;
+import org.fedseal.protocol.FederatedEvaluation;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.RoundBounds;
 import org.fedseal.protocol.Signatures;
+import org.fedseal.protocol.Strategy;
+import org.fedseal.protocol.StrategyState;
 import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.WireFormatException;
@@ -75,12 +78,19 @@ public final class Simulation implements AutoCloseable {
     private final Map<String, SigningKeyPair> signingKeys = new HashMap<>();
     private final ToDoubleFunction<float[]> evaluator;
     private final RoundBounds bounds;
+    private final Strategy strategy;
+    private int evaluationRounds;
+    private final int localEpochs;
+    private final java.util.function.Consumer<RoundReport> onRound;
 
     private Simulation(Builder b) {
         this.modelId = b.modelId;
         // every client may bring any share of the largest total weight the parameter set's headroom allows
         this.bounds = RoundBounds.loosest(b.heParameters.maxSumNorm(), b.clipNorm);
         this.evaluator = b.evaluator;
+        this.strategy = b.strategy;
+        this.localEpochs = b.localEpochs;
+        this.onRound = b.onRound;
         this.he = HeContext.create(b.heParameters);
         this.keys = he.generateKeys();
         this.keyHolder = KeyHolder.of(he, keys.secretKey());
@@ -124,20 +134,26 @@ public final class Simulation implements AutoCloseable {
     public record RoundReport(int round, BaseModel model, int participants, long totalWeight, double meanTrainLoss,
                               double metric, long bytesSent, double seconds) {}
 
-    /** Runs {@code rounds} rounds of FedAvg starting from {@code initial}. */
+    /**
+     * Runs {@code rounds} rounds of the builder's {@link Builder#strategy strategy} (FedAvg by
+     * default) starting from {@code initial}: each round carries the strategy's round configuration
+     * ({@link Strategy#configure}: client learning rate, FedProx μ), and the key holder turns the
+     * decrypted mean into the next version with the strategy, keeping its state between rounds.
+     */
     public List<RoundReport> run(float[] initial, int rounds) throws SubmissionException {
         List<RoundReport> out = new ArrayList<>();
         BaseModel current = BaseModel.initial(modelId, initial, System.currentTimeMillis());
         ChunkLayout layout = SealUpdateEncryptor.defaultLayout(he.parameters(), initial.length);
         Hash pkHash = Hash.sha256(keys.publicKey().toBytes());
+        StrategyState state = strategy.initialState(initial.length);
         for (int r = 1; r <= rounds; r++) {
             long t0 = System.nanoTime();
             source.putModel(current);
-            RoundOpened round = bounds.applyTo(RoundOpened.newBuilder()).setModelId(modelId).setRound(r)
+            RoundOpened round = strategy.configure(bounds.applyTo(RoundOpened.newBuilder())).setModelId(modelId).setRound(r)
                     .setBaseModelHash(current.versionHash().toByteBuffer()).setHeParamsId(he.parameters().id())
                     .setPublicKeyHash(pkHash.toByteBuffer()).setQuorum(clients.size())
                     .setDeadlineEpochMillis(System.currentTimeMillis() + 3_600_000L).setChunkLayout(layout)
-                    .setLocalEpochs(1).setOpenedAtEpochMillis(System.currentTimeMillis()).build();
+                    .setLocalEpochs(localEpochs).setOpenedAtEpochMillis(System.currentTimeMillis()).build();
             producer.clear();
             for (FederatedClient c : clients) {
                 c.participate(round);
@@ -148,14 +164,50 @@ public final class Simulation implements AutoCloseable {
             }
             List<AggregateChunkSum> chunkSums = new ArrayList<>();
             AggregatePublished agg = aggregate(round, producer.history(), chunkSums);
-            float[] next = keyHolder.apply(agg, Aggregates.of(chunkSums), current.parameters());
+            Strategy.Step step = keyHolder.apply(agg, Aggregates.of(chunkSums), current.parameters(), strategy, state);
+            float[] next = step.weights();
+            state = step.state();
             current = BaseModel.create(modelId, r, next, current.versionHash(), CanonicalHash.of(agg), null,
                     System.currentTimeMillis());
             double metric = evaluator == null ? Double.NaN : evaluator.applyAsDouble(next);
-            out.add(new RoundReport(r, current, agg.getAcceptedCount(), agg.getTotalWeight(), Double.NaN, metric, bytes,
-                    (System.nanoTime() - t0) / 1e9));
+            RoundReport report = new RoundReport(r, current, agg.getAcceptedCount(), agg.getTotalWeight(), Double.NaN, metric, bytes,
+                    (System.nanoTime() - t0) / 1e9);
+            out.add(report);
+            if (onRound != null) {
+                onRound.accept(report);
+            }
         }
         return out;
+    }
+
+    /**
+     * Federated evaluation of {@code parameters} (issue 19), the same code path as a deployment's:
+     * every client evaluates them on its own data ({@link LocalTrainer#evaluate}) and sends its
+     * encrypted {@link FederatedEvaluation} sums in an {@code EVALUATE} round, the in-memory
+     * aggregator adds them and the key holder decrypts only the totals.
+     *
+     * @param lossBound the largest mean loss a client may report (clients above it refuse: the call then fails)
+     * @return the example-weighted accuracy and loss over all clients' data
+     * @throws SubmissionException if a client cannot take part (e.g. its loss is above {@code lossBound})
+     */
+    public FederatedEvaluation.Metrics evaluate(float[] parameters, double lossBound) throws SubmissionException {
+        BaseModel model = BaseModel.initial(modelId, parameters, System.currentTimeMillis());
+        source.putModel(model);
+        RoundBounds b = RoundBounds.loosest(he.parameters().maxSumNorm(), FederatedEvaluation.clipNormFor(lossBound));
+        RoundOpened round = b.applyTo(RoundOpened.newBuilder()).setModelId(modelId).setRound(++evaluationRounds)
+                .setBaseModelHash(model.versionHash().toByteBuffer()).setHeParamsId(he.parameters().id())
+                .setPublicKeyHash(Hash.sha256(keys.publicKey().toBytes()).toByteBuffer()).setQuorum(clients.size())
+                .setDeadlineEpochMillis(System.currentTimeMillis() + 3_600_000L)
+                .setChunkLayout(FederatedEvaluation.layout(SealUpdateEncryptor.defaultLayout(he.parameters(), 1).getValuesPerCiphertext()))
+                .setLocalEpochs(1).setOpenedAtEpochMillis(System.currentTimeMillis())
+                .setTask(org.fedseal.protocol.wire.RoundTask.EVALUATE).build();
+        producer.clear();
+        for (FederatedClient c : clients) {
+            c.participate(round);
+        }
+        List<AggregateChunkSum> chunkSums = new ArrayList<>();
+        AggregatePublished agg = aggregate(round, producer.history(), chunkSums);
+        return keyHolder.decryptEvaluation(agg, Aggregates.of(chunkSums));
     }
 
     /**
@@ -245,6 +297,9 @@ public final class Simulation implements AutoCloseable {
         private String modelId = "sim-model";
         private final Map<String, Object> config = new HashMap<>();
         private double clipNorm = 10.0;
+        private Strategy strategy = Strategy.fedAvg();
+        private int localEpochs = 1;
+        private java.util.function.Consumer<RoundReport> onRound;
 
         private Builder() {}
 
@@ -304,6 +359,34 @@ public final class Simulation implements AutoCloseable {
                 throw new IllegalArgumentException("clipNorm must be positive and finite, got " + clipNorm);
             }
             this.clipNorm = clipNorm;
+            return this;
+        }
+
+        /**
+         * The server strategy (default {@link Strategy#fedAvg()}); its round configuration (client
+         * learning rate, FedProx μ) goes into every round's {@code RoundOpened}.
+         */
+        public Builder strategy(Strategy strategy) {
+            this.strategy = Objects.requireNonNull(strategy, "strategy");
+            return this;
+        }
+
+        /**
+         * Local epochs every round asks for ({@code RoundOpened.localEpochs}, default 1).
+         *
+         * @throws IllegalArgumentException if below 1
+         */
+        public Builder localEpochs(int localEpochs) {
+            if (localEpochs < 1) {
+                throw new IllegalArgumentException("localEpochs must be >= 1, got " + localEpochs);
+            }
+            this.localEpochs = localEpochs;
+            return this;
+        }
+
+        /** Called with each round's report as soon as the round is done (progress output); optional. */
+        public Builder onRound(java.util.function.Consumer<RoundReport> onRound) {
+            this.onRound = onRound;
             return this;
         }
 

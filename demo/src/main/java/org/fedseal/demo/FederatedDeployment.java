@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.TimeoutException;
 import org.fedseal.aggregator.AggregatorConfig;
 import org.fedseal.aggregator.AggregatorJob;
 import org.fedseal.aggregator.LocalAggregator;
@@ -128,7 +129,7 @@ public final class FederatedDeployment implements AutoCloseable {
   }
 
   /** Cancels the aggregation job. */
-  public synchronized void stopAggregator() throws Exception {
+  public synchronized void stopAggregator() throws TimeoutException {
     if (aggregator != null) {
       aggregator.close();
       aggregator = null;
@@ -181,15 +182,15 @@ public final class FederatedDeployment implements AutoCloseable {
 
   /** Stops aggregator, registry and broker; harmless when called again. */
   @Override
-  public synchronized void close() throws Exception {
+  public synchronized void close() throws TimeoutException {
     if (closed) {
       return;
     }
     closed = true;
-    Exception first = null;
+    TimeoutException first = null;
     try {
       stopAggregator();
-    } catch (Exception e) {
+    } catch (TimeoutException e) {
       first = e;
     }
     if (registry != null) {

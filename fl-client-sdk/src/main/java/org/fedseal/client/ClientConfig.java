@@ -33,7 +33,11 @@ public final class ClientConfig {
     public static final String MODEL_IDS = "model.ids";
     /** This client's own L2 clip bound of the delta (before weighting); it clips to the smaller of this and the round's clip norm. Default: the round's. */
     public static final String CLIP_L2_BOUND = "clip.l2.bound";
-    /** Local-DP noise multiplier σ: Gaussian noise std = σ·C per coordinate; 0 = no noise (default). See {@link UpdatePolicy}. */
+    /**
+     * Extra local noise multiplier σ: discrete Gaussian noise of std σ·C per coordinate that this client adds on top of its
+     * share of a round's distributed-DP noise ({@code RoundOpened.noiseMultiplier}, which clients always honour); 0 = none
+     * (default). Not covered by the registry's accountant. See {@link UpdatePolicy}.
+     */
     public static final String NOISE_MULTIPLIER = "noise.multiplier";
     /** Seed of the noise generator, for reproducible simulations only; default: a SecureRandom. */
     public static final String NOISE_SEED = "noise.seed";

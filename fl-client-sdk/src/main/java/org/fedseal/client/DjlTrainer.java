@@ -33,6 +33,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.fedseal.client.internal.DjlSupport;
 import org.fedseal.protocol.wire.ModelLayout;
@@ -96,9 +97,13 @@ public final class DjlTrainer implements LocalTrainer {
     private static final String KEY = "fedseal";
     private static final int EVALUATION_BATCH = 512;
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DjlTrainer.class);
+
     private final Supplier<Block> blockFactory;
     private final Supplier<Loss> lossFactory;
-    private final Supplier<Optimizer> optimizerFactory;
+    private final Function<Float, Optimizer> optimizerFactory;
+    private final boolean optimizerTakesLearningRate;
+    private final float learningRate;
     private final List<Supplier<Evaluator>> evaluatorFactories;
     private final LocalDataset localDataset;
     private final long[] featureShape;
@@ -108,13 +113,25 @@ public final class DjlTrainer implements LocalTrainer {
     private final long sampleCount;
     private final int batchSize;
     private final int parameterCount;
+    private NDArray localFeatures;
+    private NDArray localLabels;
+    private final Map<Integer, Dataset> rebatched = new java.util.HashMap<>();
+    private boolean warnedLearningRate;
+    private boolean warnedBatchSize;
 
     private DjlTrainer(Builder b) {
         this.blockFactory = b.blockFactory;
         this.lossFactory = b.lossFactory;
-        float lr = b.learningRate;
-        this.optimizerFactory = b.optimizerFactory != null ? b.optimizerFactory
-                : () -> Optimizer.sgd().setLearningRateTracker(Tracker.fixed(lr)).build();
+        this.learningRate = b.learningRate;
+        if (b.optimizerFactory != null) {
+            Supplier<Optimizer> fixed = b.optimizerFactory;
+            this.optimizerFactory = lr -> fixed.get();
+            this.optimizerTakesLearningRate = false;
+        } else {
+            this.optimizerFactory = b.optimizerByLearningRate != null ? b.optimizerByLearningRate
+                    : lr -> Optimizer.sgd().setLearningRateTracker(Tracker.fixed(lr)).build();
+            this.optimizerTakesLearningRate = true;
+        }
         List<Supplier<Evaluator>> evaluators = new ArrayList<>(b.evaluatorFactories);
         if (evaluators.isEmpty() && !b.lossSet) {
             evaluators.add(() -> new Accuracy(LocalUpdate.METRIC_ACCURACY, 1));
@@ -126,7 +143,9 @@ public final class DjlTrainer implements LocalTrainer {
             this.featureShape = b.featureShape != null ? b.featureShape : new long[] {localDataset.featureSize()};
             checkFeatureShape(featureShape, localDataset.featureSize());
             this.ownManager = NDManager.newBaseManager(ENGINE);
-            this.dataset = arrayDataset(ownManager, localDataset, new Shape(featureShape), batchSize, true);
+            this.localFeatures = ownManager.create(localDataset.features(), new Shape(localDataset.size()).addAll(new Shape(featureShape)));
+            this.localLabels = ownManager.create(toFloat(localDataset.labels()), new Shape(localDataset.size()));
+            this.dataset = new ArrayDataset.Builder().setData(localFeatures).optLabels(localLabels).setSampling(batchSize, true).build();
         } else {
             this.featureShape = null;
             this.ownManager = null;
@@ -286,15 +305,43 @@ public final class DjlTrainer implements LocalTrainer {
 
     @Override
     public LocalUpdate fit(float[] baseParameters, int epochs) {
-        Objects.requireNonNull(baseParameters, "baseParameters");
         if (epochs < 1) {
             throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
         }
+        return fit(baseParameters, RoundConfig.epochs(epochs));
+    }
+
+    /**
+     * Trains as the round asks. A positive {@code config.learningRate()} replaces the builder's
+     * {@link Builder#learningRate} for the default SGD or an
+     * {@link Builder#optimizerWithLearningRate} factory (a fixed {@link Builder#optimizer} keeps its
+     * own; a warning is logged once). A positive {@code config.batchSize()} re-batches a
+     * {@link LocalDataset} (a DJL data set batches itself; a warning is logged once).
+     *
+     * <p>FedProx (Li et al., "Federated Optimization in Heterogeneous Networks", MLSys 2020): with
+     * {@code config.proximalMu() = μ > 0} the local objective is {@code loss(w) + μ/2·‖w − w_base‖²}.
+     * It is applied to the gradient: after each backward pass, {@code μ·(w − w_base)} is added to
+     * the gradient of every parameter that has one, before the optimizer step. This is exactly the
+     * gradient of the proximal objective (so any optimizer — SGD, Adam, … — sees what it would see
+     * with the term in the loss), works for any block, adds one element-wise operation per
+     * parameter instead of a second graph through every weight, and leaves the reported
+     * {@link LocalUpdate#METRIC_LOSS} the data loss, comparable with μ = 0. Parameters without a
+     * gradient (e.g. batch-norm running statistics) are not pulled. With plain SGD the term
+     * contracts {@code w − w_base} by {@code 1 − η·μ} per step: keep {@code η·μ < 2}.
+     */
+    @Override
+    public LocalUpdate fit(float[] baseParameters, RoundConfig config) {
+        Objects.requireNonNull(baseParameters, "baseParameters");
+        Objects.requireNonNull(config, "config");
         checkLength(baseParameters);
         if (sampleCount == 0) {
             throw new IllegalStateException("the local data set is empty");
         }
-        return withModel(baseParameters, (trainer, block) -> {
+        int epochs = config.localEpochs();
+        float mu = (float) config.proximalMu();
+        Dataset data = datasetFor(config.batchSize());
+        return withModel(baseParameters, learningRateFor(config), (trainer, block) -> {
+            List<ai.djl.util.Pair<NDArray, NDArray>> proximal = mu > 0 ? proximalAnchors(block) : List.of();
             List<Evaluator> evaluators = newEvaluators();
             double lossSum = 0;
             long seen = 0;
@@ -304,7 +351,7 @@ public final class DjlTrainer implements LocalTrainer {
                 for (Evaluator ev : evaluators) {
                     ev.resetAccumulator(KEY);
                 }
-                for (Batch batch : trainer.iterateDataset(dataset)) {
+                for (Batch batch : trainer.iterateDataset(data)) {
                     try (batch) {
                         NDList x = batch.getData();
                         NDList y = batch.getLabels();
@@ -316,6 +363,7 @@ public final class DjlTrainer implements LocalTrainer {
                             gc.backward(l);
                             lossSum += meanOf(l) * n;
                         }
+                        addProximalGradient(proximal, mu);
                         for (Evaluator ev : evaluators) {
                             ev.updateAccumulator(KEY, y, preds);
                         }
@@ -365,6 +413,108 @@ public final class DjlTrainer implements LocalTrainer {
         }
         return withLocal(testSet, data -> withModel(parameters, (trainer, block) ->
                 evaluate(trainer, data, List.of(new Accuracy(LocalUpdate.METRIC_ACCURACY, 1))).get(LocalUpdate.METRIC_ACCURACY)));
+    }
+
+    /**
+     * Evaluates {@code parameters} on the local data set, for federated evaluation: the samples
+     * seen, the configured loss summed over them, and — if one of the configured evaluators is a
+     * DJL {@link ai.djl.training.evaluator.AbstractAccuracy} (the default {@code accuracy} of a
+     * classifier) — the samples it counted correct ({@code round(accuracy × samples)}, exact below
+     * 2^23 samples); for a model without one (regression) {@code correct} is null. A
+     * {@link LocalDataset} is read in order (no shuffling, so evaluating does not change the random
+     * sequence later training draws from); a DJL data set given to the builder is iterated as it
+     * batches itself.
+     */
+    @Override
+    public LocalEvaluation evaluate(float[] parameters) {
+        Objects.requireNonNull(parameters, "parameters");
+        checkLength(parameters);
+        return withModel(parameters, (trainer, block) -> {
+            Evaluator accuracy = null;
+            for (Evaluator ev : newEvaluators()) {
+                if (ev instanceof ai.djl.training.evaluator.AbstractAccuracy) {
+                    accuracy = ev;
+                    break;
+                }
+            }
+            if (accuracy != null) {
+                accuracy.resetAccumulator(KEY);
+            }
+            double lossSum = 0;
+            long seen = 0;
+            // a LocalDataset is read in order, not through the shuffled training view: shuffling would draw from DJL's
+            // random generator and change the next round's training
+            Dataset data = localFeatures == null ? dataset
+                    : new ArrayDataset.Builder().setData(localFeatures).optLabels(localLabels).setSampling(EVALUATION_BATCH, false).build();
+            for (Batch batch : trainer.iterateDataset(data)) {
+                try (batch) {
+                    NDList preds = trainer.evaluate(batch.getData());
+                    lossSum += meanOf(trainer.getLoss().evaluate(batch.getLabels(), preds)) * batch.getSize();
+                    if (accuracy != null) {
+                        accuracy.updateAccumulator(KEY, batch.getLabels(), preds);
+                    }
+                    seen += batch.getSize();
+                }
+            }
+            if (seen == 0) {
+                throw new IllegalStateException("the local data set yielded no samples");
+            }
+            Long correct = accuracy == null ? null : Math.round((double) accuracy.getAccumulator(KEY) * seen);
+            return new LocalEvaluation(seen, correct, Math.max(0, lossSum));
+        });
+    }
+
+    /** Each trainable parameter's array paired with a copy of its base value w_base. */
+    private static List<ai.djl.util.Pair<NDArray, NDArray>> proximalAnchors(Block block) {
+        List<ai.djl.util.Pair<NDArray, NDArray>> out = new ArrayList<>();
+        for (ai.djl.util.Pair<String, ai.djl.nn.Parameter> p : block.getParameters()) {
+            if (p.getValue().requiresGradient()) {
+                NDArray w = p.getValue().getArray();
+                out.add(new ai.djl.util.Pair<>(w, w.duplicate()));
+            }
+        }
+        return out;
+    }
+
+    /** FedProx: grad(w) += μ·(w − w_base) for every anchored parameter, in place, outside the autograd graph. */
+    private static void addProximalGradient(List<ai.djl.util.Pair<NDArray, NDArray>> anchors, float mu) {
+        for (ai.djl.util.Pair<NDArray, NDArray> a : anchors) {
+            NDArray w = a.getKey();
+            if (!w.hasGradient()) {
+                continue;
+            }
+            try (NDArray grad = w.getGradient(); NDArray pull = w.sub(a.getValue())) {
+                grad.addi(pull.muli(mu));
+            }
+        }
+    }
+
+    private float learningRateFor(RoundConfig config) {
+        if (config.learningRate() > 0 && !optimizerTakesLearningRate) {
+            synchronized (this) {
+                if (!warnedLearningRate) {
+                    warnedLearningRate = true;
+                    LOG.warn("the round asks for learning rate {}, but this DjlTrainer has a fixed optimizer: keeping the optimizer's "
+                            + "(use DjlTrainer.Builder.optimizerWithLearningRate to follow the round)", config.learningRate());
+                }
+            }
+        }
+        return (float) config.learningRateOr(learningRate);
+    }
+
+    private synchronized Dataset datasetFor(int roundBatchSize) {
+        if (roundBatchSize <= 0 || roundBatchSize == batchSize) {
+            return dataset;
+        }
+        if (localFeatures == null) {
+            if (!warnedBatchSize) {
+                warnedBatchSize = true;
+                LOG.warn("the round asks for batch size {}, but a DJL data set batches itself: keeping its batches", roundBatchSize);
+            }
+            return dataset;
+        }
+        return rebatched.computeIfAbsent(roundBatchSize,
+                bs -> new ArrayDataset.Builder().setData(localFeatures).optLabels(localLabels).setSampling(bs, true).build());
     }
 
     private <T> T withLocal(LocalDataset testSet, java.util.function.Function<Dataset, T> task) {
@@ -482,11 +632,15 @@ public final class DjlTrainer implements LocalTrainer {
     }
 
     private <T> T withModel(float[] parameters, ModelTask<T> task) {
+        return withModel(parameters, learningRate, task);
+    }
+
+    private <T> T withModel(float[] parameters, float learningRate, ModelTask<T> task) {
         try (Model model = Model.newInstance("fedseal-local", ENGINE)) {
             Block block = Objects.requireNonNull(blockFactory.get(), "the block factory returned null");
             model.setBlock(block);
             DefaultTrainingConfig config = new DefaultTrainingConfig(Objects.requireNonNull(lossFactory.get(), "the loss factory returned null"))
-                    .optOptimizer(Objects.requireNonNull(optimizerFactory.get(), "the optimizer factory returned null"));
+                    .optOptimizer(Objects.requireNonNull(optimizerFactory.apply(learningRate), "the optimizer factory returned null"));
             try (Trainer trainer = model.newTrainer(config)) {
                 trainer.initialize(inputShapes);
                 if (parameters != null) {
@@ -513,6 +667,7 @@ public final class DjlTrainer implements LocalTrainer {
         private Supplier<Loss> lossFactory = Loss::softmaxCrossEntropyLoss;
         private boolean lossSet;
         private Supplier<Optimizer> optimizerFactory;
+        private Function<Float, Optimizer> optimizerByLearningRate;
         private Float learningRateSet;
         private float learningRate = 0.1f;
         private final List<Supplier<Evaluator>> evaluatorFactories = new ArrayList<>();
@@ -544,14 +699,32 @@ public final class DjlTrainer implements LocalTrainer {
 
         /**
          * The optimizer, made fresh for every {@code fit} (its state, e.g. Adam's moments, does not
-         * carry over between rounds). Default: SGD at {@link #learningRate}.
+         * carry over between rounds). Default: SGD at {@link #learningRate}, or at the round's
+         * learning rate when it sets one. A fixed optimizer keeps its own learning rate whatever the
+         * round asks (a warning is logged); {@link #optimizerWithLearningRate} follows the round.
          */
         public Builder optimizer(Supplier<Optimizer> optimizerFactory) {
             this.optimizerFactory = Objects.requireNonNull(optimizerFactory, "optimizerFactory");
+            this.optimizerByLearningRate = null;
             return this;
         }
 
-        /** Learning rate of the default SGD optimizer (default 0.1); not combinable with {@link #optimizer}. */
+        /**
+         * An optimizer made fresh for every {@code fit} from the learning rate to use: the round's
+         * ({@code RoundOpened.learningRate}) when it sets one, else {@link #learningRate} (default
+         * 0.1). E.g. {@code lr -> Optimizer.adam().optLearningRateTracker(Tracker.fixed(lr)).build()}.
+         * Replaces {@link #optimizer}.
+         */
+        public Builder optimizerWithLearningRate(Function<Float, Optimizer> factory) {
+            this.optimizerByLearningRate = Objects.requireNonNull(factory, "factory");
+            this.optimizerFactory = null;
+            return this;
+        }
+
+        /**
+         * Learning rate of the default SGD optimizer or of an {@link #optimizerWithLearningRate}
+         * factory (default 0.1) when the round sets none; not combinable with {@link #optimizer}.
+         */
         public Builder learningRate(float learningRate) {
             if (!(learningRate > 0)) {
                 throw new IllegalArgumentException("learningRate must be positive, got " + learningRate);

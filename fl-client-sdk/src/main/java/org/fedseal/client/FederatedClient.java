@@ -33,6 +33,8 @@ import org.fedseal.client.internal.UpdateSender;
 import org.fedseal.he.HeParameters;
 import org.fedseal.he.MalformedHeDataException;
 import org.fedseal.protocol.Chunker;
+import org.fedseal.protocol.ClientSampling;
+import org.fedseal.protocol.FederatedEvaluation;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.RecordTooLargeException;
 import org.fedseal.protocol.SigningPrivateKey;
@@ -129,17 +131,65 @@ public final class FederatedClient implements AutoCloseable {
     }
 
     /**
-     * Checks {@code base} against the round (deadline, base model hash) and trains on it for the
-     * round's {@code localEpochs}.
+     * Checks {@code base} against the round (deadline, sample, base model hash) and trains on it
+     * as the round asks: {@link LocalTrainer#fit(float[], RoundConfig)} with the round's
+     * {@link RoundConfig} (local epochs, learning rate, batch size, FedProx μ).
      *
      * @return the update, bound to the base model's version hash
-     * @throws SubmissionException ROUND_CLOSED or WRONG_BASE_MODEL
+     * @throws SubmissionException ROUND_CLOSED, NOT_SAMPLED (the round sampled other clients;
+     *     nothing is trained), BAD_ROUND_CONFIG or WRONG_BASE_MODEL
      */
     public LocalUpdate trainOnce(RoundOpened round, BaseModel base) throws SubmissionException {
         Objects.requireNonNull(round, "round");
         Objects.requireNonNull(base, "base");
         requireTrainer();
         checkDeadline(round);
+        checkSampled(round);
+        if (FederatedEvaluation.isEvaluation(round)) {
+            throw new SubmissionException(SubmissionException.Reason.INVALID_UPDATE, "round " + round.getModelId() + "/"
+                    + round.getRound() + " is an evaluation round: use evaluateOnce");
+        }
+        checkBase(round, base);
+        LocalUpdate u;
+        synchronized (trainLock) {
+            u = trainer.fit(base.parameters(), roundConfig(round));
+        }
+        return u.withBaseModelHash(base.versionHash());
+    }
+
+    /**
+     * Evaluates the round's base model on the local data for an evaluation round
+     * ({@code RoundOpened.task = EVALUATE}, Flower's client {@code evaluate}) and returns what
+     * {@link #submit} sends: the {@link FederatedEvaluation} vector of per-example means
+     * {@code (1, correct/n, lossSum/n, hasAccuracy)} with weight {@code n} (the examples evaluated),
+     * bound to the base model, and metrics {@code examples}, {@code loss} and (classifiers)
+     * {@code accuracy} in the clear for the caller (they are not sent).
+     *
+     * @throws SubmissionException ROUND_CLOSED, WRONG_BASE_MODEL, INVALID_UPDATE for a training
+     *     round, or HEADROOM_EXCEEDED if the local mean loss is above the round's loss bound
+     *     ({@link FederatedEvaluation#lossBound}): the client refuses rather than let clipping
+     *     corrupt the round's metrics, and sends nothing
+     * @throws UnsupportedOperationException if the trainer does not implement {@link LocalTrainer#evaluate}
+     */
+    public LocalUpdate evaluateOnce(RoundOpened round, BaseModel base) throws SubmissionException {
+        Objects.requireNonNull(round, "round");
+        Objects.requireNonNull(base, "base");
+        requireTrainer();
+        checkDeadline(round);
+        if (!FederatedEvaluation.isEvaluation(round)) {
+            throw new SubmissionException(SubmissionException.Reason.INVALID_UPDATE, "round " + round.getModelId() + "/"
+                    + round.getRound() + " is a training round, not an evaluation round");
+        }
+        checkBase(round, base);
+        LocalEvaluation e;
+        synchronized (trainLock) {
+            e = trainer.evaluate(base.parameters());
+        }
+        return evaluationUpdate(round, e).withBaseModelHash(base.versionHash());
+    }
+
+    /** The base model is the round's (model, hash) and has the trainer's parameter count. */
+    private void checkBase(RoundOpened round, BaseModel base) throws SubmissionException {
         if (!base.modelId().equals(round.getModelId())) {
             throw new SubmissionException(SubmissionException.Reason.WRONG_BASE_MODEL,
                     "base model is of model " + base.modelId() + ", the round of " + round.getModelId());
@@ -149,11 +199,30 @@ public final class FederatedClient implements AutoCloseable {
             throw new SubmissionException(SubmissionException.Reason.WRONG_BASE_MODEL, "base model has "
                     + base.parameters().length + " parameters, the trainer's model " + trainer.parameterCount());
         }
-        LocalUpdate u;
-        synchronized (trainLock) {
-            u = trainer.fit(base.parameters(), Math.max(1, round.getLocalEpochs()));
+    }
+
+    /** The (unbound) update an evaluation round sends for {@code e}; HEADROOM_EXCEEDED if its loss is above the round's bound. */
+    static LocalUpdate evaluationUpdate(RoundOpened round, LocalEvaluation e) throws SubmissionException {
+        float[] vector = FederatedEvaluation.encode(e.examples(), e.correct(), e.lossSum());
+        checkEvaluationFits(round, vector, e.meanLoss());
+        Map<String, Double> metrics = new java.util.LinkedHashMap<>();
+        metrics.put("examples", (double) e.examples());
+        metrics.put(LocalUpdate.METRIC_LOSS, e.meanLoss());
+        if (e.accuracy() != null) {
+            metrics.put(LocalUpdate.METRIC_ACCURACY, e.accuracy());
         }
-        return u.withBaseModelHash(base.versionHash());
+        return new LocalUpdate(vector, e.examples(), metrics);
+    }
+
+    /** An evaluation vector beyond the clip norm would be scaled silently, corrupting the round's metrics: refuse instead. */
+    static void checkEvaluationFits(RoundOpened round, float[] vector, double meanLoss) throws SubmissionException {
+        double norm = FederatedEvaluation.norm(vector);
+        if (!(norm <= round.getClipNorm()) || !(vector.length > 2 && vector[2] <= FederatedEvaluation.lossBound(round))) {
+            throw new SubmissionException(SubmissionException.Reason.HEADROOM_EXCEEDED, "local mean loss " + meanLoss
+                    + " is above the evaluation round's loss bound " + FederatedEvaluation.lossBound(round)
+                    + " (its vector's norm " + norm + " exceeds the clip norm " + round.getClipNorm()
+                    + "): not taking part rather than sending clipped, wrong metrics");
+        }
     }
 
     /**
@@ -166,6 +235,7 @@ public final class FederatedClient implements AutoCloseable {
         Objects.requireNonNull(round, "round");
         Objects.requireNonNull(update, "update");
         ensureOpen();
+        checkSampled(round);
         checkDeadline(round);
         Hash base = roundBaseHash(round);
         if (update.baseModelHash() == null) {
@@ -179,8 +249,13 @@ public final class FederatedClient implements AutoCloseable {
         UpdateEncryptor encryptor = encryptorFor(round);
         ChunkLayout layout = checkLayout(round, update, encryptor);
         float[] weighted;
+        boolean evaluation = FederatedEvaluation.isEvaluation(round);
+        if (evaluation) {
+            checkEvaluationFits(round, update.delta(), update.metrics().getOrDefault(LocalUpdate.METRIC_LOSS, Double.NaN));
+        }
         synchronized (random) {
-            weighted = policy.prepare(update.delta(), update.weight(), round, random);
+            // evaluation sums carry no local noise and ignore this client's own clip bound: the vector must arrive exactly
+            weighted = (evaluation ? UpdatePolicy.roundDefaults() : policy).prepare(update.delta(), update.weight(), round, random);
         }
         List<byte[]> ciphertexts;
         try {
@@ -192,7 +267,7 @@ public final class FederatedClient implements AutoCloseable {
         String updateId = UUID.randomUUID().toString();
         Chunker.PreparedUpdate prepared;
         try {
-            prepared = Chunker.prepare(clientId, round, updateId, ciphertexts, update.weight(), clock.millis(),
+            prepared = Chunker.prepare(clientId, round, updateId, ciphertexts, UpdatePolicy.weightFor(update.weight(), round), clock.millis(),
                     signingKey, config.maxRecordBytes());
         } catch (RecordTooLargeException e) {
             throw new SubmissionException(SubmissionException.Reason.BAD_CHUNK_LAYOUT, e.getMessage(), e);
@@ -206,18 +281,22 @@ public final class FederatedClient implements AutoCloseable {
     }
 
     /**
-     * Takes part in a round: fetches the base model from the {@link ModelSource}, trains and submits.
+     * Takes part in a round: fetches the base model from the {@link ModelSource}, trains (or, in an
+     * evaluation round, {@linkplain #evaluateOnce evaluates}) and submits.
      *
-     * @throws SubmissionException as {@link #trainOnce} and {@link #submit}, or SOURCE_UNAVAILABLE
+     * @throws SubmissionException as {@link #trainOnce} and {@link #submit}, or SOURCE_UNAVAILABLE;
+     *     NOT_SAMPLED before anything is fetched when the round's sample leaves this client out
+     *     (listener mode logs that and skips the round)
      */
     public SubmissionReceipt participate(RoundOpened round) throws SubmissionException {
         if (modelSource == null) {
             throw new IllegalStateException("participate needs a ModelSource (FederatedClient.Builder.modelSource)");
         }
+        checkSampled(round); // an unsampled client fetches and trains nothing
         checkDeadline(round);
         encryptorFor(round); // fail on a wrong key before spending time on training
         BaseModel base = modelSource.baseModel(round.getModelId(), roundBaseHash(round));
-        LocalUpdate update = trainOnce(round, base);
+        LocalUpdate update = FederatedEvaluation.isEvaluation(round) ? evaluateOnce(round, base) : trainOnce(round, base);
         return submit(round, update);
     }
 
@@ -272,6 +351,11 @@ public final class FederatedClient implements AutoCloseable {
                     try {
                         listener.onSubmitted(round, participate(round));
                     } catch (SubmissionException e) {
+                        if (e.reason() == SubmissionException.Reason.NOT_SAMPLED) {
+                            LOG.info("client {} skips {}/{}: not among its {} sampled clients", clientId, round.getModelId(),
+                                    round.getRound(), round.getSampledClients().size());
+                            continue;
+                        }
                         LOG.warn("client {} could not take part in {}/{}: {}", clientId, round.getModelId(),
                                 round.getRound(), e.getMessage());
                         listener.onFailed(round, e);
@@ -375,6 +459,24 @@ public final class FederatedClient implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new SubmissionException(SubmissionException.Reason.WRONG_BASE_MODEL,
                     "the round's baseModelHash is not a SHA-256 digest", e);
+        }
+    }
+
+    /** NOT_SAMPLED if the round names a sample without this client (fl-protocol {@code ClientSampling}). */
+    private void checkSampled(RoundOpened round) throws SubmissionException {
+        if (!ClientSampling.admits(round, clientId)) {
+            throw new SubmissionException(SubmissionException.Reason.NOT_SAMPLED, "client " + clientId + " is not among the "
+                    + round.getSampledClients().size() + " clients sampled for round " + round.getModelId() + "/" + round.getRound());
+        }
+    }
+
+    /** The round's training configuration; BAD_ROUND_CONFIG if out of range. */
+    static RoundConfig roundConfig(RoundOpened round) throws SubmissionException {
+        try {
+            return RoundConfig.of(round);
+        } catch (IllegalArgumentException e) {
+            throw new SubmissionException(SubmissionException.Reason.BAD_ROUND_CONFIG, "round " + round.getModelId() + "/"
+                    + round.getRound() + ": " + e.getMessage(), e);
         }
     }
 
@@ -560,23 +662,13 @@ public final class FederatedClient implements AutoCloseable {
                 throw new IllegalArgumentException("config key '" + ClientConfig.SIGNING_KEY_FILE
                         + "' is required (or call Builder.signingKey)");
             }
-            byte[] raw;
             try {
-                raw = Files.readAllBytes(Path.of(file));
+                return SigningPrivateKey.readPkcs8(Path.of(file));
             } catch (IOException e) {
                 throw new IllegalArgumentException("config key '" + ClientConfig.SIGNING_KEY_FILE + "': cannot read "
                         + file + ": " + e.getMessage(), e);
-            }
-            String text = new String(raw, StandardCharsets.US_ASCII);
-            if (text.startsWith("-----BEGIN")) {
-                String b64 = text.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
-                raw = Base64.getDecoder().decode(b64);
-            }
-            try {
-                return SigningPrivateKey.importPkcs8(raw);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("config key '" + ClientConfig.SIGNING_KEY_FILE + "': " + file
-                        + " is not a PKCS#8 Ed25519 private key", e);
+                throw new IllegalArgumentException("config key '" + ClientConfig.SIGNING_KEY_FILE + "': " + e.getMessage(), e);
             }
         }
     }

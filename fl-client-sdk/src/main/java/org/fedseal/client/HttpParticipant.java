@@ -6,6 +6,8 @@ import java.util.Objects;
 import java.util.Random;
 import java.util.UUID;
 import org.fedseal.protocol.Chunker;
+import org.fedseal.protocol.ClientSampling;
+import org.fedseal.protocol.FederatedEvaluation;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.RecordTooLargeException;
 import org.fedseal.protocol.wire.ChunkLayout;
@@ -20,8 +22,13 @@ import org.fedseal.protocol.wire.UpdateCommit;
  * encrypts with {@link JavaUpdateEncryptor}, splits into chunks per the round's layout, signs the
  * commit with the {@link UpdateSigner} and uploads through {@link HttpUpdateTransport}.
  *
- * <p>The checks are {@link FederatedClient}'s: deadline, base model hash, HE parameter id, public
- * key hash, chunk layout; a failed check throws {@link SubmissionException} before anything is sent.
+ * <p>The checks are {@link FederatedClient}'s: deadline, sample (a client the round did not sample
+ * gets {@code NOT_SAMPLED} before anything is fetched or trained), base model hash, HE parameter
+ * id, public key hash, chunk layout; a failed check throws {@link SubmissionException} before
+ * anything is sent. Training follows the round's {@link RoundConfig}. In an evaluation round
+ * ({@code RoundOpened.task = EVALUATE}) it evaluates the base model instead
+ * ({@link LocalTrainer#evaluate}) and sends the {@code FederatedEvaluation} sums, as
+ * {@link FederatedClient#evaluateOnce} does.
  */
 public final class HttpParticipant {
     /** Progress callback (e.g. for a status view). */
@@ -60,6 +67,7 @@ public final class HttpParticipant {
         Objects.requireNonNull(round, "round");
         Progress p = progress == null ? m -> { } : progress;
         checkDeadline(round);
+        checkSampled(round);
         Hash keyHash;
         Hash baseHash;
         try {
@@ -87,8 +95,16 @@ public final class HttpParticipant {
             throw new SubmissionException(SubmissionException.Reason.WRONG_BASE_MODEL, "base model has "
                     + base.parameters().length + " parameters, the trainer's model " + trainer.parameterCount());
         }
-        p.step("training " + Math.max(1, round.getLocalEpochs()) + " epoch(s) on " + trainer.sampleCount() + " samples");
-        LocalUpdate update = trainer.fit(base.parameters(), Math.max(1, round.getLocalEpochs()));
+        if (FederatedEvaluation.isEvaluation(round)) {
+            p.step("evaluating the base model on " + trainer.sampleCount() + " samples");
+            LocalUpdate evaluation = FederatedClient.evaluationUpdate(round, trainer.evaluate(base.parameters()));
+            p.step("evaluated: " + evaluation.metrics());
+            return submit(round, evaluation.withBaseModelHash(base.versionHash()), encryptor, p);
+        }
+        RoundConfig config = FederatedClient.roundConfig(round);
+        p.step("training " + config.localEpochs() + " epoch(s) on " + trainer.sampleCount() + " samples"
+                + (config.proximalMu() > 0 ? " (FedProx mu " + config.proximalMu() + ")" : ""));
+        LocalUpdate update = trainer.fit(base.parameters(), config);
         p.step("trained: " + update.metrics());
         return submit(round, update.withBaseModelHash(base.versionHash()), encryptor, p);
     }
@@ -97,6 +113,7 @@ public final class HttpParticipant {
     public SubmissionReceipt submit(RoundOpened round, LocalUpdate update, UpdateEncryptor encryptor, Progress p)
             throws SubmissionException {
         checkDeadline(round);
+        checkSampled(round);
         ChunkLayout layout = round.getChunkLayout();
         if (update.baseModelHash() == null || !update.baseModelHash().matches(round.getBaseModelHash())) {
             throw new SubmissionException(SubmissionException.Reason.WRONG_BASE_MODEL,
@@ -110,8 +127,13 @@ public final class HttpParticipant {
                     + encryptor.valuesPerCiphertext() + " per ciphertext");
         }
         float[] weighted;
+        boolean evaluation = FederatedEvaluation.isEvaluation(round);
+        if (evaluation) {
+            FederatedClient.checkEvaluationFits(round, update.delta(), update.metrics().getOrDefault(LocalUpdate.METRIC_LOSS, Double.NaN));
+        }
         synchronized (noiseRandom) {
-            weighted = policy.prepare(update.delta(), update.weight(), round, noiseRandom);
+            // evaluation sums: no local noise, not this client's own clip bound (FederatedClient.submit does the same)
+            weighted = (evaluation ? UpdatePolicy.roundDefaults() : policy).prepare(update.delta(), update.weight(), round, noiseRandom);
         }
         p.step("encrypting " + weighted.length + " values");
         List<byte[]> ciphertexts;
@@ -131,12 +153,19 @@ public final class HttpParticipant {
             throw new SubmissionException(SubmissionException.Reason.BAD_CHUNK_LAYOUT, e.getMessage(), e);
         }
         UpdateCommit commit = signer.signCommit(Chunker.commitFor(chunks, round.getHeParamsId(),
-                Hash.of(round.getBaseModelHash()), update.weight(), System.currentTimeMillis()));
+                Hash.of(round.getBaseModelHash()), UpdatePolicy.weightFor(update.weight(), round), System.currentTimeMillis()));
         checkDeadline(round);
         p.step("uploading " + chunks.size() + " chunk(s)");
         long bytes = transport.send(chunks, commit);
         p.step("submitted update " + updateId + " (" + bytes + " bytes)");
         return new SubmissionReceipt(commit, chunks.size(), bytes);
+    }
+
+    private void checkSampled(RoundOpened round) throws SubmissionException {
+        if (!ClientSampling.admits(round, clientId)) {
+            throw new SubmissionException(SubmissionException.Reason.NOT_SAMPLED, "client " + clientId + " is not among the "
+                    + round.getSampledClients().size() + " clients sampled for round " + round.getModelId() + "/" + round.getRound());
+        }
     }
 
     private static void checkDeadline(RoundOpened round) throws SubmissionException {

@@ -8,7 +8,8 @@ import java.util.SplittableRandom;
 /**
  * A {@link LocalTrainer} in plain Java (no native code, no dependencies: it runs on Android): a
  * softmax-regression classifier ({@code hiddenUnits == 0}) or a one-hidden-layer MLP with ReLU
- * ({@code hiddenUnits > 0}), trained with mini-batch SGD on the softmax cross-entropy loss.
+ * ({@code hiddenUnits > 0}), trained with mini-batch SGD on the softmax cross-entropy loss (plus
+ * FedProx's proximal term when a round asks for it: {@link #fit(float[], RoundConfig)}).
  *
  * <h2>Flat parameter layout</h2>
  * With D = feature size, H = hidden units, C = classes, all matrices row-major:
@@ -122,13 +123,32 @@ public final class JavaMlpTrainer implements LocalTrainer {
 
     @Override
     public LocalUpdate fit(float[] baseParameters, int epochs) {
-        Objects.requireNonNull(baseParameters, "baseParameters");
-        if (baseParameters.length != parameterCount()) {
-            throw new IllegalArgumentException("expected " + parameterCount() + " parameters, got " + baseParameters.length);
-        }
         if (epochs < 1) {
             throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
         }
+        return fit(baseParameters, RoundConfig.epochs(epochs));
+    }
+
+    /**
+     * Mini-batch SGD from {@code baseParameters} as the round asks: {@code config.learningRate()}
+     * and {@code config.batchSize()} replace the constructor's when positive. With
+     * {@code config.proximalMu() = μ > 0} the objective of every step is FedProx's (Li et al.,
+     * MLSys 2020, eq. 2) {@code mean batch loss + μ/2·‖w − w_base‖²}, whose gradient adds
+     * {@code μ·(w − w_base)} to the batch gradient, so a step is
+     * {@code w ← w − η·(∇loss(w) + μ·(w − w_base))}. With plain SGD the proximal part contracts
+     * {@code w − w_base} by {@code 1 − η·μ} per step: keep {@code η·μ < 2}, or the term diverges.
+     */
+    @Override
+    public LocalUpdate fit(float[] baseParameters, RoundConfig config) {
+        Objects.requireNonNull(baseParameters, "baseParameters");
+        Objects.requireNonNull(config, "config");
+        if (baseParameters.length != parameterCount()) {
+            throw new IllegalArgumentException("expected " + parameterCount() + " parameters, got " + baseParameters.length);
+        }
+        int epochs = config.localEpochs();
+        int batchSize = config.batchSizeOr(this.batchSize);
+        float learningRate = (float) config.learningRateOr(this.learningRate);
+        float mu = (float) config.proximalMu();
         float[] p = baseParameters.clone();
         float[] grad = new float[p.length];
         int n = data.size();
@@ -160,8 +180,14 @@ public final class JavaMlpTrainer implements LocalTrainer {
                     }
                 }
                 float step = learningRate / (to - from);
-                for (int i = 0; i < p.length; i++) {
-                    p[i] -= step * grad[i];
+                if (mu > 0) {
+                    for (int i = 0; i < p.length; i++) {
+                        p[i] -= step * grad[i] + learningRate * mu * (p[i] - baseParameters[i]);
+                    }
+                } else {
+                    for (int i = 0; i < p.length; i++) {
+                        p[i] -= step * grad[i];
+                    }
                 }
             }
         }
@@ -173,6 +199,45 @@ public final class JavaMlpTrainer implements LocalTrainer {
         metrics.put(LocalUpdate.METRIC_LOSS, loss / n);
         metrics.put(LocalUpdate.METRIC_ACCURACY, (double) correct / n);
         return new LocalUpdate(delta, n, metrics);
+    }
+
+    /**
+     * Evaluates {@code parameters} on the local training data: rows, rows classified correctly
+     * (argmax of the logits) and the summed softmax cross-entropy, for federated evaluation.
+     */
+    @Override
+    public LocalEvaluation evaluate(float[] parameters) {
+        Objects.requireNonNull(parameters, "parameters");
+        if (parameters.length != parameterCount()) {
+            throw new IllegalArgumentException("expected " + parameterCount() + " parameters, got " + parameters.length);
+        }
+        if (data.size() == 0) {
+            throw new IllegalStateException("the local data set is empty");
+        }
+        Scratch s = new Scratch();
+        double loss = 0;
+        long correct = 0;
+        for (int r = 0; r < data.size(); r++) {
+            forward(parameters, data.features(), r * features, s);
+            double max = s.logits[0];
+            int best = 0;
+            for (int c = 1; c < classes; c++) {
+                if (s.logits[c] > max) {
+                    max = s.logits[c];
+                    best = c;
+                }
+            }
+            double sum = 0;
+            for (int c = 0; c < classes; c++) {
+                sum += Math.exp(s.logits[c] - max);
+            }
+            int label = data.labels()[r];
+            loss += Math.log(sum) - (s.logits[label] - max);
+            if (best == label) {
+                correct++;
+            }
+        }
+        return new LocalEvaluation(data.size(), correct, loss);
     }
 
     /** Fraction of {@code test}'s rows that {@code parameters} classify correctly. */

@@ -32,7 +32,16 @@ public class SubmissionException extends Exception {
         /** The calling thread was interrupted while sending. */
         INTERRUPTED,
         /** The aggregator rejected the update (see {@link UpdateRejectedException}). */
-        REJECTED
+        REJECTED,
+        /**
+         * The round names the clients it sampled ({@code RoundOpened.sampledClients}, fl-protocol
+         * {@code ClientSampling}) and this client is not one of them: it does not train and sends
+         * nothing; the aggregator would reject its update ({@code NOT_SAMPLED}). Not an error: the
+         * listener mode logs it and waits for the next round.
+         */
+        NOT_SAMPLED,
+        /** The round's training configuration (learning rate, batch size, proximal μ) is out of range: see {@link RoundConfig}. */
+        BAD_ROUND_CONFIG
     }
 
     private final Reason reason;

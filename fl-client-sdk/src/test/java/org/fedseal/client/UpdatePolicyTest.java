@@ -90,6 +90,92 @@ class UpdatePolicyTest {
         assertThrows(IllegalArgumentException.class, () -> new UpdatePolicy(1, Double.NaN));
     }
 
+    private static RoundOpened dpRound(RoundBounds b, double z, int quorum) {
+        return RoundOpened.newBuilder(round(b)).setNoiseMultiplier(z).setQuorum(quorum).build();
+    }
+
+    @Test
+    void quorumClientsTogetherAddTheRoundsNoiseAndDeclareWeightOne() throws Exception {
+        double clip = 2.0;
+        RoundOpened r = dpRound(new RoundBounds(clip, 1000, 4000, 1e6), 1.5, 4);
+        UpdatePolicy p = UpdatePolicy.roundDefaults();
+        assertEquals(1.5 / 2, p.clientNoiseMultiplier(r), 1e-12, "each of 4 adds z^2/4 of the variance");
+        assertEquals(1, UpdatePolicy.weightFor(40, r), "fixed weight under DP");
+        assertEquals(40, UpdatePolicy.weightFor(40, round(new RoundBounds(clip, 1000, 4000, 1e6))), "FedAvg weight without");
+        int d = 20_000;
+        double[] sum = new double[d];
+        Random rnd = new Random(11);
+        for (int c = 0; c < 4; c++) {
+            float[] v = p.prepare(new float[d], 40, r, rnd); // weight 40 is declared as 1: the values are not scaled
+            for (int i = 0; i < d; i++) {
+                sum[i] += v[i];
+            }
+        }
+        double sq = 0;
+        for (double x : sum) {
+            sq += x * x;
+        }
+        // the sum of the 4 shares has std z*C = 3.0 (sample std's relative error ~ 1/sqrt(2d) = 0.5 %)
+        assertEquals(1.5 * clip, Math.sqrt(sq / d), 0.03 * 1.5 * clip);
+    }
+
+    @Test
+    void localNoiseAddsToTheRoundsShare() {
+        RoundOpened r = dpRound(new RoundBounds(1.0, 1000, 4000, 1e6), 2.0, 16);
+        assertEquals(Math.sqrt(0.3 * 0.3 + 4.0 / 16), new UpdatePolicy(Double.POSITIVE_INFINITY, 0.3).clientNoiseMultiplier(r), 1e-12);
+        assertEquals(0.3, new UpdatePolicy(Double.POSITIVE_INFINITY, 0.3).clientNoiseMultiplier(round(new RoundBounds(1, 1, 1, 1))));
+    }
+
+    @Test
+    void noisyValuesLieOnAPowerOfTwoGridAndTheSnappedDeltaStaysWithinTheClip() {
+        int d = 1000;
+        double c = 1.0;
+        double gamma = UpdatePolicy.granularity(c, 0.5, d);
+        assertEquals(Math.scalb(1.0, Math.getExponent(gamma)), gamma, "a power of two");
+        assertTrue(gamma <= c / (512 * Math.sqrt(d)) && gamma > c / (1024 * Math.sqrt(d)), "gamma " + gamma);
+        assertEquals(Math.scalb(1.0, -9), UpdatePolicy.granularity(1.0, 0.5, 1), "c/512 binds for one coordinate");
+        assertEquals(Math.scalb(1.0, -11), UpdatePolicy.granularity(1.0, 0.01, 1), "s*c/16 = 0.000625 binds for little noise");
+        float[] delta = new float[d];
+        for (int i = 0; i < d; i++) {
+            delta[i] = (float) Math.sin(i); // norm ~ 22, clipped to ~1
+        }
+        float[] v = UpdatePolicy.privatize(delta, c, 0.5, new Random(4));
+        for (float x : v) {
+            double k = x / gamma;
+            assertEquals(Math.rint(k), k, 0.0, "multiple of gamma");
+        }
+        // the expected output is the snapped clipped delta: average many noisy copies and compare norms
+        double[] mean = new double[d];
+        int runs = 400;
+        Random rnd = new Random(5);
+        for (int r = 0; r < runs; r++) {
+            float[] w = UpdatePolicy.privatize(delta, c, 0.5, rnd);
+            for (int i = 0; i < d; i++) {
+                mean[i] += w[i] / (double) runs;
+            }
+        }
+        double sq = 0;
+        for (double x : mean) {
+            sq += x * x;
+        }
+        // E||mean||^2 = ||snapped||^2 + d * (0.5 c)^2 / runs; ||snapped|| <= c
+        double snapped = Math.sqrt(Math.max(0, sq - d * 0.25 / runs));
+        assertEquals(1.0, snapped, 0.05);
+    }
+
+    @Test
+    void aRoundsNoiseMustFitTheHeadroom() {
+        // C (1 + 6 s) maxTotalWeight <= sumNormBound: s = z/sqrt(quorum) = 0.5 needs 4 x 4000 = 16000
+        RoundOpened tight = dpRound(new RoundBounds(1.0, 1000, 4000, 15_000), 1.0, 4);
+        SubmissionException s = assertThrows(SubmissionException.class,
+                () -> UpdatePolicy.roundDefaults().prepare(new float[] {0.5f}, 1, tight, new Random()));
+        assertEquals(SubmissionException.Reason.HEADROOM_EXCEEDED, s.reason());
+        assertTrue(s.getMessage().contains("round 1.0 over quorum 4"), s.getMessage());
+        RoundOpened bad = dpRound(new RoundBounds(1.0, 1000, 4000, 1e6), Double.NaN, 4);
+        assertEquals(SubmissionException.Reason.HEADROOM_EXCEEDED, assertThrows(SubmissionException.class,
+                () -> UpdatePolicy.roundDefaults().prepare(new float[] {0.5f}, 1, bad, new Random())).reason());
+    }
+
     private static float[] assertDoesNotThrowPrepare(UpdatePolicy p, RoundOpened r) {
         try {
             return p.prepare(new float[] {0.5f}, 1, r, new Random(1));

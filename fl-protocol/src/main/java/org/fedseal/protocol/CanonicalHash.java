@@ -51,7 +51,7 @@ public final class CanonicalHash {
         if (!any) {
             return record;
         }
-        T copy = (T) SpecificData.get().deepCopy(schema, record);
+        T copy = SpecificData.get().deepCopy(schema, record);
         for (String f : fields) {
             Schema.Field field = schema.getField(f);
             if (field != null) {

@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import org.fedseal.protocol.internal.Bytes;
 import org.fedseal.protocol.wire.CeremonyPhase;
 import org.fedseal.protocol.wire.KeyCeremonyMessage;
 import org.fedseal.protocol.wire.KeyCeremonyOpened;

@@ -13,7 +13,6 @@ import org.fedseal.protocol.internal.TreeMath;
  */
 public final class MerkleHashes {
     private static final byte[] LEAF_PREFIX = {0x00};
-    private static final byte[] NODE_PREFIX = {0x01};
     private static final Hash EMPTY = Hash.sha256(new byte[0]);
 
     private MerkleHashes() {}
@@ -30,7 +29,7 @@ public final class MerkleHashes {
 
     /** {@code SHA-256(0x01 || left || right)}. */
     public static Hash nodeHash(Hash left, Hash right) {
-        return Hash.sha256(NODE_PREFIX, left.raw(), right.raw());
+        return TreeMath.nodeHash(left, right);
     }
 
     /** MTH over the given leaf hashes (not entries). */

@@ -6,7 +6,6 @@ import java.util.Objects;
 import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecord;
-import org.fedseal.protocol.internal.Bytes;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.ModelVersionPublished;
 import org.fedseal.protocol.wire.SignedTreeHead;
@@ -90,7 +89,7 @@ public final class Signatures {
         Objects.requireNonNull(key, "key");
         Schema.Field field = signatureField(record);
         byte[] sig = key.sign(signedMessage(record));
-        T copy = (T) SpecificData.get().deepCopy(record.getSchema(), record);
+        T copy = SpecificData.get().deepCopy(record.getSchema(), record);
         copy.put(field.pos(), ByteBuffer.wrap(sig));
         return copy;
     }

@@ -1,5 +1,9 @@
 package org.fedseal.protocol;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.InvalidKeyException;
 import java.security.KeyFactory;
 import java.security.NoSuchAlgorithmException;
@@ -9,6 +13,7 @@ import java.security.SignatureException;
 import java.security.interfaces.EdECPrivateKey;
 import java.security.spec.InvalidKeySpecException;
 import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.Base64;
 import java.util.Objects;
 
 /**
@@ -41,6 +46,51 @@ public final class SigningPrivateKey {
             throw new IllegalArgumentException("not a PKCS#8 Ed25519 private key");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("the JDK has no Ed25519", e);
+        }
+    }
+
+    /**
+     * The PKCS#8 DER bytes of a private key file's content, in any of the forms FedSeal's tools
+     * accept: DER, PEM ({@code -----BEGIN PRIVATE KEY-----}, RFC 7468) or bare base64 of the DER.
+     * The one parser of signing-key files: the aggregator, clients and key holders all use it.
+     *
+     * @throws IllegalArgumentException if the content is none of these or not an Ed25519 key
+     *     (RFC 8410); the message never contains the content
+     */
+    public static byte[] decodePkcs8(byte[] content) {
+        Objects.requireNonNull(content, "content");
+        byte[] der = content;
+        String text = new String(content, StandardCharsets.US_ASCII).trim();
+        if (text.startsWith("-----BEGIN")) {
+            if (!text.startsWith("-----BEGIN PRIVATE KEY-----")) {
+                throw new IllegalArgumentException("a PEM file that is not a PKCS#8 private key (expected -----BEGIN PRIVATE KEY-----)");
+            }
+            text = text.replaceAll("-----[A-Z ]+-----", "");
+        }
+        if (!text.isEmpty() && text.matches("[A-Za-z0-9+/=\\s]+")) {
+            try {
+                der = Base64.getMimeDecoder().decode(text);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("not valid base64 or PEM");
+            }
+        }
+        importPkcs8(der);
+        return der;
+    }
+
+    /**
+     * Reads a signing-key file ({@link #decodePkcs8}: DER, PEM or base64).
+     *
+     * @throws IOException if the file cannot be read
+     * @throws IllegalArgumentException naming the file if it does not hold a PKCS#8 Ed25519 key
+     */
+    public static SigningPrivateKey readPkcs8(Path file) throws IOException {
+        byte[] content = Files.readAllBytes(file);
+        try {
+            return importPkcs8(decodePkcs8(content));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + " is not a PKCS#8 Ed25519 private key (DER, PEM or base64): "
+                    + e.getMessage(), e);
         }
     }
 

@@ -11,6 +11,7 @@ import static org.fedseal.protocol.wire.ReasonCode.HEADROOM_EXCEEDED;
 import static org.fedseal.protocol.wire.ReasonCode.INVALID_WEIGHT;
 import static org.fedseal.protocol.wire.ReasonCode.LATE;
 import static org.fedseal.protocol.wire.ReasonCode.MALFORMED;
+import static org.fedseal.protocol.wire.ReasonCode.NOT_SAMPLED;
 import static org.fedseal.protocol.wire.ReasonCode.OVERSIZED;
 import static org.fedseal.protocol.wire.ReasonCode.REPLAY;
 import static org.fedseal.protocol.wire.ReasonCode.ROUND_CLOSED;
@@ -157,7 +158,8 @@ public final class UpdateValidator {
 
     /**
      * The checks of {@link #validateChunk} that need the round and the enrolments: the client is
-     * enrolled, the round known and open before its deadline, the index and ciphertext count fit
+     * enrolled, the round known and open before its deadline, the client in the round's sample
+     * if it names one ({@link ClientSampling#admits}, else {@code NOT_SAMPLED}), the index and ciphertext count fit
      * the round's layout.
      */
     public ValidationResult validateChunkInRound(String modelId, int round, String clientId, int chunkIndex, int ciphertextCount) {
@@ -167,6 +169,9 @@ public final class UpdateValidator {
         RoundCheck rc = openRound(modelId, round);
         if (rc.result.isRejected()) {
             return rc.result;
+        }
+        if (!ClientSampling.admits(rc.round, clientId)) {
+            return notSampled(clientId, rc.round);
         }
         ChunkLayout layout = rc.round.getChunkLayout();
         if (chunkIndex < 0 || chunkIndex >= layout.getChunkCount()) {
@@ -182,7 +187,8 @@ public final class UpdateValidator {
 
     /**
      * Checks a commit on its own: well-formed, from an enrolled client with a valid signature, for a
-     * known, open round before its deadline, on the round's base model and HE parameters, with the
+     * known, open round before its deadline, sampled for it if the round names a sample
+     * ({@code NOT_SAMPLED}), on the round's base model and HE parameters, with the
      * round's chunk count, a weight within the round's {@link RoundBounds}, not a duplicate or replay.
      */
     public ValidationResult validateCommit(UpdateCommit commit) {
@@ -211,6 +217,9 @@ public final class UpdateValidator {
             return rc.result;
         }
         RoundOpened round = rc.round;
+        if (!ClientSampling.admits(round, commit.getClientId())) {
+            return notSampled(commit.getClientId(), round);
+        }
         if (commit.getCreatedAtEpochMillis() > context.nowEpochMillis() + limits.maxClockSkewMillis()) {
             return ValidationResult.reject(CLOCK_SKEW, "commit created at " + commit.getCreatedAtEpochMillis()
                     + ", in the future of " + context.nowEpochMillis());
@@ -331,6 +340,11 @@ public final class UpdateValidator {
             return new RoundCheck(null, ValidationResult.reject(BAD_CHUNK_LAYOUT, "round has an inconsistent chunk layout"));
         }
         return new RoundCheck(o, ValidationResult.ok());
+    }
+
+    private static ValidationResult notSampled(String clientId, RoundOpened round) {
+        return ValidationResult.reject(NOT_SAMPLED, "client " + clientId + " is not among the " + round.getSampledClients().size()
+                + " clients sampled for round " + round.getModelId() + "/" + round.getRound());
     }
 
     private static ValidationResult checkIds(ValidationLimits limits, String... ids) {

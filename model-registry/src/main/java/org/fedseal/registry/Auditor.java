@@ -56,7 +56,10 @@ public final class Auditor {
     }
 
     /**
-     * Verifies the log and every version's lineage against the latest signed tree head.
+     * Verifies the log and every version's lineage against the latest signed tree head, and
+     * re-derives every round's client sample (fl-protocol {@code ClientSampling}) from its record
+     * and the enrolments logged before it; a round whose {@code sampledClients} differ fails,
+     * named.
      *
      * @param pinnedKey the log key to trust (null: the key the registry serves, trust on first use)
      * @param previous a tree head saved earlier (null: none)
@@ -158,6 +161,13 @@ public final class Auditor {
             SigningPublicKey k = keyOf.apply(id);
             return k != null && k.fingerprint().equals(enrolledKeys.get(id)) ? k : null;
         });
+        SamplingAudit sampling = new SamplingAudit(model -> {
+            try {
+                return client.model(model).keyHolderId();
+            } catch (RegistryException ex) {
+                return null;
+            }
+        }, threshold::holdersOf);
         int versions = 0;
         for (int i = 0; i < entries.size(); i++) {
             LogEntry e;
@@ -179,6 +189,9 @@ public final class Auditor {
                                 + ", which is not an earlier version of " + m, notes);
                     }
                     String problem = threshold.onRound(r);
+                    if (problem == null) {
+                        problem = sampling.onRound(r);
+                    }
                     if (problem != null) {
                         return Result.fail("entry " + i + ": " + problem, notes);
                     }
@@ -196,7 +209,10 @@ public final class Auditor {
                     }
                 }
                 case UPDATE_ACCEPTED -> accepted.computeIfAbsent(rk, k -> new HashSet<>()).add(subject);
-                case CLIENT_ENROLLED -> enrolledKeys.put(e.getClientId() == null ? "" : e.getClientId(), subject);
+                case CLIENT_ENROLLED -> {
+                    enrolledKeys.put(e.getClientId() == null ? "" : e.getClientId(), subject);
+                    sampling.onEnrolled(e);
+                }
                 case AGGREGATE_PUBLISHED -> aggregates.put(rk, subject);
                 case MODEL_VERSION_PUBLISHED -> {
                     versions++;
@@ -258,9 +274,53 @@ public final class Auditor {
                 }
             }
         }
+        Result privacy = privacy(modelsWithGenesis, rounds, notes);
+        if (!privacy.ok()) {
+            return privacy;
+        }
         notes.add("lineage of " + versions + " versions verified (parent, aggregate, update root links)");
         if (threshold.any()) {
             notes.add(threshold.summary());
+        }
+        if (sampling.any()) {
+            notes.add(sampling.summary());
+        }
+        return new Result(true, "", notes);
+    }
+
+    /**
+     * Differential privacy: for every model with a privacy budget, the ε each version reports must
+     * be at least what the logged rounds of its lineage spend (fl-protocol
+     * {@link org.fedseal.protocol.PrivacyAccountant#charge} over each version's round record, at the
+     * model's δ). The registry also charges completed rounds that produced no version, so it may
+     * report more, never less.
+     */
+    private Result privacy(Set<String> models, Map<String, RoundOpened> rounds, List<String> notes) {
+        int checked = 0;
+        for (String m : new java.util.TreeSet<>(models)) {
+            Double delta = client.model(m).delta();
+            if (delta == null) {
+                continue;
+            }
+            org.fedseal.protocol.PrivacyAccountant acc = org.fedseal.protocol.PrivacyAccountant.create();
+            for (VersionInfo vi : client.versions(m)) {
+                if (vi.sequence() > 0) {
+                    RoundOpened r = rounds.get(m + "/" + vi.round());
+                    if (r == null) {
+                        return Result.fail("version " + vi.versionHash() + " of " + m + ": round " + vi.round() + " is not in the log", notes);
+                    }
+                    acc = acc.charge(r);
+                }
+                double least = acc.epsilon(delta).epsilon();
+                if (vi.epsilon() == null || vi.epsilon() < least * (1 - 1e-9)) {
+                    return Result.fail(String.format(java.util.Locale.ROOT, "version %s of %s reports epsilon %s, but the logged rounds of its "
+                            + "lineage spend at least %.6g (delta %s)", vi.versionHash(), m, vi.epsilon(), least, delta), notes);
+                }
+                checked++;
+            }
+        }
+        if (checked > 0) {
+            notes.add("epsilon of " + checked + " versions re-derived from their logged rounds' noise multipliers: none understated");
         }
         return new Result(true, "", notes);
     }
@@ -395,7 +455,7 @@ public final class Auditor {
         return out;
     }
 
-    private static String hex(java.nio.ByteBuffer b) {
+    static String hex(java.nio.ByteBuffer b) {
         return b == null || b.remaining() != Hash.LENGTH ? "(none)" : Hash.of(b).toHex();
     }
 }

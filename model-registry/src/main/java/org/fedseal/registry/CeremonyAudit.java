@@ -20,6 +20,8 @@ import org.fedseal.protocol.KeyCeremonyTranscript;
 import org.fedseal.protocol.ModelWeights;
 import org.fedseal.protocol.Signatures;
 import org.fedseal.protocol.SigningPublicKey;
+import org.fedseal.protocol.Strategy;
+import org.fedseal.protocol.StrategyState;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.WireFormatException;
 import org.fedseal.protocol.wire.AggregatePublished;
@@ -52,6 +54,7 @@ final class CeremonyAudit {
     private final Map<String, String> ceremonyModel = new HashMap<>();
     private final Map<String, Hash> ceremonyKey = new HashMap<>();
     private final Map<String, String> modelCeremony = new HashMap<>();
+    private final Map<String, Set<String>> modelHolders = new HashMap<>();
     private final Map<Hash, Shares> shares = new HashMap<>();
     private int completed;
     private int redecrypted;
@@ -90,7 +93,13 @@ final class CeremonyAudit {
         }
         ceremonyModel.put(o.getCeremonyId(), o.getModelId());
         modelCeremony.put(o.getModelId(), o.getCeremonyId());
+        modelHolders.computeIfAbsent(o.getModelId(), k -> new HashSet<>()).addAll(o.getHolderIds());
         return null;
+    }
+
+    /** The holders of every ceremony of {@code modelId} logged so far (never sampled as clients). */
+    Set<String> holdersOf(String modelId) {
+        return modelHolders.getOrDefault(modelId, Set.of());
     }
 
     String onMessage(LogEntry e, Hash subject) {
@@ -170,6 +179,11 @@ final class CeremonyAudit {
 
     /** A version of a threshold model names its ceremony and one logged share record per holder. */
     String onVersion(ModelVersionPublished v, Hash aggregate) {
+        try {
+            Strategy.fromSpec(v.getStrategy());
+        } catch (IllegalArgumentException ex) {
+            return "its strategy is not valid: " + ex.getMessage();
+        }
         String modelCeremonyId = modelCeremony.get(v.getModelId());
         if (v.getCeremonyId() == null) {
             return modelCeremonyId == null || v.getParentHash().remaining() == 0 ? null
@@ -195,10 +209,15 @@ final class CeremonyAudit {
 
     /**
      * Decryption is verifiable: combining the logged shares needs no secret, so the auditor
-     * re-combines them, applies the update rule ({@link ModelWeights#applyMean}) to the parent's
-     * weights, and requires the version's weights hash bit for bit.
+     * re-combines them into the mean update, re-runs the version's server strategy
+     * ({@link Strategy#fromSpec}, null = FedAvg, i.e. {@link ModelWeights#applyMean}) on the
+     * parent's weights and the parent's stored strategy state (fetched by the parent's
+     * optimizerStateHash), and requires the version's weights hash and optimizerStateHash bit for bit.
      */
     private String redecrypt(ModelVersionPublished v, Hash aggregateHash, KeyCeremonyTranscript t) {
+        Strategy strategy = Strategy.fromSpec(v.getStrategy());
+        double[] mean;
+        float[] base;
         try {
             AggregatePublished a = fetch(aggregateHash, AggregatePublished.class);
             List<byte[]> vectors = Aggregates.ciphertexts(a, client::aggregateChunkSum);
@@ -209,24 +228,48 @@ final class CeremonyAudit {
             }
             List<byte[]> keyShareDigests = t.payloads(CeremonyPhase.KEY_SHARE).stream().map(p -> Hash.sha256(p).bytes()).toList();
             double[] sums = ThresholdDecryptor.combineAll(vectors, byHolder, keyShareDigests);
-            float[] base = ModelWeights.decode(client.weights(Hash.of(v.getParentHash())));
-            if (sums.length < base.length
-                    || !ModelWeights.hash(ModelWeights.applyMean(base, ModelWeights.mean(sums, a.getTotalWeight(), base.length)))
-                            .matches(v.getWeightsHash())) {
-                return "its weights are not the parent's plus the mean update its named decryption shares decrypt to";
+            base = ModelWeights.decode(client.weights(Hash.of(v.getParentHash())));
+            if (sums.length < base.length) {
+                return "its decryption shares combine to " + sums.length + " values, the parent has " + base.length;
             }
-            redecrypted++;
-            return null;
+            mean = ModelWeights.mean(sums, a.getTotalWeight(), base.length);
         } catch (IllegalStateException | IllegalArgumentException | RegistryException ex) {
             return "its decryption shares do not combine: " + ex.getMessage();
         }
+        StrategyState parentState;
+        try {
+            Hash parentHash = Hash.of(v.getParentHash());
+            ModelVersionPublished parent = client.versionRecord(parentHash);
+            if (!CanonicalHash.versionHash(parent).equals(parentHash)) {
+                return "the registry serves a record for its parent " + parentHash + " that does not hash to it";
+            }
+            parentState = client.optimizerState(parent);
+        } catch (IllegalStateException | RegistryException ex) {
+            return "its parent's optimizer state is not retrievable: " + ex.getMessage();
+        }
+        Strategy.Step step;
+        try {
+            step = strategy.step(base, mean, strategy.resume(parentState, base.length));
+        } catch (IllegalArgumentException ex) {
+            return strategy.name() + " does not step from the parent: " + ex.getMessage();
+        }
+        if (!ModelWeights.hash(step.weights()).matches(v.getWeightsHash())) {
+            return "its weights are not what " + strategy + " makes from the parent's weights and state and the mean update"
+                    + " its named decryption shares decrypt to";
+        }
+        if (!step.state().matches(v.getOptimizerStateHash())) {
+            return "its optimizerStateHash " + Auditor.hex(v.getOptimizerStateHash()) + " is not the state " + strategy
+                    + " makes from the parent's state and the mean update (" + (step.state().isEmpty() ? "empty" : step.state().hash()) + ")";
+        }
+        redecrypted++;
+        return null;
     }
 
     /** A summary line for the audit notes. */
     String summary() {
         return completed + " key ceremonies replayed (signatures, commit-before-reveal, collective key recomputed), "
                 + shares.size() + " decryption share records checked, " + redecrypted
-                + " threshold versions re-decrypted from their shares (weights match)";
+                + " threshold versions re-decrypted from their shares (weights and strategy state match)";
     }
 
     boolean any() {

@@ -16,7 +16,20 @@ package org.fedseal.registry;
  * @param ceremonyId the key ceremony of a threshold model (its newest), or null for a single key holder
  * @param layoutHash SHA-256 of the model's layout (fl-protocol {@code ModelLayouts.encode}: tensor names and
  *     shapes for export), or null if it was registered without one
+ * @param epsilonBudget the differential-privacy budget ε the model was registered with, or null for none;
+ *     the registry refuses any round that would spend more, and any round without noise
+ * @param delta the δ at which ε is accounted, or null without a budget
+ * @param epsilonSpent ε spent up to the latest version (its {@link VersionInfo#epsilon()}), or null
+ *     without a budget
  */
 public record ModelInfo(String modelId, String architecture, String heParamsId, long parameterCount,
         String hePublicKeyHash, String keyHolderId, String latestVersionHash, int versionCount, int roundCount,
-        long createdAtEpochMillis, String ceremonyId, String layoutHash) {}
+        long createdAtEpochMillis, String ceremonyId, String layoutHash, Double epsilonBudget, Double delta, Double epsilonSpent) {
+    /** A model without a privacy budget. */
+    public ModelInfo(String modelId, String architecture, String heParamsId, long parameterCount, String hePublicKeyHash,
+            String keyHolderId, String latestVersionHash, int versionCount, int roundCount, long createdAtEpochMillis, String ceremonyId,
+            String layoutHash) {
+        this(modelId, architecture, heParamsId, parameterCount, hePublicKeyHash, keyHolderId, latestVersionHash, versionCount, roundCount,
+                createdAtEpochMillis, ceremonyId, layoutHash, null, null, null);
+    }
+}

@@ -24,6 +24,7 @@ import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.InclusionProof;
 import org.fedseal.protocol.ModelLayouts;
 import org.fedseal.protocol.SigningPublicKey;
+import org.fedseal.protocol.StrategyState;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.WireFormatException;
 import org.fedseal.protocol.wire.AggregateChunkSum;
@@ -31,6 +32,7 @@ import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.KeyCeremonyOpened;
 import org.fedseal.protocol.wire.ModelLayout;
 import org.fedseal.protocol.wire.ModelVersionPublished;
+import org.fedseal.protocol.wire.RoundOpened;
 import org.fedseal.protocol.wire.SignedTreeHead;
 
 /**
@@ -88,7 +90,25 @@ public final class RegistryClient {
      */
     public ModelInfo registerModel(String modelId, String architecture, String heParamsId, byte[] weightsLe, String keyHolderId,
             ModelLayout layout) {
+        return registerModel(modelId, architecture, heParamsId, weightsLe, keyHolderId, layout, 0, 0);
+    }
+
+    /**
+     * Registers a model as above with a differential-privacy budget: ε {@code epsilonBudget} at
+     * {@code delta} (both 0: none). The registry then refuses every round without noise
+     * ({@code RoundOptions.withNoiseMultiplier}) and every round that would bring the ε spent past the
+     * budget (fl-protocol {@code PrivacyAccountant}); each version records the ε spent
+     * ({@link VersionInfo#epsilon()}). The budget cannot be changed later.
+     *
+     * @throws RegistryException 400 if ε is not positive and finite or δ not in (0, 1), or the layout does not fit
+     */
+    public ModelInfo registerModel(String modelId, String architecture, String heParamsId, byte[] weightsLe, String keyHolderId,
+            ModelLayout layout, double epsilonBudget, double delta) {
         Map<String, Object> body = new LinkedHashMap<>();
+        if (epsilonBudget != 0 || delta != 0) {
+            body.put("epsilonBudget", epsilonBudget);
+            body.put("delta", delta);
+        }
         if (layout != null) {
             body.put("layoutBase64", b64(ModelLayouts.encode(layout)));
         }
@@ -179,7 +199,42 @@ public final class RegistryClient {
      */
     public RoundInfo openRound(String modelId, int quorum, Duration deadlineIn, int localEpochs, int ciphertextsPerChunk,
                                double clipNorm, long maxTotalWeight, long maxUpdateWeight) {
+        return openRound(modelId, quorum, deadlineIn, localEpochs, ciphertextsPerChunk, clipNorm, maxTotalWeight, maxUpdateWeight,
+                RoundOptions.DEFAULT);
+    }
+
+    /**
+     * Opens the next round with explicit bounds (0: the registry's default, as above) and the
+     * clients' training configuration and sampling ({@link RoundOptions}; fields at their
+     * {@link RoundOptions#DEFAULT} value are not sent). With a sampling fraction below 1 the
+     * registry samples the clients enrolled for the model and answers the sample in
+     * {@link RoundInfo#sampledClients()}.
+     *
+     * @throws RegistryException 400 for bounds that could wrap or a sample smaller than the quorum;
+     *     409 {@code no_clients} if no client is enrolled to sample from
+     */
+    public RoundInfo openRound(String modelId, int quorum, Duration deadlineIn, int localEpochs, int ciphertextsPerChunk,
+                               double clipNorm, long maxTotalWeight, long maxUpdateWeight, RoundOptions options) {
         Map<String, Object> body = new LinkedHashMap<>();
+        RoundOptions d = RoundOptions.DEFAULT;
+        if (options.learningRate() != d.learningRate()) {
+            body.put("learningRate", options.learningRate());
+        }
+        if (options.batchSize() != d.batchSize()) {
+            body.put("batchSize", options.batchSize());
+        }
+        if (options.proximalMu() != d.proximalMu()) {
+            body.put("proximalMu", options.proximalMu());
+        }
+        if (options.samplingFraction() != d.samplingFraction()) {
+            body.put("samplingFraction", options.samplingFraction());
+        }
+        if (options.minSampledClients() != d.minSampledClients()) {
+            body.put("minSampledClients", options.minSampledClients());
+        }
+        if (options.noiseMultiplier() != d.noiseMultiplier()) {
+            body.put("noiseMultiplier", options.noiseMultiplier());
+        }
         body.put("quorum", quorum);
         body.put("deadlineEpochMillis", System.currentTimeMillis() + deadlineIn.toMillis());
         body.put("localEpochs", localEpochs);
@@ -194,6 +249,72 @@ public final class RegistryClient {
             body.put("maxUpdateWeight", maxUpdateWeight);
         }
         return json("POST", "/api/models/" + modelId + "/rounds", body, RoundInfo.class);
+    }
+
+    /**
+     * Opens the next round of {@code modelId} as a federated evaluation round of {@code versionHash}
+     * (null: the latest version): clients evaluate that version on their own data and send encrypted
+     * sums (fl-protocol {@code FederatedEvaluation}); the key holder posts the decrypted metrics with
+     * {@link #recordEvaluation}. No version comes out of it.
+     *
+     * @param lossBound the largest mean loss a client may report (clients above it refuse), or 0 for the default 10
+     * @param maxTotalWeight the largest total number of examples, or 0 for the largest the headroom allows
+     * @param maxUpdateWeight the largest number of examples of one client, or 0 for maxTotalWeight
+     * @throws RegistryException 400 if the bounds do not fit the parameter set, 404 for an unknown version, 409 if a round is open
+     */
+    public RoundInfo openEvaluationRound(String modelId, Hash versionHash, int quorum, Duration deadlineIn, double lossBound,
+                                         long maxTotalWeight, long maxUpdateWeight) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("quorum", quorum);
+        body.put("deadlineEpochMillis", System.currentTimeMillis() + deadlineIn.toMillis());
+        if (versionHash != null) {
+            body.put("versionHash", versionHash.toHex());
+        }
+        if (lossBound != 0) {
+            body.put("lossBound", lossBound);
+        }
+        if (maxTotalWeight != 0) {
+            body.put("maxTotalWeight", maxTotalWeight);
+        }
+        if (maxUpdateWeight != 0) {
+            body.put("maxUpdateWeight", maxUpdateWeight);
+        }
+        return json("POST", "/api/models/" + modelId + "/evaluations", body, RoundInfo.class);
+    }
+
+    /**
+     * Records the federated metrics decrypted from evaluation round {@code round}'s aggregate (bearer token).
+     *
+     * @param accuracy null for a model without accuracy
+     * @throws RegistryException 409 if the round is not an evaluation round, the aggregate or its total weight differ, or other
+     *     metrics are already recorded
+     */
+    public FederatedEvaluationInfo recordEvaluation(String modelId, int round, Hash aggregateHash, long examples, Double accuracy,
+                                                    double loss, String recordedBy) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("aggregateHash", aggregateHash.toHex());
+        body.put("examples", examples);
+        if (accuracy != null) {
+            body.put("accuracy", accuracy);
+        }
+        body.put("loss", loss);
+        body.put("recordedBy", recordedBy);
+        return json("POST", "/api/models/" + modelId + "/rounds/" + round + "/evaluation", body, FederatedEvaluationInfo.class);
+    }
+
+    /** The federated evaluations of a version, oldest first. */
+    public List<FederatedEvaluationInfo> evaluations(Hash versionHash) {
+        return json("GET", "/api/versions/" + versionHash.toHex() + "/evaluations", null, new TypeReference<List<FederatedEvaluationInfo>>() {});
+    }
+
+    /** The federated evaluations of all versions of a model, oldest first. */
+    public List<FederatedEvaluationInfo> modelEvaluations(String modelId) {
+        return json("GET", "/api/models/" + modelId + "/evaluations", null, new TypeReference<List<FederatedEvaluationInfo>>() {});
+    }
+
+    /** The RoundOpened record of a round (its task, bounds and layout), as the registry published it. */
+    public RoundOpened roundRecord(String modelId, int round) {
+        return decode(bytes("/api/models/" + modelId + "/rounds/" + round + "/record"), RoundOpened.class);
     }
 
     /** Status of a round. */
@@ -278,10 +399,24 @@ public final class RegistryClient {
      * {@code weightsLe} are the float32 little-endian weights, {@code accuracy} may be null.
      */
     public VersionInfo publishVersion(ModelVersionPublished signed, String publisherId, byte[] weightsLe, Double accuracy) {
+        return publishVersion(signed, publisherId, weightsLe, new byte[0], accuracy);
+    }
+
+    /**
+     * Publishes a version whose strategy keeps state: {@code optimizerState} is the state after the
+     * version's step ({@code StrategyState.encode()}; empty for a stateless strategy), stored by the
+     * registry under the record's {@code optimizerStateHash}, which it must hash to (409
+     * {@code optimizer_state_mismatch} otherwise).
+     */
+    public VersionInfo publishVersion(ModelVersionPublished signed, String publisherId, byte[] weightsLe, byte[] optimizerState,
+            Double accuracy) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("record", b64(WireCodec.UNBOUNDED.encode(signed)));
         body.put("publisherId", publisherId);
         body.put("weightsBase64", b64(weightsLe));
+        if (optimizerState.length > 0) {
+            body.put("optimizerStateBase64", b64(optimizerState));
+        }
         if (accuracy != null) {
             body.put("accuracy", accuracy);
         }
@@ -306,6 +441,29 @@ public final class RegistryClient {
     /** The weights bytes (float32 little-endian) of a version. */
     public byte[] weights(Hash versionHash) {
         return bytes("/api/versions/" + versionHash.toHex() + "/weights");
+    }
+
+    /**
+     * The strategy state a version's record names ({@code optimizerStateHash}), fetched from the
+     * registry's blobs and checked against that hash; {@link StrategyState#EMPTY} if it names none.
+     *
+     * @throws RegistryException if the registry does not serve it
+     * @throws IllegalStateException if the served bytes do not hash to the record's optimizerStateHash or do not decode
+     */
+    public StrategyState optimizerState(ModelVersionPublished version) {
+        if (version.getOptimizerStateHash().remaining() == 0) {
+            return StrategyState.EMPTY;
+        }
+        Hash h = Hash.of(version.getOptimizerStateHash());
+        byte[] bytes = blob(h);
+        if (!Hash.sha256(bytes).equals(h)) {
+            throw new IllegalStateException("the optimizer state served for " + h + " does not hash to it");
+        }
+        try {
+            return StrategyState.decode(bytes);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("optimizer state " + h + " is malformed: " + e.getMessage(), e);
+        }
     }
 
     /** The weights of a version as floats. */

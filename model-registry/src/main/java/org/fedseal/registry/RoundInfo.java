@@ -25,9 +25,16 @@ import java.util.List;
  * @param maxUpdateWeight largest weight one update may declare
  * @param maxTotalWeight largest total weight of the round's accepted updates
  * @param sumNormBound the parameter set's headroom: clipNorm × maxTotalWeight never exceeds it
+ * @param learningRate the clients' learning rate for the round, 0 = each trainer's own
+ * @param batchSize the clients' minibatch size, 0 = each trainer's own
+ * @param proximalMu FedProx's μ, 0 = plain local training
+ * @param samplingFraction fraction of the enrolled clients sampled; 1 = no sampling
+ * @param minSampledClients lower bound of the sample size
+ * @param sampledClients the sampled client ids, sorted (fl-protocol {@code ClientSampling}); empty when every enrolled client may submit
  */
 public record RoundInfo(String modelId, int round, String status, int quorum, long deadlineEpochMillis,
         int localEpochs, String baseModelHash, String publicKeyHash, long openedAtEpochMillis,
         Long closedAtEpochMillis, Long latencyMillis, int acceptedCount, int rejectedCount,
         List<String> participants, String aggregateHash, boolean published, double clipNorm, long maxUpdateWeight,
-        long maxTotalWeight, double sumNormBound) {}
+        long maxTotalWeight, double sumNormBound, double learningRate, int batchSize, double proximalMu, double samplingFraction,
+        int minSampledClients, List<String> sampledClients) {}

@@ -197,6 +197,35 @@ class WebPageTest {
         }
     }
 
+    @Test
+    void federatedMetricsAreShownNextToTheCentralOnes() throws Exception {
+        assumeTrue(Files.isExecutable(CHROMIUM), "headless Chromium not installed at " + CHROMIUM + "; skipping the web page test");
+        Files.createDirectories(SHOTS);
+        Path profile = Files.createDirectories(dir.resolve("chromium-profile-federated"));
+        try (RegistryServer s = Fixture.server(dir.resolve("data-federated"))) {
+            RegistryClient c = Fixture.client(s);
+            SigningKeyPair holder = Fixture.setUpModel(c, "fedweb");
+            Fixture.fullRound(s, c, "fedweb", holder, 0.72);
+            Hash v1 = Hash.fromHex(c.model("fedweb").latestVersionHash());
+            int round = c.openEvaluationRound("fedweb", v1, 2, java.time.Duration.ofMinutes(5), 0, 0, 0).round();
+            Fixture.RoundRun run = Fixture.simulateRound("fedweb", round, v1, 2, false);
+            Fixture.ingest(s, run);
+            c.recordEvaluation("fedweb", round, org.fedseal.protocol.CanonicalHash.of(run.aggregate()), 200, 0.655, 0.93, "fedweb-holder");
+
+            String dom = dump(profile, s.uri() + "/#/");
+            assertTrue(dom.contains("federated accuracy (%)") && dom.contains("central accuracy (%)"), "both series in the accuracy chart:\n" + dom);
+            assertTrue(dom.contains("data-chart=\"accuracy\" data-points=\"1\""), "version 1 plotted once, with both figures:\n" + dom);
+            assertTrue(dom.contains("65.50 % (loss 0.9300, 200 examples, 2 clients, round 2)"), "federated figures in the versions table:\n" + dom);
+            shot(profile, s.uri() + "/#/", "overview-federated.png");
+
+            dom = dump(profile, s.uri() + "/#/version/" + v1.toHex());
+            assertTrue(dom.contains("Federated evaluations"), dom);
+            assertTrue(dom.contains("fedweb-c0, fedweb-c1") && dom.contains("0.9300"), "the evaluation's participants and loss:\n" + dom);
+            assertFalse(dom.contains("class=\"bad error\""), "no script error");
+            shot(profile, s.uri() + "/#/version/" + v1.toHex(), "version-federated.png");
+        }
+    }
+
     private static int count(String s, String regex) {
         Matcher m = Pattern.compile(regex).matcher(s);
         int n = 0;

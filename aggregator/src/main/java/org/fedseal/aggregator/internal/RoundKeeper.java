@@ -38,7 +38,7 @@ import org.fedseal.protocol.ValidationLimits;
 import org.fedseal.protocol.ValidationResult;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.WireFormatException;
-import org.fedseal.protocol.internal.Bytes;
+import org.fedseal.protocol.Bytes;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.AggregateStatus;
 import org.fedseal.protocol.wire.ChunkLayout;
@@ -395,7 +395,7 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
         if (commitBytes == null) {
             return;
         }
-        UpdateCommit commit = ((UpdateEnvelope) WireCodec.UNBOUNDED.decode(commitBytes, UpdateEnvelope.class)).getPayload() instanceof UpdateCommit uc
+        UpdateCommit commit = WireCodec.UNBOUNDED.decode(commitBytes, UpdateEnvelope.class).getPayload() instanceof UpdateCommit uc
                 ? uc : null;
         if (commit == null) {
             return;

@@ -5,11 +5,17 @@ import java.util.List;
 import org.fedseal.protocol.ConsistencyProof;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.InclusionProof;
-import org.fedseal.protocol.MerkleHashes;
 
 /** RFC 6962 §2.1 tree algorithms over an abstract source of subtree hashes. Not API. */
 public final class TreeMath {
+    private static final byte[] NODE_PREFIX = {0x01};
+
     private TreeMath() {}
+
+    /** RFC 6962 §2.1 interior node: {@code SHA-256(0x01 || left || right)} (public as {@code MerkleHashes.nodeHash}). */
+    public static Hash nodeHash(Hash left, Hash right) {
+        return Hash.sha256(NODE_PREFIX, left.bytes(), right.bytes());
+    }
 
     /** Source of leaf hashes, optionally with cached hashes of perfect aligned subtrees. */
     public interface RangeHasher {
@@ -44,7 +50,7 @@ public final class TreeMath {
             }
         }
         long k = splitPoint(n);
-        return MerkleHashes.nodeHash(rangeHash(h, lo, lo + k), rangeHash(h, lo + k, hi));
+        return nodeHash(rangeHash(h, lo, lo + k), rangeHash(h, lo + k, hi));
     }
 
     /** RFC 6962 §2.1.1 PATH(m, D[0:n]). */

@@ -21,6 +21,7 @@ import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.WireFormatException;
 import org.fedseal.protocol.wire.ModelLayout;
 import org.fedseal.protocol.wire.SignedTreeHead;
+import org.fedseal.registry.FederatedEvaluationInfo;
 import org.fedseal.registry.ModelExport;
 import org.fedseal.registry.ModelInfo;
 import org.fedseal.registry.CeremonyInfo;
@@ -29,6 +30,7 @@ import org.fedseal.registry.RegistryConfig;
 import org.fedseal.registry.RegistryException;
 import org.fedseal.registry.RegistryServer;
 import org.fedseal.registry.RoundInfo;
+import org.fedseal.registry.RoundOptions;
 import org.fedseal.registry.VersionInfo;
 import org.fedseal.registry.Auditor;
 import picocli.CommandLine;
@@ -113,7 +115,7 @@ public final class FedsealCli implements Callable<Integer> {
 
     /** {@code fedseal model ...}. */
     @Command(name = "model", description = "Register, list and export models.", mixinStandardHelpOptions = true,
-            subcommands = {ModelRegister.class, ModelList.class, ModelExportCmd.class})
+            subcommands = {ModelRegister.class, ModelList.class, ModelVersions.class, ModelExportCmd.class})
     static final class ModelCmd {
         @ParentCommand
         FedsealCli root;
@@ -143,6 +145,12 @@ public final class FedsealCli implements Callable<Integer> {
         @Option(names = "--layout", description = "File with the model's layout (fl-protocol ModelLayouts.encode, e.g. of "
                 + "DjlTrainer.layout()): tensor names and shapes, needed to export versions as DJL files.")
         Path layout;
+        @Option(names = "--epsilon-budget", paramLabel = "EPS", description = "Differential-privacy budget: the registry refuses every round "
+                + "without noise and every round that would bring the model's epsilon (Renyi-DP accountant, fl-protocol PrivacyAccountant) "
+                + "past EPS. Needs --delta; cannot be changed later.")
+        Double epsilonBudget;
+        @Option(names = "--delta", description = "The delta at which epsilon is accounted (e.g. 1e-5; below 1/number of clients).")
+        Double delta;
 
         @Override
         public Integer call() throws Exception {
@@ -164,8 +172,15 @@ public final class FedsealCli implements Callable<Integer> {
                             + e.getMessage());
                 }
             }
-            ModelInfo m = c.registerModel(id, architecture, heParams, w, keyHolder, l);
+            if ((epsilonBudget == null) != (delta == null)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--epsilon-budget and --delta go together");
+            }
+            ModelInfo m = epsilonBudget == null ? c.registerModel(id, architecture, heParams, w, keyHolder, l)
+                    : c.registerModel(id, architecture, heParams, w, keyHolder, l, epsilonBudget, delta);
             parent.root.out().printf("registered %s (%d parameters), version 0 = %s%n", m.modelId(), m.parameterCount(), m.latestVersionHash());
+            if (m.epsilonBudget() != null) {
+                parent.root.out().printf("privacy budget: epsilon %s at delta %s (rounds need --noise-multiplier)%n", m.epsilonBudget(), m.delta());
+            }
             if (hePublicKey != null) {
                 parent.root.out().println("HE public key " + c.putHePublicKey(id, Files.readAllBytes(hePublicKey)));
             }
@@ -182,12 +197,45 @@ public final class FedsealCli implements Callable<Integer> {
         @Override
         public Integer call() {
             PrintWriter out = parent.root.out();
-            out.printf("%-24s %-14s %10s %8s %6s  %s%n", "MODEL", "HE PARAMS", "PARAMS", "VERSIONS", "ROUNDS", "LATEST VERSION");
+            out.printf("%-24s %-14s %10s %8s %6s %17s  %s%n", "MODEL", "HE PARAMS", "PARAMS", "VERSIONS", "ROUNDS", "EPSILON/BUDGET",
+                    "LATEST VERSION");
             for (ModelInfo m : parent.root.client().listModels()) {
-                out.printf("%-24s %-14s %10d %8d %6d  %s%n", m.modelId(), m.heParamsId(), m.parameterCount(), m.versionCount(), m.roundCount(),
+                out.printf("%-24s %-14s %10d %8d %6d %17s  %s%n", m.modelId(), m.heParamsId(), m.parameterCount(), m.versionCount(), m.roundCount(),
+                        m.epsilonBudget() == null ? "-" : String.format(java.util.Locale.ROOT, "%.3f/%.3f", m.epsilonSpent(), m.epsilonBudget()),
                         m.latestVersionHash());
             }
             return 0;
+        }
+    }
+
+    /** {@code fedseal model versions}. */
+    @Command(name = "versions", mixinStandardHelpOptions = true, description = {
+        "List a model's versions with their central accuracy (reported by the key holder's evaluator, when one exists)",
+        "and their newest federated evaluation (fedseal round evaluate): example-weighted accuracy and loss over the",
+        "clients' own data, decrypted from the encrypted sums, with the number of examples and participating clients."})
+    static final class ModelVersions implements Callable<Integer> {
+        @ParentCommand
+        ModelCmd parent;
+        @Parameters(index = "0", paramLabel = "MODEL", description = "Model id.")
+        String model;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = parent.root.out();
+            out.printf("%4s %6s %9s %9s %9s %9s %7s %8s  %s%n", "SEQ", "ROUND", "CENTRAL", "FED ACC", "FED LOSS", "EXAMPLES", "CLIENTS",
+                    "EPSILON", "VERSION");
+            for (VersionInfo v : parent.root.client().versions(model)) {
+                FederatedEvaluationInfo f = v.federated();
+                out.printf("%4d %6d %9s %9s %9s %9s %7s %8s  %s%n", v.sequence(), v.round(), percent(v.accuracy()),
+                        f == null ? "-" : percent(f.accuracy()), f == null ? "-" : String.format("%.4f", f.loss()),
+                        f == null ? "-" : Long.toString(f.examples()), f == null ? "-" : Integer.toString(f.participants().size()),
+                        v.epsilon() == null ? "-" : String.format(java.util.Locale.ROOT, "%.4f", v.epsilon()), v.versionHash());
+            }
+            return 0;
+        }
+
+        private static String percent(Double x) {
+            return x == null ? "-" : String.format("%.2f%%", 100 * x);
         }
     }
 
@@ -284,8 +332,8 @@ public final class FedsealCli implements Callable<Integer> {
     // ------------------------------------------------------------ round
 
     /** {@code fedseal round ...}. */
-    @Command(name = "round", description = "Open and follow training rounds.", mixinStandardHelpOptions = true,
-            subcommands = {RoundOpen.class, RoundStatus.class, RoundWatch.class})
+    @Command(name = "round", description = "Open and follow training and federated evaluation rounds.", mixinStandardHelpOptions = true,
+            subcommands = {RoundOpen.class, RoundEvaluate.class, RoundStatus.class, RoundWatch.class})
     static final class RoundCmd {
         @ParentCommand
         FedsealCli root;
@@ -356,6 +404,8 @@ public final class FedsealCli implements Callable<Integer> {
     static final class RoundOpen implements Callable<Integer> {
         @ParentCommand
         RoundCmd parent;
+        @Spec
+        CommandLine.Model.CommandSpec spec;
         @Option(names = "--model", required = true, description = "Model id.")
         String model;
         @Option(names = "--quorum", required = true, description = "Minimum accepted updates.")
@@ -373,15 +423,98 @@ public final class FedsealCli implements Callable<Integer> {
         long maxTotalWeight;
         @Option(names = "--max-update-weight", description = "Largest weight one update may declare (default, or 0: max total weight / quorum).")
         long maxUpdateWeight;
+        @Option(names = "--learning-rate", description = "Clients' learning rate for this round (default, or 0: each trainer's own).")
+        double learningRate;
+        @Option(names = "--batch-size", description = "Clients' minibatch size for this round (default, or 0: each trainer's own).")
+        int batchSize;
+        @Option(names = "--proximal-mu", description = "FedProx proximal coefficient mu: clients minimise loss + mu/2 * ||w - w_base||^2 "
+                + "(Li et al., MLSys 2020; default 0: plain local training). With SGD keep learning rate x mu < 2.")
+        double proximalMu;
+        @Option(names = "--fraction", defaultValue = "1.0", description = "Fraction of the model's enrolled clients sampled for the round, in (0, 1] "
+                + "(default ${DEFAULT-VALUE}: every enrolled client may submit). The sample is derived from the round record (ClientSampling) "
+                + "and re-checked by 'fedseal audit verify'; updates of other clients are rejected NOT_SAMPLED.")
+        double fraction;
+        @Option(names = "--min-clients", description = "Smallest sample, capped at the number of enrolled clients (default 0).")
+        int minClients;
+        @Option(names = "--noise-multiplier", paramLabel = "Z", description = "Distributed differential privacy: the decrypted sum carries "
+                + "Gaussian noise of std Z x clip norm (each client adds a 1/quorum share of the variance and sends weight 1). "
+                + "Required (> 0) on a model with a privacy budget; the round is refused if it would pass the budget (default 0: no noise).")
+        double noiseMultiplier;
 
         @Override
         public Integer call() {
+            RoundOptions options;
+            try {
+                options = new RoundOptions(learningRate, batchSize, proximalMu, fraction, minClients, noiseMultiplier);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
             RoundInfo r = parent.root.client().openRound(model, quorum, deadline, localEpochs, perChunk, clipNorm, maxTotalWeight,
-                    maxUpdateWeight);
+                    maxUpdateWeight, options);
             parent.root.out().printf("opened round %d of %s (quorum %d, base %s)%s%n", r.round(), r.modelId(), r.quorum(), r.baseModelHash(),
                     r.published() ? ", RoundOpened published" : ", NOT published to Kafka");
             parent.root.out().printf("bounds: clip norm %s, max update weight %d, max total weight %d (headroom %.6g >= %.6g)%n",
                     r.clipNorm(), r.maxUpdateWeight(), r.maxTotalWeight(), r.sumNormBound(), r.clipNorm() * r.maxTotalWeight());
+            if (noiseMultiplier > 0) {
+                parent.root.out().printf("distributed DP: the sum carries noise of std %s x clip norm (each of the quorum's %d clients adds "
+                        + "std %.4g x clip norm; updates weigh 1)%n", noiseMultiplier, r.quorum(), noiseMultiplier / Math.sqrt(r.quorum()));
+            }
+            if (r.learningRate() > 0 || r.batchSize() > 0 || r.proximalMu() > 0) {
+                parent.root.out().printf("client config: learning rate %s, batch size %s, proximal mu %s%n",
+                        r.learningRate() > 0 ? r.learningRate() : "trainer's own", r.batchSize() > 0 ? r.batchSize() : "trainer's own",
+                        r.proximalMu());
+            }
+            if (!r.sampledClients().isEmpty()) {
+                parent.root.out().printf("sampled %d clients (fraction %s, minimum %d): %s%n", r.sampledClients().size(),
+                        r.samplingFraction(), r.minSampledClients(), String.join(", ", r.sampledClients()));
+            }
+            return 0;
+        }
+    }
+
+    /** {@code fedseal round evaluate}. */
+    @Command(name = "evaluate", mixinStandardHelpOptions = true, description = {
+        "Open the next round of a model as a federated evaluation round of a version (default: the latest).",
+        "Clients evaluate that version on their own data and send encrypted sums (examples, correct predictions,",
+        "loss) through the same pipeline as updates; the key holder decrypts only the totals and records the",
+        "federated accuracy and loss with the version (fedseal model versions). No new version comes out of it.",
+        "A client whose mean loss is above --loss-bound refuses to take part rather than send clipped, wrong sums."})
+    static final class RoundEvaluate implements Callable<Integer> {
+        @ParentCommand
+        RoundCmd parent;
+        @Parameters(index = "0", paramLabel = "MODEL", description = "Model id.")
+        String model;
+        @Option(names = "--version", paramLabel = "HASH", description = "Version hash to evaluate (default: the model's latest).")
+        String version;
+        @Option(names = "--quorum", required = true, description = "Minimum accepted evaluation sums.")
+        int quorum;
+        @Option(names = "--deadline", defaultValue = "PT10M", description = "Deadline from now, ISO-8601 duration (default ${DEFAULT-VALUE}).")
+        Duration deadline;
+        @Option(names = "--loss-bound", description = "Largest mean loss a client may report (default, or 0: 10); "
+                + "the round's clip norm is sqrt(3 + bound^2).")
+        double lossBound;
+        @Option(names = "--max-total-weight", description = "Largest total number of examples "
+                + "(default, or 0: the largest the parameter set's headroom allows).")
+        long maxTotalWeight;
+        @Option(names = "--max-update-weight", description = "Largest number of examples of one client (default, or 0: max total weight).")
+        long maxUpdateWeight;
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            Hash v = null;
+            if (version != null) {
+                if (!version.matches("[0-9a-fA-F]{64}")) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--version must be a version hash (64 hex digits)");
+                }
+                v = Hash.fromHex(version.toLowerCase(java.util.Locale.ROOT));
+            }
+            RoundInfo r = parent.root.client().openEvaluationRound(model, v, quorum, deadline, lossBound, maxTotalWeight, maxUpdateWeight);
+            parent.root.out().printf("opened evaluation round %d of %s (quorum %d, version %s)%s%n", r.round(), r.modelId(), r.quorum(),
+                    r.baseModelHash(), r.published() ? ", RoundOpened published" : ", NOT published to Kafka");
+            parent.root.out().printf("bounds: clip norm %s (loss bound %.6g), max examples per client %d, in all %d%n", r.clipNorm(),
+                    Math.sqrt(Math.max(0, r.clipNorm() * r.clipNorm() - 3)), r.maxUpdateWeight(), r.maxTotalWeight());
             return 0;
         }
     }
@@ -403,6 +536,9 @@ public final class FedsealCli implements Callable<Integer> {
             out.printf("round %s/%d: %s%n", r.modelId(), r.round(), r.status());
             out.printf("  accepted %d / quorum %d, rejected %d%n", r.acceptedCount(), r.quorum(), r.rejectedCount());
             out.printf("  participants: %s%n", r.participants().isEmpty() ? "-" : String.join(", ", r.participants()));
+            if (!r.sampledClients().isEmpty()) {
+                out.printf("  sampled (fraction %s): %s%n", r.samplingFraction(), String.join(", ", r.sampledClients()));
+            }
             out.printf("  deadline in %ds%s%n", Math.max(0, (r.deadlineEpochMillis() - System.currentTimeMillis()) / 1000),
                     r.latencyMillis() == null ? "" : ", latency " + r.latencyMillis() + " ms");
             if (r.aggregateHash() != null) {

@@ -21,6 +21,14 @@ final class ClientRepository {
         });
     }
 
+    /** Ids of the clients enrolled for {@code modelId} (with it in their model list, or an empty list: all models), sorted. */
+    List<String> enrolledFor(String modelId) {
+        return db.query("SELECT client_id, model_ids FROM clients ORDER BY client_id", rs -> {
+            String models = rs.getString(2);
+            return models.isEmpty() || List.of(models.split(",")).contains(modelId) ? rs.getString(1) : null;
+        }).stream().filter(java.util.Objects::nonNull).toList();
+    }
+
     Optional<String> publicKey(String clientId) {
         return db.queryOne("SELECT public_key FROM clients WHERE client_id = ?", rs -> rs.getString(1), clientId);
     }

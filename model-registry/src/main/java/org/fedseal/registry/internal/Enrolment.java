@@ -56,6 +56,11 @@ final class Enrolment {
         return publisher.get().publish(config.get(RegistryConfig.TOPIC_ENROLLMENTS), clientId.getBytes(StandardCharsets.UTF_8), rec);
     }
 
+    /** Ids enrolled for {@code modelId} (or for all models), sorted; service identities included. */
+    List<String> clientsOf(String modelId) {
+        return clients.enrolledFor(modelId);
+    }
+
     Optional<SigningPublicKey> clientKey(String clientId) {
         return clients.publicKey(clientId).map(k -> SigningPublicKey.fromX509(Base64.getDecoder().decode(k)));
     }

@@ -31,6 +31,7 @@ import org.fedseal.protocol.WireFormatException;
 import org.fedseal.protocol.wire.ModelVersionPublished;
 import org.fedseal.protocol.wire.SignedTreeHead;
 import org.fedseal.registry.RegistryConfig;
+import org.fedseal.registry.RoundOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -161,6 +162,10 @@ public final class HttpApi implements HttpHandler {
         get("/api/models/" + id + "/versions", r -> Response.json(200, svc.versions(r.param(1))));
         get("/api/versions/" + hash, r -> Response.json(200, svc.version(hash(r.param(1)))));
         get("/api/versions/" + hash + "/weights", r -> Response.bytes(svc.weights(hash(r.param(1)))));
+        get("/api/versions/" + hash + "/evaluations", r -> Response.json(200, svc.evaluations(hash(r.param(1)))));
+        post("/api/models/" + id + "/evaluations", true, this::openEvaluation);
+        get("/api/models/" + id + "/evaluations", r -> Response.json(200, svc.modelEvaluations(r.param(1))));
+        post("/api/models/" + id + "/rounds/(\\d{1,9})/evaluation", true, this::recordEvaluation);
         get("/api/versions/" + hash + "/record", r -> Response.bytes(svc.versionRecord(hash(r.param(1)))));
         add("PUT", "/api/versions/" + hash + "/accuracy", true, r -> {
             Double accuracy = optionalNumber(jsonBody(r), "accuracy");
@@ -327,6 +332,15 @@ public final class HttpApi implements HttpHandler {
             weights = buf.array();
         }
         String layout = optionalText(b, "layoutBase64");
+        Double epsilonBudget = optionalNumber(b, "epsilonBudget");
+        Double delta = optionalNumber(b, "delta");
+        if ((epsilonBudget == null) != (delta == null)) {
+            throw ApiException.badRequest("a privacy budget needs both epsilonBudget and delta");
+        }
+        if (epsilonBudget != null) {
+            return Response.json(201, svc.registerModel(text(b, "modelId"), text(b, "architecture"), text(b, "heParamsId"), weights,
+                    optionalText(b, "keyHolderId"), layout == null ? null : base64(layout, "layoutBase64"), epsilonBudget, delta));
+        }
         return Response.json(201, svc.registerModel(text(b, "modelId"), text(b, "architecture"), text(b, "heParamsId"), weights,
                 optionalText(b, "keyHolderId"), layout == null ? null : base64(layout, "layoutBase64")));
     }
@@ -354,30 +368,78 @@ public final class HttpApi implements HttpHandler {
     /** Largest deadlineSeconds: now + seconds × 1000 must stay a valid epoch-millis long. */
     private static final long MAX_DEADLINE_SECONDS = 9_000_000_000_000_000L;
 
-    private Response openRound(Request r) throws IOException {
-        JsonNode b = jsonBody(r);
-        if (b.has("deadlineEpochMillis") == b.has("deadlineSeconds")) {
-            throw ApiException.badRequest("exactly one of deadlineEpochMillis and deadlineSeconds is required");
-        }
+    /** The required quorum of an open-round body. */
+    private static int quorum(JsonNode b) {
         Integer quorum = optionalInt(b, "quorum");
         if (quorum == null) {
             throw ApiException.badRequest("quorum (integer) is required");
         }
-        long deadline;
-        if (b.has("deadlineEpochMillis")) {
-            deadline = requiredLong(b, "deadlineEpochMillis");
-        } else {
-            long seconds = requiredLong(b, "deadlineSeconds");
-            if (seconds < 1 || seconds > MAX_DEADLINE_SECONDS) {
-                throw ApiException.badRequest("deadlineSeconds must be in [1, " + MAX_DEADLINE_SECONDS + "]");
-            }
-            deadline = System.currentTimeMillis() + seconds * 1000;
+        return quorum;
+    }
+
+    /** The deadline (epoch ms) of an open-round body: exactly one of deadlineEpochMillis and deadlineSeconds. */
+    private static long deadline(JsonNode b) {
+        if (b.has("deadlineEpochMillis") == b.has("deadlineSeconds")) {
+            throw ApiException.badRequest("exactly one of deadlineEpochMillis and deadlineSeconds is required");
         }
+        if (b.has("deadlineEpochMillis")) {
+            return requiredLong(b, "deadlineEpochMillis");
+        }
+        long seconds = requiredLong(b, "deadlineSeconds");
+        if (seconds < 1 || seconds > MAX_DEADLINE_SECONDS) {
+            throw ApiException.badRequest("deadlineSeconds must be in [1, " + MAX_DEADLINE_SECONDS + "]");
+        }
+        return System.currentTimeMillis() + seconds * 1000;
+    }
+
+    private Response openRound(Request r) throws IOException {
+        JsonNode b = jsonBody(r);
+        int quorum = quorum(b);
+        long deadline = deadline(b);
         Integer localEpochs = optionalInt(b, "localEpochs");
         Integer ciphertextsPerChunk = optionalInt(b, "ciphertextsPerChunk");
         return Response.json(201, svc.openRound(r.param(1), quorum, deadline, localEpochs == null ? 1 : localEpochs,
                 ciphertextsPerChunk == null ? 6 : ciphertextsPerChunk, optionalNumber(b, "clipNorm"), optionalLong(b, "maxTotalWeight"),
-                optionalLong(b, "maxUpdateWeight")));
+                optionalLong(b, "maxUpdateWeight"), roundOptions(b)));
+    }
+
+    /** The round configuration and sampling fields of an openRound body (absent: RoundOptions.DEFAULT's). */
+    private static RoundOptions roundOptions(JsonNode b) {
+        Double lr = optionalNumber(b, "learningRate");
+        Integer batch = optionalInt(b, "batchSize");
+        Double mu = optionalNumber(b, "proximalMu");
+        Double fraction = optionalNumber(b, "samplingFraction");
+        Integer min = optionalInt(b, "minSampledClients");
+        RoundOptions d = RoundOptions.DEFAULT;
+        try {
+            return new RoundOptions(lr == null ? d.learningRate() : lr, batch == null ? d.batchSize() : batch,
+                    mu == null ? d.proximalMu() : mu, fraction == null ? d.samplingFraction() : fraction,
+                    min == null ? d.minSampledClients() : min,
+                    java.util.Objects.requireNonNullElse(optionalNumber(b, "noiseMultiplier"), d.noiseMultiplier()));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest(e.getMessage());
+        }
+    }
+
+    /** Opens a federated evaluation round of a version (the latest if {@code versionHash} is absent). */
+    private Response openEvaluation(Request r) throws IOException {
+        JsonNode b = jsonBody(r);
+        int quorum = quorum(b);
+        long deadline = deadline(b);
+        String version = optionalText(b, "versionHash");
+        return Response.json(201, svc.openEvaluationRound(r.param(1), version == null ? null : hash(version).toHex(), quorum, deadline,
+                optionalNumber(b, "lossBound"), optionalLong(b, "maxTotalWeight"), optionalLong(b, "maxUpdateWeight")));
+    }
+
+    /** Records the federated metrics decrypted from an evaluation round's aggregate. */
+    private Response recordEvaluation(Request r) throws IOException {
+        JsonNode b = jsonBody(r);
+        Double loss = optionalNumber(b, "loss");
+        if (loss == null) {
+            throw ApiException.badRequest("loss (number) is required");
+        }
+        return Response.json(201, svc.recordEvaluation(r.param(1), Integer.parseInt(r.param(2)), hash(text(b, "aggregateHash")).toHex(),
+                requiredLong(b, "examples"), optionalNumber(b, "accuracy"), loss, text(b, "recordedBy")));
     }
 
     private Response openCeremony(Request r) throws IOException {
@@ -407,6 +469,8 @@ public final class HttpApi implements HttpHandler {
         byte[] record = base64(text(b, "record"), "record");
         String publisherId = text(b, "publisherId");
         byte[] weights = base64(text(b, "weightsBase64"), "weightsBase64");
+        String state = optionalText(b, "optimizerStateBase64");
+        byte[] optimizerState = state == null ? new byte[0] : base64(state, "optimizerStateBase64");
         Double acc = optionalNumber(b, "accuracy");
         String recordModel;
         try {
@@ -418,7 +482,7 @@ public final class HttpApi implements HttpHandler {
         if (!recordModel.equals(r.param(1))) {
             throw ApiException.badRequest("record is for model " + recordModel + ", not " + r.param(1));
         }
-        return Response.json(201, svc.publishVersion(record, publisherId, weights, acc));
+        return Response.json(201, svc.publishVersion(record, publisherId, weights, optimizerState, acc));
     }
 
     private Map<String, Object> health() {

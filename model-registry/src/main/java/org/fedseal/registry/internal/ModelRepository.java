@@ -31,13 +31,26 @@ final class ModelRepository {
     }
 
     Optional<ModelInfo> find(String modelId) {
-        return db.read(c -> db.queryOne("SELECT model_id, architecture, he_params_id, parameter_count, he_public_key_hash, key_holder_id, created_at, ceremony_id, layout_hash FROM models WHERE model_id = ?",
+        return db.read(c -> db.queryOne("SELECT model_id, architecture, he_params_id, parameter_count, he_public_key_hash, key_holder_id, created_at, ceremony_id, layout_hash, dp_epsilon_budget, dp_delta FROM models WHERE model_id = ?",
                 rs -> new ModelInfo(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getString(5),
                         rs.getString(6), latestVersion(rs.getString(1)),
                         (int) db.queryLong("SELECT COUNT(*) FROM versions WHERE model_id = ?", rs.getString(1)),
                         (int) db.queryLong("SELECT COUNT(*) FROM rounds WHERE model_id = ?", rs.getString(1)), rs.getLong(7),
-                        rs.getString(8), rs.getString(9)),
+                        rs.getString(8), rs.getString(9), nullableDouble(rs, 10), nullableDouble(rs, 11),
+                        latestEpsilon(rs.getString(1))),
                 modelId));
+    }
+
+    /** ε after the newest version, or null (no budget). */
+    private Double latestEpsilon(String modelId) {
+        List<Double> eps = db.query("SELECT dp_epsilon FROM versions WHERE model_id = ? ORDER BY seq DESC",
+                rs -> nullableDouble(rs, 1), modelId);
+        return eps.isEmpty() ? null : eps.get(0);
+    }
+
+    private static Double nullableDouble(java.sql.ResultSet rs, int column) throws java.sql.SQLException {
+        double d = rs.getDouble(column);
+        return rs.wasNull() ? null : d;
     }
 
     Optional<byte[]> layout(String modelId) {

@@ -31,6 +31,7 @@ import org.fedseal.registry.LogEntryInfo;
 import org.fedseal.registry.ModelInfo;
 import org.fedseal.registry.RegistryConfig;
 import org.fedseal.registry.RoundInfo;
+import org.fedseal.registry.RoundOptions;
 import org.fedseal.registry.VersionInfo;
 
 /**
@@ -54,6 +55,8 @@ public final class RegistryService implements AutoCloseable {
     private final RoundsAndIngest rounds;
     private final Ceremonies ceremonies;
     private final Versions versions;
+    private final Evaluations evaluations;
+    private final PrivacyBudgets budgets;
 
     /** Opens (and on first start initialises) the registry state. */
     public RegistryService(RegistryConfig config, Database db, BlobStore blobs) {
@@ -64,9 +67,13 @@ public final class RegistryService implements AutoCloseable {
                 : Optional.of(SigningPublicKey.fromX509(Base64.getDecoder().decode(aggKey)));
         this.models = new ModelsAndKeys(db, blobs, provenance, config, this::publisher);
         this.enrolment = new Enrolment(db, provenance, config, this::publisher, models);
-        this.rounds = new RoundsAndIngest(db, blobs, provenance, config, this::publisher, models, aggregatorKey);
+        this.rounds = new RoundsAndIngest(db, blobs, provenance, config, this::publisher, models, aggregatorKey, enrolment,
+                modelId -> db.query("SELECT holder_ids FROM ceremonies WHERE model_id = ?", rs -> rs.getString(1), modelId).stream()
+                        .flatMap(h -> java.util.Arrays.stream(h.split(","))).toList());
         this.ceremonies = new Ceremonies(this, db, blobs);
         this.versions = new Versions(db, blobs, provenance, config, this::publisher, models, enrolment, rounds, ceremonies);
+        this.evaluations = new Evaluations(db, provenance, config, this::publisher, models, rounds);
+        this.budgets = new PrivacyBudgets(db);
     }
 
     /** Sets where records are published. */
@@ -118,6 +125,22 @@ public final class RegistryService implements AutoCloseable {
     public ModelInfo registerModel(String modelId, String architecture, String heParamsId, byte[] weights, String keyHolderId,
             byte[] layout) {
         return models.registerModel(modelId, architecture, heParamsId, weights, keyHolderId, layout);
+    }
+
+    /**
+     * Registers a model as {@link #registerModel(String, String, String, byte[], String, byte[])}
+     * with a differential-privacy budget (ε, δ): every round of the model must then carry noise,
+     * and a round that would bring the ε spent past {@code epsilonBudget} is refused
+     * (fl-protocol {@code PrivacyAccountant}; see {@code PrivacyBudgets}). The budget cannot be changed later.
+     *
+     * @throws ApiException 400 for ε not positive and finite or δ outside (0, 1), before anything is stored
+     */
+    public ModelInfo registerModel(String modelId, String architecture, String heParamsId, byte[] weights, String keyHolderId,
+            byte[] layout, double epsilonBudget, double delta) {
+        PrivacyBudgets.Budget budget = PrivacyBudgets.validate(epsilonBudget, delta);
+        models.registerModel(modelId, architecture, heParamsId, weights, keyHolderId, layout);
+        budgets.set(modelId, budget);
+        return models.model(modelId);
     }
 
     /** All models. */
@@ -191,8 +214,23 @@ public final class RegistryService implements AutoCloseable {
      */
     public RoundInfo openRound(String modelId, int quorum, long deadlineEpochMillis, int localEpochs, int ciphertextsPerChunk,
                                Double clipNorm, Long maxTotalWeight, Long maxUpdateWeight) {
+        return openRound(modelId, quorum, deadlineEpochMillis, localEpochs, ciphertextsPerChunk, clipNorm, maxTotalWeight,
+                maxUpdateWeight, RoundOptions.DEFAULT);
+    }
+
+    /**
+     * Opens the next round with explicit bounds and {@link RoundOptions}: the clients' training
+     * configuration and, with a sampling fraction below 1, the client sample (fl-protocol
+     * {@code ClientSampling}) over the clients enrolled for the model now, minus its key holder /
+     * publisher and key-ceremony holders, written into {@code RoundOpened.sampledClients}.
+     *
+     * @throws ApiException 400 as above, or if the sample is smaller than the quorum; 409
+     *     {@code no_clients} if no client is enrolled to sample from
+     */
+    public RoundInfo openRound(String modelId, int quorum, long deadlineEpochMillis, int localEpochs, int ciphertextsPerChunk,
+                               Double clipNorm, Long maxTotalWeight, Long maxUpdateWeight, RoundOptions options) {
         return rounds.openRound(modelId, quorum, deadlineEpochMillis, localEpochs, ciphertextsPerChunk, clipNorm, maxTotalWeight,
-                maxUpdateWeight);
+                maxUpdateWeight, options);
     }
 
     /** The RoundOpened record of a round. */
@@ -294,8 +332,8 @@ public final class RegistryService implements AutoCloseable {
      *
      * @throws ApiException 409 with a reason code when a link does not hold
      */
-    public VersionInfo publishVersion(byte[] recordBytes, String publisherId, byte[] weights, Double accuracy) {
-        return versions.publishVersion(recordBytes, publisherId, weights, accuracy);
+    public VersionInfo publishVersion(byte[] recordBytes, String publisherId, byte[] weights, byte[] optimizerState, Double accuracy) {
+        return versions.publishVersion(recordBytes, publisherId, weights, optimizerState, accuracy);
     }
 
     /** Sets the accuracy metric of a version. */
@@ -303,14 +341,60 @@ public final class RegistryService implements AutoCloseable {
         return versions.setAccuracy(versionHash, accuracy);
     }
 
-    /** Versions of a model, oldest first. */
+    /** Versions of a model, oldest first, each with its newest federated evaluation (or none). */
     public List<VersionInfo> versions(String modelId) {
-        return versions.versions(modelId);
+        List<VersionInfo> vs = versions.versions(modelId);
+        Map<String, org.fedseal.registry.FederatedEvaluationInfo> newest = new java.util.HashMap<>();
+        for (var e : evaluations.ofModel(modelId)) {
+            newest.put(e.versionHash(), e); // oldest round first: the newest wins
+        }
+        return vs.stream().map(v -> newest.containsKey(v.versionHash()) ? v.withFederated(newest.get(v.versionHash())) : v).toList();
     }
 
-    /** One version. */
+    /** One version, with its newest federated evaluation (or none). */
     public VersionInfo version(Hash versionHash) {
-        return versions.version(versionHash);
+        VersionInfo v = versions.version(versionHash);
+        List<org.fedseal.registry.FederatedEvaluationInfo> evs = evaluations.ofVersion(v.versionHash());
+        return evs.isEmpty() ? v : v.withFederated(evs.get(evs.size() - 1));
+    }
+
+    // ---------------------------------------------------------------- federated evaluation
+
+    /**
+     * Opens the next round of {@code modelId} as a federated evaluation round of {@code versionHash}
+     * (hex; null for the latest version): {@code RoundOpened.task = EVALUATE}, fl-protocol's
+     * {@code FederatedEvaluation} layout, clip norm √(3 + lossBound²), weights = examples.
+     *
+     * @param lossBound the largest mean loss a client may report (null: {@code FederatedEvaluation.DEFAULT_LOSS_BOUND})
+     * @param maxTotalWeight largest total examples (null: the largest the headroom allows)
+     * @param maxUpdateWeight largest examples of one client (null: maxTotalWeight)
+     * @throws ApiException 400 for bounds that do not fit, 404 for an unknown version, 409 if a round is open
+     */
+    public RoundInfo openEvaluationRound(String modelId, String versionHash, int quorum, long deadlineEpochMillis, Double lossBound,
+            Long maxTotalWeight, Long maxUpdateWeight) {
+        return evaluations.open(modelId, versionHash, quorum, deadlineEpochMillis, lossBound, maxTotalWeight, maxUpdateWeight);
+    }
+
+    /**
+     * Records the federated metrics a key holder decrypted from an evaluation round's aggregate.
+     *
+     * @throws ApiException 409 {@code not_evaluation_round}, {@code aggregate_mismatch}, {@code examples_mismatch} or
+     *     {@code evaluation_exists}; 400 for out-of-range metrics
+     */
+    public org.fedseal.registry.FederatedEvaluationInfo recordEvaluation(String modelId, int round, String aggregateHash, long examples,
+            Double accuracy, double loss, String recordedBy) {
+        return evaluations.record(modelId, round, aggregateHash, examples, accuracy, loss, recordedBy);
+    }
+
+    /** The federated evaluations of a version, oldest first. */
+    public List<org.fedseal.registry.FederatedEvaluationInfo> evaluations(Hash versionHash) {
+        versions.version(versionHash);
+        return evaluations.ofVersion(versionHash.toHex());
+    }
+
+    /** The federated evaluations of a model's versions, oldest first. */
+    public List<org.fedseal.registry.FederatedEvaluationInfo> modelEvaluations(String modelId) {
+        return evaluations.ofModel(modelId);
     }
 
     /** The signed ModelVersionPublished record (Avro binary) of a version. */

@@ -79,7 +79,9 @@ final class RoundRepository {
         RoundOpened record = Records.decode(rs.getString(14), RoundOpened.class);
         return new RoundInfo(model, round, rs.getString(3), rs.getInt(4), rs.getLong(5), rs.getInt(6), rs.getString(7), rs.getString(8),
                 opened, closed, closed == null ? null : closed - opened, rs.getInt(11), rs.getInt(12), participants, rs.getString(13),
-                published, record.getClipNorm(), record.getMaxUpdateWeight(), record.getMaxTotalWeight(), record.getSumNormBound());
+                published, record.getClipNorm(), record.getMaxUpdateWeight(), record.getMaxTotalWeight(), record.getSumNormBound(),
+                record.getLearningRate(), record.getBatchSize(), record.getProximalMu(), record.getSamplingFraction(),
+                record.getMinSampledClients(), List.copyOf(record.getSampledClients()));
     }
 
     /** Rejections of a round by reason code, most frequent first. */

@@ -3,10 +3,13 @@ package org.fedseal.registry.internal;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.fedseal.he.HeParameters;
 import org.fedseal.he.Packing;
 import org.fedseal.protocol.CanonicalHash;
+import org.fedseal.protocol.ClientSampling;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.RoundBounds;
 import org.fedseal.protocol.Signatures;
@@ -29,6 +32,7 @@ import org.fedseal.registry.AcceptedUpdateInfo;
 import org.fedseal.registry.ModelInfo;
 import org.fedseal.registry.RegistryConfig;
 import org.fedseal.registry.RoundInfo;
+import org.fedseal.registry.RoundOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,9 +47,16 @@ final class RoundsAndIngest {
     private final ModelsAndKeys models;
     private final RoundRepository rounds;
     private final Optional<SigningPublicKey> aggregatorKey;
+    private final Enrolment enrolment;
+    private final PrivacyBudgets budgets;
+    private final Function<String, List<String>> ceremonyHolders;
 
     RoundsAndIngest(Database db, BlobStore blobs, ProvenanceLog log, RegistryConfig config, Supplier<EventPublisher> publisher,
-            ModelsAndKeys models, Optional<SigningPublicKey> aggregatorKey) {
+            ModelsAndKeys models, Optional<SigningPublicKey> aggregatorKey, Enrolment enrolment,
+            Function<String, List<String>> ceremonyHolders) {
+        this.budgets = new PrivacyBudgets(db);
+        this.enrolment = enrolment;
+        this.ceremonyHolders = ceremonyHolders;
         this.db = db;
         this.blobs = blobs;
         this.log = log;
@@ -61,7 +72,8 @@ final class RoundsAndIngest {
     }
 
     RoundInfo openRound(String modelId, int quorum, long deadlineEpochMillis, int localEpochs, int ciphertextsPerChunk,
-            Double clipNorm, Long maxTotalWeight, Long maxUpdateWeight) {
+            Double clipNorm, Long maxTotalWeight, Long maxUpdateWeight, RoundOptions options) {
+        RoundOptions opts = options == null ? RoundOptions.DEFAULT : options;
         ModelInfo m = models.model(modelId);
         long now = System.currentTimeMillis();
         if (quorum < 1) {
@@ -81,10 +93,27 @@ final class RoundsAndIngest {
         }
         HeParameters params = ModelsAndKeys.params(m.heParamsId());
         RoundBounds bounds;
+        // distributed DP: each of the quorum's clients adds noise of multiplier z/sqrt(quorum), which the headroom must hold too
+        double clientNoise = opts.noiseMultiplier() / Math.sqrt(quorum);
+        Long total = maxTotalWeight;
+        if (opts.noiseMultiplier() > 0 && total == null) {
+            double c = clipNorm == null ? RoundBounds.DEFAULT_CLIP_NORM : clipNorm;
+            long w = RoundBounds.largestTotalWeight(params.maxSumNorm(), c * (1 + RoundBounds.NOISE_TAIL_SIGMAS * clientNoise));
+            while (w > 1 && c * (1 + RoundBounds.NOISE_TAIL_SIGMAS * clientNoise) * w > params.maxSumNorm()) {
+                w--;
+            }
+            total = Math.max(1, w);
+        }
         try {
-            bounds = RoundBounds.withDefaults(params.maxSumNorm(), clipNorm, maxTotalWeight, maxUpdateWeight, quorum);
+            bounds = RoundBounds.withDefaults(params.maxSumNorm(), clipNorm, total, maxUpdateWeight, quorum);
         } catch (IllegalArgumentException e) {
             throw ApiException.badRequest(params.id() + ": " + e.getMessage());
+        }
+        if (!bounds.fitsNoise(clientNoise)) {
+            throw ApiException.badRequest(String.format(java.util.Locale.ROOT, "%s: noise multiplier %s does not fit the headroom: each of "
+                    + "the quorum's %d clients adds noise of multiplier %.6g, and clipNorm %s x (1 + %s x %.6g) x maxTotalWeight %d exceeds "
+                    + "sumNormBound %.6g; lower maxTotalWeight or the clip norm", params.id(), opts.noiseMultiplier(), quorum, clientNoise,
+                    bounds.clipNorm(), RoundBounds.NOISE_TAIL_SIGMAS, clientNoise, bounds.maxTotalWeight(), params.maxSumNorm()));
         }
         int perCt = params.valuesPerCiphertext(Packing.COMPLEX);
         int cts = (int) ((m.parameterCount() + perCt - 1) / perCt);
@@ -104,7 +133,12 @@ final class RoundsAndIngest {
                     .setBaseModelHash(Hash.fromHex(current.latestVersionHash()).toByteBuffer()).setHeParamsId(params.id())
                     .setPublicKeyHash(Hash.fromHex(current.hePublicKeyHash()).toByteBuffer()).setQuorum(quorum)
                     .setDeadlineEpochMillis(deadlineEpochMillis).setChunkLayout(layout).setLocalEpochs(localEpochs)
-                    .setOpenedAtEpochMillis(now).build();
+                    .setOpenedAtEpochMillis(now).setLearningRate(opts.learningRate()).setBatchSize(opts.batchSize())
+                    .setProximalMu(opts.proximalMu()).setSamplingFraction(opts.samplingFraction())
+                    .setMinSampledClients(opts.minSampledClients()).setNoiseMultiplier(opts.noiseMultiplier()).build();
+            budgets.checkRound(r);
+            // Last, over the otherwise complete record: the sample's seed binds every other field.
+            sample(r, current);
             rounds.insert(r, current.latestVersionHash(), current.hePublicKeyHash());
             log.append(LogEntryKind.ROUND_OPENED, modelId, round, CanonicalHash.of(r), null, null, null, r, now);
             return r;
@@ -119,7 +153,44 @@ final class RoundsAndIngest {
         return new RoundInfo(info.modelId(), info.round(), info.status(), info.quorum(), info.deadlineEpochMillis(), info.localEpochs(),
                 info.baseModelHash(), info.publicKeyHash(), info.openedAtEpochMillis(), info.closedAtEpochMillis(), info.latencyMillis(),
                 info.acceptedCount(), info.rejectedCount(), info.participants(), info.aggregateHash(), published, info.clipNorm(),
-                info.maxUpdateWeight(), info.maxTotalWeight(), info.sumNormBound());
+                info.maxUpdateWeight(), info.maxTotalWeight(), info.sumNormBound(), info.learningRate(), info.batchSize(), info.proximalMu(),
+                info.samplingFraction(), info.minSampledClients(), info.sampledClients());
+    }
+
+    /**
+     * Writes the round's client sample ({@link ClientSampling}) into {@code r} when it samples: over
+     * the clients enrolled for the model now (in this transaction), minus the model's service
+     * identities ({@link #serviceIdentities}). Refuses a round whose sample would be empty or
+     * smaller than its quorum.
+     */
+    private void sample(RoundOpened r, ModelInfo model) {
+        if (r.getSamplingFraction() >= 1.0) {
+            return;
+        }
+        Set<String> service = serviceIdentities(model);
+        List<String> eligible = enrolment.clientsOf(model.modelId()).stream().filter(id -> !service.contains(id)).toList();
+        List<String> sample = ClientSampling.sample(r, eligible);
+        if (sample.isEmpty()) {
+            throw ApiException.conflict("no_clients", "no client is enrolled for " + model.modelId() + " to sample from");
+        }
+        if (sample.size() < r.getQuorum()) {
+            throw ApiException.badRequest("the sample of " + sample.size() + " of " + eligible.size() + " enrolled clients (fraction "
+                    + r.getSamplingFraction() + ", minimum " + r.getMinSampledClients() + ") is smaller than the quorum " + r.getQuorum());
+        }
+        r.setSampledClients(new java.util.ArrayList<>(sample));
+    }
+
+    /**
+     * Identities enrolled for a model that are not its training clients, never sampled: the model's
+     * key holder ({@link ModelInfo#keyHolderId}: the single key holder, or the combiner that
+     * publishes a threshold model's versions) and the holders of its key ceremonies.
+     */
+    Set<String> serviceIdentities(ModelInfo model) {
+        Set<String> out = new java.util.HashSet<>(ceremonyHolders.apply(model.modelId()));
+        if (model.keyHolderId() != null) {
+            out.add(model.keyHolderId());
+        }
+        return out;
     }
 
     RoundOpened roundOpened(String modelId, int round) {

@@ -12,7 +12,7 @@ import org.fedseal.registry.VersionInfo;
 
 /** SQL of model versions (table {@code versions}). */
 final class VersionRepository {
-    private static final String COLS = "version_hash, model_id, seq, parent_hash, round_no, aggregate_hash, update_root, weights_hash, publisher_id, accuracy, published_at";
+    private static final String COLS = "version_hash, model_id, seq, parent_hash, round_no, aggregate_hash, update_root, weights_hash, publisher_id, accuracy, published_at, dp_epsilon";
     private final Database db;
 
     VersionRepository(Database db) {
@@ -58,7 +58,9 @@ final class VersionRepository {
     private static VersionInfo row(ResultSet rs) throws SQLException {
         double acc = rs.getDouble(10);
         Double accuracy = rs.wasNull() ? null : acc;
+        double eps = rs.getDouble(12);
+        Double epsilon = rs.wasNull() ? null : eps;
         return new VersionInfo(rs.getString(1), rs.getString(2), rs.getInt(3), rs.getString(4), rs.getInt(5), rs.getString(6),
-                rs.getString(7), rs.getString(8), rs.getString(9), accuracy, rs.getLong(11));
+                rs.getString(7), rs.getString(8), rs.getString(9), accuracy, rs.getLong(11)).withEpsilon(epsilon);
     }
 }

@@ -8,6 +8,8 @@ import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.Signatures;
 import org.fedseal.protocol.SigningPublicKey;
+import org.fedseal.protocol.Strategy;
+import org.fedseal.protocol.StrategyState;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.WireFormatException;
 import org.fedseal.protocol.wire.AggregateStatus;
@@ -48,7 +50,11 @@ final class Versions {
         this.versions = new VersionRepository(db);
     }
 
-    VersionInfo publishVersion(byte[] recordBytes, String publisherId, byte[] weights, Double accuracy) {
+    /**
+     * @param optimizerState the strategy's state after this version's step (fl-protocol StrategyState encoding), empty
+     *     for a stateless strategy; it must hash to the record's optimizerStateHash and is stored under that hash
+     */
+    VersionInfo publishVersion(byte[] recordBytes, String publisherId, byte[] weights, byte[] optimizerState, Double accuracy) {
         ModelVersionPublished v;
         try {
             v = WireCodec.UNBOUNDED.decode(recordBytes, ModelVersionPublished.class);
@@ -80,6 +86,7 @@ final class Versions {
         if (!Hash.sha256(weights).matches(v.getWeightsHash())) {
             throw ApiException.conflict("weights_hash_mismatch", "weightsHash does not match the uploaded weights");
         }
+        checkStrategy(v, optimizerState == null ? new byte[0] : optimizerState);
         if (v.getParentHash().remaining() != Hash.LENGTH) {
             throw ApiException.conflict("parent_mismatch", "a published version needs a parent");
         }
@@ -93,6 +100,11 @@ final class Versions {
                 throw ApiException.conflict("parent_mismatch", "parent " + parent + " is not a version of " + modelId);
             }
             RoundOpened r = rounds.roundOpened(modelId, rec.getRound());
+            if (r.getTask() == org.fedseal.protocol.wire.RoundTask.EVALUATE) {
+                throw ApiException.conflict("evaluation_round", "round " + rec.getRound() + " of " + modelId + " is an evaluation round: "
+                        + "its aggregate holds federated metrics of version " + Hash.of(r.getBaseModelHash()) + ", not an update; "
+                        + "post them to /api/models/" + modelId + "/rounds/" + rec.getRound() + "/evaluation");
+            }
             if (!parent.matches(r.getBaseModelHash())) {
                 throw ApiException.conflict("parent_mismatch", "parent " + parent + " is not the base version of round " + rec.getRound()
                         + " (" + Hash.of(r.getBaseModelHash()) + ")");
@@ -113,7 +125,11 @@ final class Versions {
             ceremonies.checkVersion(rec, m.ceremonyId(), r);
             int seq = versions.nextSeq(modelId);
             blobs.put(weights);
+            if (optimizerState != null && optimizerState.length > 0) {
+                blobs.put(optimizerState);
+            }
             versions.insert(rec, seq, publisherId, accuracy);
+            new PrivacyBudgets(db).recordVersion(modelId, rec.getRound(), Hash.of(rec.getVersionHash()));
             log.append(LogEntryKind.MODEL_VERSION_PUBLISHED, modelId, rec.getRound(), CanonicalHash.of(rec), publisherId, null,
                     rec.getVersionHash(), rec, System.currentTimeMillis());
             return null;
@@ -124,6 +140,33 @@ final class Versions {
             LOG.error("version {} recorded but not published to Kafka: {}", versionHash, e.toString());
         }
         return version(versionHash);
+    }
+
+    /**
+     * The record's strategy must be one this registry knows with valid hyperparameters, and its
+     * optimizerStateHash must name exactly the uploaded state bytes (none for an empty hash).
+     */
+    private static void checkStrategy(ModelVersionPublished v, byte[] optimizerState) {
+        try {
+            Strategy.fromSpec(v.getStrategy());
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("strategy: " + e.getMessage());
+        }
+        if (v.getOptimizerStateHash().remaining() == 0) {
+            if (optimizerState.length > 0) {
+                throw ApiException.conflict("optimizer_state_mismatch", "optimizer state uploaded, but the record's optimizerStateHash is empty");
+            }
+            return;
+        }
+        if (v.getOptimizerStateHash().remaining() != Hash.LENGTH || !Hash.sha256(optimizerState).matches(v.getOptimizerStateHash())) {
+            throw ApiException.conflict("optimizer_state_mismatch", "optimizerStateHash does not match the uploaded optimizer state ("
+                    + optimizerState.length + " bytes)");
+        }
+        try {
+            StrategyState.decode(optimizerState);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("optimizer state: " + e.getMessage());
+        }
     }
 
     VersionInfo setAccuracy(Hash versionHash, double accuracy) {

@@ -152,7 +152,7 @@ async function overview() {
   v.appendChild(el('h2', {}, 'Rounds'));
   const rt = table(v, 'rounds', ['Model', 'Round', 'Status', 'Accepted / quorum', 'Rejected', 'Rejects by reason', 'Participants', 'Latency']);
   v.appendChild(el('h2', {}, 'Versions'));
-  const vt = table(v, 'versions', ['Model', 'Version', 'Round', 'Accuracy', 'Publisher', 'Published']);
+  const vt = table(v, 'versions', ['Model', 'Version', 'Round', 'Accuracy', 'Federated accuracy', 'Publisher', 'Published']);
 
   const models = await getJson('/api/models');
   for (const m of models) {
@@ -160,7 +160,7 @@ async function overview() {
     const versions = await getJson('/api/models/' + enc(m.modelId) + '/versions');
     versions.forEach(x => {
       const a = el('a', { href: '#/version/' + x.versionHash, 'class': 'version-link' }, short(x.versionHash));
-      row(vt, [m.modelId, a, x.round, x.accuracy === null ? '-' : (x.accuracy * 100).toFixed(2) + ' %', x.publisherId,
+      row(vt, [m.modelId, a, x.round, pct(x.accuracy), federatedText(x.federated), x.publisherId,
         new Date(x.publishedAtEpochMillis).toISOString()]);
     });
     const rounds = await getJson('/api/models/' + enc(m.modelId) + '/rounds');
@@ -175,9 +175,15 @@ async function overview() {
     const charts = el('div', { 'class': 'charts' });
     box.appendChild(charts);
     plots.appendChild(box);
-    const withAcc = versions.filter(x => x.accuracy !== null && x.accuracy !== undefined);
-    chart(charts, 'accuracy', 'Central test accuracy per version (version 0: before training)', 'model version (sequence)', 'accuracy (%)',
-      withAcc.map(x => x.sequence), [{ label: 'central accuracy (%)', color: '#36c', values: withAcc.map(x => x.accuracy * 100) }]);
+    const has = a => a !== null && a !== undefined;
+    const withAcc = versions.filter(x => has(x.accuracy) || (x.federated && has(x.federated.accuracy)));
+    const series = [{ label: 'central accuracy (%)', color: '#36c', values: withAcc.map(x => has(x.accuracy) ? x.accuracy * 100 : null) }];
+    if (withAcc.some(x => x.federated && has(x.federated.accuracy))) {
+      series.push({ label: 'federated accuracy (%)', color: '#c60',
+        values: withAcc.map(x => x.federated && has(x.federated.accuracy) ? x.federated.accuracy * 100 : null) });
+    }
+    chart(charts, 'accuracy', 'Accuracy per version: central test set, and federated on the clients\' data (version 0: before training)',
+      'model version (sequence)', 'accuracy (%)', withAcc.map(x => x.sequence), series);
     const done = rounds.filter(r => r.status !== 'open');
     chart(charts, 'participants', 'Participants and rejects per round', 'round', 'clients (count)', done.map(r => r.round), [
       { label: 'accepted updates', color: '#080', values: done.map(r => r.acceptedCount) },
@@ -194,6 +200,14 @@ async function overview() {
   await refreshLive(models);
   timers.push(setInterval(() => refreshLive(null).catch(e => console.error(e)), 2000));
   timers.push(setInterval(tickDeadlines, 1000));
+}
+
+function pct(x) { return x === null || x === undefined ? '-' : (x * 100).toFixed(2) + ' %'; }
+
+/** A version's newest federated evaluation in one cell: accuracy, loss, examples and clients. */
+function federatedText(f) {
+  if (!f) return '-';
+  return pct(f.accuracy) + ' (loss ' + f.loss.toFixed(4) + ', ' + f.examples + ' examples, ' + f.participants.length + ' clients, round ' + f.round + ')';
 }
 
 function reasons(map) {
@@ -243,6 +257,7 @@ async function versionPage(hash) {
   [['version hash', ver.versionHash], ['round', ver.round], ['parent', ver.parentHash || '(none: initial weights)'],
     ['aggregate', ver.aggregateHash || '-'], ['accepted-update root', ver.acceptedUpdateRoot || '-'], ['weights hash', ver.weightsHash],
     ['published by', ver.publisherId], ['accuracy', ver.accuracy === null ? '-' : (ver.accuracy * 100).toFixed(2) + ' %'],
+    ['federated accuracy', federatedText(ver.federated)],
     ['published', new Date(ver.publishedAtEpochMillis).toISOString()]].forEach(f => row(facts, f));
   const dl = el('a', { id: 'download', href: '/api/versions/' + hash + '/weights', download: ver.modelId + '-v' + ver.sequence + '.f32' },
     'Download the weights (float32 little-endian)');
@@ -256,6 +271,11 @@ async function versionPage(hash) {
       cur.accuracy === null ? '-' : (cur.accuracy * 100).toFixed(2) + ' %']);
     cur = cur.parentHash ? await getJson('/api/versions/' + cur.parentHash) : null;
   }
+
+  v.appendChild(el('h3', {}, 'Federated evaluations'));
+  const ft = table(v, 'federated', ['Round', 'Accuracy', 'Loss', 'Examples', 'Participants', 'Aggregate']);
+  (await getJson('/api/versions/' + hash + '/evaluations'))
+    .forEach(f => row(ft, [f.round, pct(f.accuracy), f.loss.toFixed(4), f.examples, f.participants.join(', ') || '-', short(f.aggregateHash)]));
 
   v.appendChild(el('h3', {}, 'Contributors'));
   const ct = table(v, 'contributors', ['Client', 'Update', 'Weight', 'Chunks archived']);

@@ -1,8 +1,11 @@
-package org.fedseal.protocol.internal;
+package org.fedseal.protocol;
 
 import java.nio.ByteBuffer;
 
-/** Internal byte helpers. Not API. */
+/**
+ * Byte helpers for Avro's {@code bytes} fields, which arrive as {@link ByteBuffer}s: copies that
+ * never move the buffer's position.
+ */
 public final class Bytes {
     private Bytes() {}
 
@@ -15,15 +18,5 @@ public final class Bytes {
         byte[] out = new byte[d.remaining()];
         d.get(out);
         return out;
-    }
-
-    /** Wraps a defensive copy. */
-    public static ByteBuffer wrapCopy(byte[] b) {
-        return ByteBuffer.wrap(b.clone());
-    }
-
-    /** Remaining length, 0 for null. */
-    public static int length(ByteBuffer b) {
-        return b == null ? 0 : b.remaining();
     }
 }

@@ -1,4 +1,4 @@
-package org.fedseal.aggregator.internal;
+package org.fedseal.aggregator;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -6,14 +6,14 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.fedseal.aggregator.AggregatorConfig;
-import org.fedseal.aggregator.AggregatorJob;
-import org.fedseal.aggregator.LocalAggregator;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** Command line of the job jar. */
+/**
+ * The job jar's entry point ({@code flink run <jar> ...}, or {@code --local} for an in-process
+ * MiniCluster): configuration from defaults, environment, file and options, then {@link AggregatorJob}.
+ */
 @Command(name = "fedseal-aggregator", mixinStandardHelpOptions = true, version = "FedSeal aggregator 0.1.0",
         description = {
             "Sums encrypted (CKKS) FedSeal client updates per round from Kafka and publishes the aggregate exactly once.",
@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
                     + "(e.g. FEDSEAL_AGG_BOOTSTRAP_SERVERS), the --config file, --set and the named options.",
             "Run it with 'flink run <jar> ...' on a cluster, or with --local in an in-process MiniCluster."},
         footer = {"", "Config keys: %n  %s"})
-public final class AggregatorCli implements Callable<Integer> {
+public final class AggregatorMain implements Callable<Integer> {
     @Option(names = "--bootstrap-servers", description = "Kafka bootstrap servers (key bootstrap.servers).")
     String bootstrapServers;
 
@@ -43,9 +43,14 @@ public final class AggregatorCli implements Callable<Integer> {
     @Option(names = "--print-config", description = "Print the effective configuration (signing key redacted) and exit.")
     boolean printConfig;
 
+    /** Command line entry point: {@code --help} lists the options. */
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
     /** Runs the command; returns the exit code. */
     public static int run(String[] args) {
-        CommandLine cl = new CommandLine(new AggregatorCli());
+        CommandLine cl = new CommandLine(new AggregatorMain());
         String keys = String.join("%n  ", AggregatorConfig.keys());
         cl.getCommandSpec().usageMessage().footer("", "Config keys:", "  " + keys.replace("%n", "\n"));
         return cl.execute(args);
