@@ -205,7 +205,8 @@ public final class AggregatorConfig implements Serializable {
         for (String id : heParamsIds()) {
             if (HeParameters.byId(id).isEmpty()) {
                 throw new IllegalArgumentException("'" + HE_PARAMS_ID + "': unknown HE parameter set " + id
-                        + "; known: " + HeParameters.all().stream().map(HeParameters::id).toList());
+                        + "; known: "
+                        + HeParameters.all().stream().map(HeParameters::id).toList());
             }
         }
         positive(TRANSACTION_TIMEOUT_MS);
@@ -218,8 +219,8 @@ public final class AggregatorConfig implements Serializable {
         nonNegative(PARALLELISM);
         positive(MAX_PARALLELISM);
         if (parallelism() > maxParallelism()) {
-            throw new IllegalArgumentException("'" + PARALLELISM + "' (" + parallelism() + ") exceeds '" + MAX_PARALLELISM + "' ("
-                    + maxParallelism() + ")");
+            throw new IllegalArgumentException("'" + PARALLELISM + "' (" + parallelism() + ") exceeds '"
+                    + MAX_PARALLELISM + "' (" + maxParallelism() + ")");
         }
         nonNegative(TEST_FAIL_AFTER_RECORDS);
         for (String key : new String[] {CLOSE_AT_QUORUM, TEST_FAIL_BEFORE_MANIFEST}) {
@@ -229,10 +230,21 @@ public final class AggregatorConfig implements Serializable {
             }
         }
         if (!List.of("hashmap", "rocksdb").contains(get(STATE_BACKEND))) {
-            throw new IllegalArgumentException("'" + STATE_BACKEND + "' must be hashmap or rocksdb, got '" + get(STATE_BACKEND) + "'");
+            throw new IllegalArgumentException(
+                    "'" + STATE_BACKEND + "' must be hashmap or rocksdb, got '" + get(STATE_BACKEND) + "'");
         }
-        for (String t : new String[] {TOPIC_UPDATES, TOPIC_ROUNDS, TOPIC_ENROLLMENTS, TOPIC_AGGREGATES, TOPIC_AGGREGATE_CHUNKS, TOPIC_ACCEPTED,
-                TOPIC_REJECTS, GROUP_ID, TRANSACTIONAL_ID_PREFIX, AGGREGATOR_ID}) {
+        for (String t : new String[] {
+            TOPIC_UPDATES,
+            TOPIC_ROUNDS,
+            TOPIC_ENROLLMENTS,
+            TOPIC_AGGREGATES,
+            TOPIC_AGGREGATE_CHUNKS,
+            TOPIC_ACCEPTED,
+            TOPIC_REJECTS,
+            GROUP_ID,
+            TRANSACTIONAL_ID_PREFIX,
+            AGGREGATOR_ID
+        }) {
             if (get(t).isBlank()) {
                 throw new IllegalArgumentException("'" + t + "' must not be empty");
             }
@@ -279,35 +291,112 @@ public final class AggregatorConfig implements Serializable {
         return "AggregatorConfig" + shown;
     }
 
-    public String bootstrapServers() { return get(BOOTSTRAP_SERVERS); }
-    public String updatesTopic() { return get(TOPIC_UPDATES); }
-    public String roundsTopic() { return get(TOPIC_ROUNDS); }
-    public String enrollmentsTopic() { return get(TOPIC_ENROLLMENTS); }
-    public String aggregatesTopic() { return get(TOPIC_AGGREGATES); }
-    public String aggregateChunksTopic() { return get(TOPIC_AGGREGATE_CHUNKS); }
-    public String acceptedTopic() { return get(TOPIC_ACCEPTED); }
-    public String rejectsTopic() { return get(TOPIC_REJECTS); }
-    public String groupId() { return get(GROUP_ID); }
-    public String transactionalIdPrefix() { return get(TRANSACTIONAL_ID_PREFIX); }
-    public int transactionTimeoutMs() { return (int) number(TRANSACTION_TIMEOUT_MS); }
-    public String heParamsId() { return get(HE_PARAMS_ID); }
+    public String bootstrapServers() {
+        return get(BOOTSTRAP_SERVERS);
+    }
+
+    public String updatesTopic() {
+        return get(TOPIC_UPDATES);
+    }
+
+    public String roundsTopic() {
+        return get(TOPIC_ROUNDS);
+    }
+
+    public String enrollmentsTopic() {
+        return get(TOPIC_ENROLLMENTS);
+    }
+
+    public String aggregatesTopic() {
+        return get(TOPIC_AGGREGATES);
+    }
+
+    public String aggregateChunksTopic() {
+        return get(TOPIC_AGGREGATE_CHUNKS);
+    }
+
+    public String acceptedTopic() {
+        return get(TOPIC_ACCEPTED);
+    }
+
+    public String rejectsTopic() {
+        return get(TOPIC_REJECTS);
+    }
+
+    public String groupId() {
+        return get(GROUP_ID);
+    }
+
+    public String transactionalIdPrefix() {
+        return get(TRANSACTIONAL_ID_PREFIX);
+    }
+
+    public int transactionTimeoutMs() {
+        return (int) number(TRANSACTION_TIMEOUT_MS);
+    }
+
+    public String heParamsId() {
+        return get(HE_PARAMS_ID);
+    }
     /** The served parameter set ids, in configured order. */
     public java.util.List<String> heParamsIds() {
-        return java.util.Arrays.stream(get(HE_PARAMS_ID).split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList();
+        return java.util.Arrays.stream(get(HE_PARAMS_ID).split(","))
+                .map(String::trim)
+                .filter(x -> !x.isEmpty())
+                .toList();
     }
-    public String aggregatorId() { return get(AGGREGATOR_ID); }
-    public int defaultQuorum() { return (int) number(DEFAULT_QUORUM); }
-    public long defaultRoundDurationMs() { return number(DEFAULT_ROUND_DURATION_MS); }
-    public boolean closeAtQuorum() { return Boolean.parseBoolean(get(CLOSE_AT_QUORUM)); }
-    public long pendingGraceMs() { return number(PENDING_GRACE_MS); }
-    public int maxRecordBytes() { return (int) number(MAX_RECORD_BYTES); }
-    public int maxOutputRecordBytes() { return (int) number(MAX_OUTPUT_RECORD_BYTES); }
-    public long checkpointIntervalMs() { return number(CHECKPOINT_INTERVAL_MS); }
-    public int parallelism() { return (int) number(PARALLELISM); }
-    public int maxParallelism() { return (int) number(MAX_PARALLELISM); }
-    public String stateBackend() { return get(STATE_BACKEND); }
-    public long testFailAfterRecords() { return number(TEST_FAIL_AFTER_RECORDS); }
-    public boolean testFailBeforeManifest() { return Boolean.parseBoolean(get(TEST_FAIL_BEFORE_MANIFEST)); }
+
+    public String aggregatorId() {
+        return get(AGGREGATOR_ID);
+    }
+
+    public int defaultQuorum() {
+        return (int) number(DEFAULT_QUORUM);
+    }
+
+    public long defaultRoundDurationMs() {
+        return number(DEFAULT_ROUND_DURATION_MS);
+    }
+
+    public boolean closeAtQuorum() {
+        return Boolean.parseBoolean(get(CLOSE_AT_QUORUM));
+    }
+
+    public long pendingGraceMs() {
+        return number(PENDING_GRACE_MS);
+    }
+
+    public int maxRecordBytes() {
+        return (int) number(MAX_RECORD_BYTES);
+    }
+
+    public int maxOutputRecordBytes() {
+        return (int) number(MAX_OUTPUT_RECORD_BYTES);
+    }
+
+    public long checkpointIntervalMs() {
+        return number(CHECKPOINT_INTERVAL_MS);
+    }
+
+    public int parallelism() {
+        return (int) number(PARALLELISM);
+    }
+
+    public int maxParallelism() {
+        return (int) number(MAX_PARALLELISM);
+    }
+
+    public String stateBackend() {
+        return get(STATE_BACKEND);
+    }
+
+    public long testFailAfterRecords() {
+        return number(TEST_FAIL_AFTER_RECORDS);
+    }
+
+    public boolean testFailBeforeManifest() {
+        return Boolean.parseBoolean(get(TEST_FAIL_BEFORE_MANIFEST));
+    }
 
     /** The {@link #FLINK_PREFIX} settings, prefix removed. */
     public Map<String, String> flinkSettings() {
@@ -335,10 +424,12 @@ public final class AggregatorConfig implements Serializable {
             try {
                 content = Files.readAllBytes(Path.of(file));
             } catch (IOException e) {
-                throw new IllegalArgumentException("'" + SIGNING_KEY_FILE + "': cannot read " + file + ": " + e.getMessage());
+                throw new IllegalArgumentException(
+                        "'" + SIGNING_KEY_FILE + "': cannot read " + file + ": " + e.getMessage());
             }
         } else {
-            throw new IllegalArgumentException("one of '" + SIGNING_KEY + "' or '" + SIGNING_KEY_FILE + "' is required");
+            throw new IllegalArgumentException(
+                    "one of '" + SIGNING_KEY + "' or '" + SIGNING_KEY_FILE + "' is required");
         }
         try {
             return SigningPrivateKey.decodePkcs8(content);
@@ -373,7 +464,9 @@ public final class AggregatorConfig implements Serializable {
             return this;
         }
 
-        public Builder bootstrapServers(String servers) { return set(BOOTSTRAP_SERVERS, servers); }
+        public Builder bootstrapServers(String servers) {
+            return set(BOOTSTRAP_SERVERS, servers);
+        }
 
         /** The aggregator's signing key (exported PKCS#8). */
         public Builder signingKey(SigningPrivateKey key) {

@@ -64,6 +64,7 @@ import org.fedseal.aggregator.internal.ShardKeys;
 public final class AggregatorJob {
     /** Name the job runs under. */
     public static final String JOB_NAME = "fedseal-aggregator";
+
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AggregatorJob.class);
 
     private AggregatorJob() {}
@@ -79,49 +80,72 @@ public final class AggregatorJob {
         if (config.parallelism() > 0) {
             env.setParallelism(config.parallelism());
         }
-        DataStream<Inbound> updates = env.fromSource(source(config, config.updatesTopic(), Inbound.UPDATE, "-updates"),
-                WatermarkStrategy.noWatermarks(), "updates").uid("source-updates");
-        DataStream<Inbound> rounds = env.fromSource(source(config, config.roundsTopic(), Inbound.ROUND, "-rounds"),
-                WatermarkStrategy.noWatermarks(), "rounds").uid("source-rounds").setParallelism(1);
+        DataStream<Inbound> updates = env.fromSource(
+                        source(config, config.updatesTopic(), Inbound.UPDATE, "-updates"),
+                        WatermarkStrategy.noWatermarks(),
+                        "updates")
+                .uid("source-updates");
+        DataStream<Inbound> rounds = env.fromSource(
+                        source(config, config.roundsTopic(), Inbound.ROUND, "-rounds"),
+                        WatermarkStrategy.noWatermarks(),
+                        "rounds")
+                .uid("source-rounds")
+                .setParallelism(1);
         DataStream<Inbound> enrollments = env.fromSource(
-                source(config, config.enrollmentsTopic(), Inbound.ENROLLMENT, "-enrollments"),
-                WatermarkStrategy.noWatermarks(), "enrollments").uid("source-enrollments").setParallelism(1);
+                        source(config, config.enrollmentsTopic(), Inbound.ENROLLMENT, "-enrollments"),
+                        WatermarkStrategy.noWatermarks(),
+                        "enrollments")
+                .uid("source-enrollments")
+                .setParallelism(1);
 
         // Updates are pre-validated in the source's own task (chained: a ~790 KB record is handed over
         // by reference, not copied through a network buffer); rounds, few and small, on their own.
-        SingleOutputStreamOperator<Inbound> prevalidated = updates
-                .process(new PreValidator(config.heParamsIds(), config.maxRecordBytes()))
-                .name("pre-validate").uid("pre-validate");
-        DataStream<Inbound> roundsChecked = rounds
-                .process(new PreValidator(config.heParamsIds(), config.maxRecordBytes()))
-                .name("pre-validate-rounds").uid("pre-validate-rounds").setParallelism(1);
+        SingleOutputStreamOperator<Inbound> prevalidated = updates.process(
+                        new PreValidator(config.heParamsIds(), config.maxRecordBytes()))
+                .name("pre-validate")
+                .uid("pre-validate");
+        DataStream<Inbound> roundsChecked = rounds.process(
+                        new PreValidator(config.heParamsIds(), config.maxRecordBytes()))
+                .name("pre-validate-rounds")
+                .uid("pre-validate-rounds")
+                .setParallelism(1);
         DataStream<Inbound> checked = prevalidated.union(roundsChecked);
         if (config.testFailAfterRecords() > 0) {
             checked = checked.map(new FailureInjector(config.testFailAfterRecords()))
-                    .name("test-failure-injector").uid("test-failure-injector");
+                    .name("test-failure-injector")
+                    .uid("test-failure-injector");
         }
         BroadcastStream<Inbound> enrolled = enrollments.broadcast(RoundKeeper.ENROLLMENTS);
         SingleOutputStreamOperator<Outbound> kept = checked.keyBy(new ModelKeySelector())
                 .connect(enrolled)
                 .process(new RoundKeeper(config))
-                .name("round-keeper").uid("round-keeper")
+                .name("round-keeper")
+                .uid("round-keeper")
                 .setMaxParallelism(config.maxParallelism());
 
         int parallelism = config.parallelism() > 0 ? config.parallelism() : env.getParallelism();
         ShardKeys shards = new ShardKeys(parallelism, config.maxParallelism());
-        SingleOutputStreamOperator<Outbound> summed = prevalidated.getSideOutput(PreValidator.CHUNKS)
+        SingleOutputStreamOperator<Outbound> summed = prevalidated
+                .getSideOutput(PreValidator.CHUNKS)
                 .keyBy(new ShardKeySelector.OfPayload(shards), Types.INT)
-                .connect(kept.getSideOutput(RoundKeeper.DECISIONS).keyBy(new ShardKeySelector.OfDecision(shards), Types.INT))
+                .connect(kept.getSideOutput(RoundKeeper.DECISIONS)
+                        .keyBy(new ShardKeySelector.OfDecision(shards), Types.INT))
                 .process(new ChunkSummer(config))
-                .name("chunk-summer").uid("chunk-summer")
-                .setParallelism(parallelism).setMaxParallelism(config.maxParallelism());
+                .name("chunk-summer")
+                .uid("chunk-summer")
+                .setParallelism(parallelism)
+                .setMaxParallelism(config.maxParallelism());
         SingleOutputStreamOperator<Outbound> manifests = kept.getSideOutput(RoundKeeper.MANIFESTS)
                 .union(summed.getSideOutput(ChunkSummer.CHUNK_SUMS))
                 .keyBy(new ManifestPart.RoundKeySelector(), Types.STRING)
                 .process(new ManifestAssembler(config))
-                .name("manifest-assembler").uid("manifest-assembler")
+                .name("manifest-assembler")
+                .uid("manifest-assembler")
                 .setMaxParallelism(config.maxParallelism());
-        return kept.union(summed, manifests).sinkTo(sink(config)).name("kafka-sink").uid("kafka-sink");
+        return kept.union(summed, manifests)
+                .sinkTo(sink(config))
+                .name("kafka-sink")
+                .uid("kafka-sink");
     }
 
     // The Kafka connector (5.0.0-2.2) takes only the deprecated OffsetResetStrategy.
@@ -135,7 +159,8 @@ public final class AggregatorJob {
                 .setDeserializer(new RawRecordDeserializer(kind))
                 .setProperty("isolation.level", "read_committed")
                 // large fetches: a chunk record is up to 1 MiB, and every fetch round trip costs both sides CPU
-                .setProperty("max.partition.fetch.bytes", Integer.toString(Math.max(config.maxRecordBytes() * 2, 8 << 20)))
+                .setProperty(
+                        "max.partition.fetch.bytes", Integer.toString(Math.max(config.maxRecordBytes() * 2, 8 << 20)))
                 .build();
     }
 
@@ -145,8 +170,11 @@ public final class AggregatorJob {
         p.setProperty("max.request.size", Integer.toString(config.maxOutputRecordBytes()));
         return KafkaSink.<Outbound>builder()
                 .setBootstrapServers(config.bootstrapServers())
-                .setRecordSerializer(new OutboundSerializer(config.aggregatesTopic(), config.aggregateChunksTopic(),
-                        config.acceptedTopic(), config.rejectsTopic()))
+                .setRecordSerializer(new OutboundSerializer(
+                        config.aggregatesTopic(),
+                        config.aggregateChunksTopic(),
+                        config.acceptedTopic(),
+                        config.rejectsTopic()))
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                 .setTransactionalIdPrefix(config.transactionalIdPrefix())
                 .setKafkaProducerConfig(p)
@@ -202,7 +230,8 @@ public final class AggregatorJob {
      * (running sums, buffered chunks, seen updates) and Kafka offsets from the newest completed
      * checkpoint under {@code checkpointDir}, as after a crash of the process that ran it.
      */
-    public static LocalAggregator runLocal(AggregatorConfig config, Path checkpointDir, boolean resume) throws Exception {
+    public static LocalAggregator runLocal(AggregatorConfig config, Path checkpointDir, boolean resume)
+            throws Exception {
         java.nio.file.Files.createDirectories(checkpointDir);
         Configuration conf = localConfiguration(config, checkpointDir);
         if (resume) {
@@ -222,8 +251,10 @@ public final class AggregatorJob {
         try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(dir, 3)) {
             return files.filter(p -> p.getFileName().toString().startsWith("chk-"))
                     .filter(p -> java.nio.file.Files.exists(p.resolve("_metadata")))
-                    .max(java.util.Comparator.comparingLong((Path p) -> p.toFile().lastModified())
-                            .thenComparingInt(p -> Integer.parseInt(p.getFileName().toString().substring(4))));
+                    .max(java.util.Comparator.comparingLong(
+                                    (Path p) -> p.toFile().lastModified())
+                            .thenComparingInt(p ->
+                                    Integer.parseInt(p.getFileName().toString().substring(4))));
         }
     }
 }

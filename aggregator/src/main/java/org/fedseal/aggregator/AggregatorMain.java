@@ -14,33 +14,45 @@ import picocli.CommandLine.Option;
  * The job jar's entry point ({@code flink run <jar> ...}, or {@code --local} for an in-process
  * MiniCluster): configuration from defaults, environment, file and options, then {@link AggregatorJob}.
  */
-@Command(name = "fedseal-aggregator", mixinStandardHelpOptions = true, version = "FedSeal aggregator 0.1.0",
+@Command(
+        name = "fedseal-aggregator",
+        mixinStandardHelpOptions = true,
+        version = "FedSeal aggregator 0.1.0",
         description = {
             "Sums encrypted (CKKS) FedSeal client updates per round from Kafka and publishes the aggregate exactly once.",
             "Configuration, lowest precedence first: defaults, environment variables FEDSEAL_AGG_<KEY> "
                     + "(e.g. FEDSEAL_AGG_BOOTSTRAP_SERVERS), the --config file, --set and the named options.",
-            "Run it with 'flink run <jar> ...' on a cluster, or with --local in an in-process MiniCluster."},
+            "Run it with 'flink run <jar> ...' on a cluster, or with --local in an in-process MiniCluster."
+        },
         footer = {"", "Config keys: %n  %s"})
 public final class AggregatorMain implements Callable<Integer> {
     @Option(names = "--bootstrap-servers", description = "Kafka bootstrap servers (key bootstrap.servers).")
     String bootstrapServers;
 
-    @Option(names = {"-c", "--config"}, description = "Properties file with config keys.")
+    @Option(
+            names = {"-c", "--config"},
+            description = "Properties file with config keys.")
     Path configFile;
 
-    @Option(names = "--signing-key-file", description = "Aggregator Ed25519 PKCS#8 key (DER or base64) (key aggregator.signing.key.file).")
+    @Option(
+            names = "--signing-key-file",
+            description = "Aggregator Ed25519 PKCS#8 key (DER or base64) (key aggregator.signing.key.file).")
     Path signingKeyFile;
 
     @Option(names = "--set", description = "Any config key, e.g. --set topic.updates=my.updates (repeatable).")
     Map<String, String> overrides;
 
-    @Option(names = "--local", description = "Run in an in-process Flink MiniCluster instead of the ambient environment.")
+    @Option(
+            names = "--local",
+            description = "Run in an in-process Flink MiniCluster instead of the ambient environment.")
     boolean local;
 
     @Option(names = "--checkpoint-dir", description = "Checkpoint directory for --local (default: a temp directory).")
     Path checkpointDir;
 
-    @Option(names = "--print-config", description = "Print the effective configuration (signing key redacted) and exit.")
+    @Option(
+            names = "--print-config",
+            description = "Print the effective configuration (signing key redacted) and exit.")
     boolean printConfig;
 
     /** Command line entry point: {@code --help} lists the options. */
@@ -85,7 +97,8 @@ public final class AggregatorMain implements Callable<Integer> {
         if (local) {
             Path dir = checkpointDir != null ? checkpointDir : Files.createTempDirectory("fedseal-aggregator-ckpt");
             try (LocalAggregator job = AggregatorJob.runLocal(config, dir)) {
-                System.out.println("fedseal-aggregator running locally, job " + job.jobId() + ", checkpoints in " + dir);
+                System.out.println(
+                        "fedseal-aggregator running locally, job " + job.jobId() + ", checkpoints in " + dir);
                 job.awaitTermination();
             }
             return 0;

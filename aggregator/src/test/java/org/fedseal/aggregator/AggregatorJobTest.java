@@ -1,6 +1,5 @@
 package org.fedseal.aggregator;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,7 +25,6 @@ import org.fedseal.protocol.MerkleHashes;
 import org.fedseal.protocol.RoundBounds;
 import org.fedseal.protocol.Signatures;
 import org.fedseal.protocol.SigningKeyPair;
-import org.fedseal.protocol.Topics;
 import org.fedseal.protocol.UpdateKey;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.AggregateStatus;
@@ -87,9 +85,13 @@ class AggregatorJobTest {
     }
 
     private AggregatePublished awaitAggregate(String model, int round) throws Exception {
-        List<AggregatePublished> all = aggregates.await(AggregatePublished.class,
-                v -> v.stream().anyMatch(a -> a.getModelId().equals(model) && a.getRound() == round), WAIT);
-        List<AggregatePublished> mine = all.stream().filter(a -> a.getModelId().equals(model) && a.getRound() == round).toList();
+        List<AggregatePublished> all = aggregates.await(
+                AggregatePublished.class,
+                v -> v.stream().anyMatch(a -> a.getModelId().equals(model) && a.getRound() == round),
+                WAIT);
+        List<AggregatePublished> mine = all.stream()
+                .filter(a -> a.getModelId().equals(model) && a.getRound() == round)
+                .toList();
         assertEquals(1, mine.size(), "exactly one aggregate for " + model + "/" + round);
         return mine.get(0);
     }
@@ -118,7 +120,8 @@ class AggregatorJobTest {
         assertEquals(List.of("c1", "c2", "c3", "c4", "c5"), agg.getParticipants());
         assertEquals(weight, agg.getTotalWeight());
         assertEquals(MerkleHashes.acceptedUpdateRoot(hashes), Hash.of(agg.getAcceptedUpdateRoot()));
-        assertEquals(MerkleHashes.sortedUpdateHashes(hashes),
+        assertEquals(
+                MerkleHashes.sortedUpdateHashes(hashes),
                 agg.getAcceptedUpdateHashes().stream().map(Hash::of).toList());
         assertEquals(Fleet.PARAMS.id(), agg.getHeParamsId());
         assertTrue(Signatures.verify(agg, fleet.aggregatorKey.publicKey()), "aggregate signed by the aggregator key");
@@ -131,8 +134,10 @@ class AggregatorJobTest {
         double err = Fleet.maxError(expected, actual);
         assertTrue(err < 1e-4, "max error " + err);
 
-        List<UpdateAccepted> acc = accepted.await(UpdateAccepted.class,
-                v -> v.stream().filter(a -> a.getModelId().equals(model)).count() >= 5, WAIT);
+        List<UpdateAccepted> acc = accepted.await(
+                UpdateAccepted.class,
+                v -> v.stream().filter(a -> a.getModelId().equals(model)).count() >= 5,
+                WAIT);
         assertEquals(5, acc.stream().filter(a -> a.getModelId().equals(model)).count());
     }
 
@@ -154,25 +159,41 @@ class AggregatorJobTest {
 
         // 2. forged signature: f2's commit signed by someone else's key
         Fleet.Update forged = fleet.update("f2", round, "f2-forged", 1);
-        UpdateCommit forgedCommit = Signatures.sign(forged.prepared().commit(), SigningKeyPair.generate().privateKey());
+        UpdateCommit forgedCommit = Signatures.sign(
+                forged.prepared().commit(), SigningKeyPair.generate().privateKey());
         fleet.sendEnvelope(P, new UpdateEnvelope(forgedCommit));
 
         // 3. wrong round: a valid chunk under the key of another round
-        UpdateChunk c3 = fleet.update("f3", round, "f3-wronground", 1).prepared().chunks().get(0);
-        fleet.sendRaw(P + ".updates", new UpdateKey(model, 2, "f3").toBytes(),
+        UpdateChunk c3 = fleet.update("f3", round, "f3-wronground", 1)
+                .prepared()
+                .chunks()
+                .get(0);
+        fleet.sendRaw(
+                P + ".updates",
+                new UpdateKey(model, 2, "f3").toBytes(),
                 org.fedseal.protocol.WireCodec.DEFAULT.encode(new UpdateEnvelope(c3)));
 
         // 4. wrong HE parameters, properly signed
-        UpdateCommit wrongParams = UpdateCommit.newBuilder(fleet.update("f4", round, "f4-params", 1).prepared().commit())
-                .setHeParamsId("ckks-16384-v1").setSignature(ByteBuffer.allocate(0)).build();
-        fleet.sendEnvelope(P, new UpdateEnvelope(Signatures.sign(wrongParams, fleet.clientKeys.get("f4").privateKey())));
+        UpdateCommit wrongParams = UpdateCommit.newBuilder(
+                        fleet.update("f4", round, "f4-params", 1).prepared().commit())
+                .setHeParamsId("ckks-16384-v1")
+                .setSignature(ByteBuffer.allocate(0))
+                .build();
+        fleet.sendEnvelope(
+                P,
+                new UpdateEnvelope(
+                        Signatures.sign(wrongParams, fleet.clientKeys.get("f4").privateKey())));
 
         // 5. truncated ciphertext
-        UpdateChunk good = fleet.update("f5", round, "f5-trunc", 1).prepared().chunks().get(0);
+        UpdateChunk good =
+                fleet.update("f5", round, "f5-trunc", 1).prepared().chunks().get(0);
         ByteBuffer ct = good.getCiphertexts().get(0);
         List<ByteBuffer> cts = new ArrayList<>(good.getCiphertexts());
         cts.set(0, ByteBuffer.wrap(java.util.Arrays.copyOf(ct.array(), ct.remaining() / 2)));
-        fleet.sendEnvelope(P, new UpdateEnvelope(UpdateChunk.newBuilder(good).setCiphertexts(cts).build()));
+        fleet.sendEnvelope(
+                P,
+                new UpdateEnvelope(
+                        UpdateChunk.newBuilder(good).setCiphertexts(cts).build()));
 
         // 6. oversized record, 7. garbage
         byte[] big = new byte[700_000];
@@ -182,7 +203,10 @@ class AggregatorJobTest {
 
         // 8. a client nobody enrolled
         fleet.clientKeys.put("mallory", SigningKeyPair.generate());
-        fleet.sendEnvelope(P, new UpdateEnvelope(fleet.update("mallory", round, "m-r1", 1).prepared().commit()));
+        fleet.sendEnvelope(
+                P,
+                new UpdateEnvelope(
+                        fleet.update("mallory", round, "m-r1", 1).prepared().commit()));
 
         // the four remaining good updates; the last one reaches the quorum and closes the round
         for (String c : new String[] {"f2", "f3", "f4", "f5"}) {
@@ -201,26 +225,52 @@ class AggregatorJobTest {
         // 10. replay: f1 re-sends its round-1 update id in round 2 (re-signed for round 2)
         RoundOpened round2 = fleet.round(model, 2, 5, System.currentTimeMillis() + 120_000, Fleet.layout(20_000, 2));
         fleet.openRound(P, round2);
-        Fleet.Update replay = fleet.update("f1", round2, "f1-r1", 1, u1.plain(),
-                fleet.encrypt(u1.plain(), round2.getChunkLayout()));
+        Fleet.Update replay =
+                fleet.update("f1", round2, "f1-r1", 1, u1.plain(), fleet.encrypt(u1.plain(), round2.getChunkLayout()));
         fleet.sendEnvelope(P, new UpdateEnvelope(replay.prepared().commit()));
 
         Map<ReasonCode, Long> expected = Map.of(
-                ReasonCode.DUPLICATE, 2L, ReasonCode.BAD_SIGNATURE, 1L, ReasonCode.WRONG_ROUND, 1L,
-                ReasonCode.WRONG_HE_PARAMS, 1L, ReasonCode.INVALID_CIPHERTEXT, 1L, ReasonCode.OVERSIZED, 1L,
-                ReasonCode.MALFORMED, 1L, ReasonCode.UNKNOWN_CLIENT, 1L, ReasonCode.ROUND_CLOSED, 1L, ReasonCode.REPLAY, 1L);
-        List<UpdateRejected> rej = rejects.await(UpdateRejected.class, v -> {
-            Map<ReasonCode, Long> got = v.stream().filter(r -> r.getModelId().equals(model))
-                    .collect(Collectors.groupingBy(UpdateRejected::getReason, Collectors.counting()));
-            return expected.entrySet().stream().allMatch(e -> got.getOrDefault(e.getKey(), 0L) >= e.getValue());
-        }, WAIT);
-        Map<ReasonCode, Long> got = rej.stream().filter(r -> r.getModelId().equals(model))
+                ReasonCode.DUPLICATE,
+                2L,
+                ReasonCode.BAD_SIGNATURE,
+                1L,
+                ReasonCode.WRONG_ROUND,
+                1L,
+                ReasonCode.WRONG_HE_PARAMS,
+                1L,
+                ReasonCode.INVALID_CIPHERTEXT,
+                1L,
+                ReasonCode.OVERSIZED,
+                1L,
+                ReasonCode.MALFORMED,
+                1L,
+                ReasonCode.UNKNOWN_CLIENT,
+                1L,
+                ReasonCode.ROUND_CLOSED,
+                1L,
+                ReasonCode.REPLAY,
+                1L);
+        List<UpdateRejected> rej = rejects.await(
+                UpdateRejected.class,
+                v -> {
+                    Map<ReasonCode, Long> got = v.stream()
+                            .filter(r -> r.getModelId().equals(model))
+                            .collect(Collectors.groupingBy(UpdateRejected::getReason, Collectors.counting()));
+                    return expected.entrySet().stream().allMatch(e -> got.getOrDefault(e.getKey(), 0L) >= e.getValue());
+                },
+                WAIT);
+        Map<ReasonCode, Long> got = rej.stream()
+                .filter(r -> r.getModelId().equals(model))
                 .collect(Collectors.groupingBy(UpdateRejected::getReason, Collectors.counting()));
         assertEquals(expected, got);
-        UpdateRejected replayed = rej.stream().filter(r -> r.getReason() == ReasonCode.REPLAY).findFirst().orElseThrow();
+        UpdateRejected replayed = rej.stream()
+                .filter(r -> r.getReason() == ReasonCode.REPLAY)
+                .findFirst()
+                .orElseThrow();
         assertEquals(2, replayed.getRound());
         assertEquals("f1", replayed.getClientId());
-        // the rejects counted in the aggregate are those of round 1 before it closed (mallory waits out the grace period; wrong-round counts for round 2)
+        // the rejects counted in the aggregate are those of round 1 before it closed (mallory waits out the grace
+        // period; wrong-round counts for round 2)
         assertEquals(7, agg.getRejectedCount());
     }
 
@@ -230,14 +280,30 @@ class AggregatorJobTest {
     void declaredWeightsAreBoundedWhereTheSumIsFormed() throws Exception {
         String model = "weights";
         RoundOpened base = fleet.round(model, 1, 3, System.currentTimeMillis() + 120_000, Fleet.layout(9_000, 2));
-        RoundOpened round = new RoundBounds(1.0, 100, 250, Fleet.PARAMS.maxSumNorm()).applyTo(RoundOpened.newBuilder(base)).build();
+        RoundOpened round = new RoundBounds(1.0, 100, 250, Fleet.PARAMS.maxSumNorm())
+                .applyTo(RoundOpened.newBuilder(base))
+                .build();
         fleet.enrol(P, "w1", "w2", "w3", "w4", "w5", "w6");
         fleet.openRound(P, round);
         // rounds whose bounds could wrap, or that carry none, are refused before any update counts
-        fleet.openRound(P, RoundOpened.newBuilder(base).setModelId("weights-wrap").setClipNorm(10)
-                .setMaxTotalWeight(10_000_000).setMaxUpdateWeight(1).setSumNormBound(1e300).build());
-        fleet.openRound(P, RoundOpened.newBuilder(base).setModelId("weights-legacy").setClipNorm(0).setMaxTotalWeight(0)
-                .setMaxUpdateWeight(0).setSumNormBound(0).build());
+        fleet.openRound(
+                P,
+                RoundOpened.newBuilder(base)
+                        .setModelId("weights-wrap")
+                        .setClipNorm(10)
+                        .setMaxTotalWeight(10_000_000)
+                        .setMaxUpdateWeight(1)
+                        .setSumNormBound(1e300)
+                        .build());
+        fleet.openRound(
+                P,
+                RoundOpened.newBuilder(base)
+                        .setModelId("weights-legacy")
+                        .setClipNorm(0)
+                        .setMaxTotalWeight(0)
+                        .setMaxUpdateWeight(0)
+                        .setSumNormBound(0)
+                        .build());
 
         // two correctly signed updates declaring 2^62 each: their sum wrapped to Long.MIN_VALUE and was signed
         fleet.sendUpdate(P, fleet.update("w1", round, "w1-huge", 1L << 62));
@@ -248,11 +314,19 @@ class AggregatorJobTest {
             plains.add(u.plain());
             fleet.sendUpdate(P, u);
         }
-        accepted.await(UpdateAccepted.class, v -> v.stream().filter(a -> a.getModelId().equals(model)).count() == 2, WAIT);
+        accepted.await(
+                UpdateAccepted.class,
+                v -> v.stream().filter(a -> a.getModelId().equals(model)).count() == 2,
+                WAIT);
         // 200 accepted: another 100 would pass maxTotalWeight 250, 50 fits exactly
         fleet.sendUpdate(P, fleet.update("w5", round, "w5-r1", 100));
-        rejects.await(UpdateRejected.class, v -> v.stream().anyMatch(r -> r.getModelId().equals(model)
-                && r.getReason() == ReasonCode.HEADROOM_EXCEEDED && r.getRecordKind() == RecordKind.UPDATE_COMMIT), WAIT);
+        rejects.await(
+                UpdateRejected.class,
+                v -> v.stream()
+                        .anyMatch(r -> r.getModelId().equals(model)
+                                && r.getReason() == ReasonCode.HEADROOM_EXCEEDED
+                                && r.getRecordKind() == RecordKind.UPDATE_COMMIT),
+                WAIT);
         Fleet.Update last = fleet.update("w6", round, "w6-r1", 50);
         plains.add(last.plain());
         fleet.sendUpdate(P, last);
@@ -263,9 +337,16 @@ class AggregatorJobTest {
         assertEquals(250, agg.getTotalWeight());
         assertTrue(Fleet.maxError(Fleet.sum(plains), fleet.decrypt(agg)) < 1e-4);
 
-        List<UpdateRejected> rej = rejects.await(UpdateRejected.class, v -> v.stream()
-                .filter(r -> r.getModelId().startsWith("weights-") && r.getRecordKind() == RecordKind.ROUND_OPENED).count() == 2, WAIT);
-        for (UpdateRejected r : rej.stream().filter(r -> r.getModelId().startsWith("weights-")).toList()) {
+        List<UpdateRejected> rej = rejects.await(
+                UpdateRejected.class,
+                v -> v.stream()
+                                .filter(r -> r.getModelId().startsWith("weights-")
+                                        && r.getRecordKind() == RecordKind.ROUND_OPENED)
+                                .count()
+                        == 2,
+                WAIT);
+        for (UpdateRejected r :
+                rej.stream().filter(r -> r.getModelId().startsWith("weights-")).toList()) {
             assertEquals(ReasonCode.HEADROOM_EXCEEDED, r.getReason(), r.toString());
         }
         Map<ReasonCode, Long> commits = rejects.values(UpdateRejected.class).stream()
@@ -295,7 +376,10 @@ class AggregatorJobTest {
         fleet.openRound(P, round);
         fleet.sendUpdate(P, fleet.update("s1", round, "s1-r1", 1));
         fleet.sendUpdate(P, fleet.update("s2", round, "s2-r1", 1));
-        accepted.await(UpdateAccepted.class, v -> v.stream().filter(a -> a.getModelId().equals("secrets")).count() == 2, WAIT);
+        accepted.await(
+                UpdateAccepted.class,
+                v -> v.stream().filter(a -> a.getModelId().equals("secrets")).count() == 2,
+                WAIT);
         Thread.sleep(2500); // at least one more checkpoint with all the state above
         List<Path> files;
         try (Stream<Path> s = Files.walk(job.checkpointDir())) {
@@ -318,7 +402,8 @@ class AggregatorJobTest {
         try (Stream<Path> s = Files.walk(Path.of("src/main/java"))) {
             for (Path f : s.filter(p -> p.toString().endsWith(".java")).toList()) {
                 String src = Files.readString(f);
-                assertFalse(src.contains("HeSecretKey") || src.contains("SecretKeyAccess") || src.contains("decryptor("),
+                assertFalse(
+                        src.contains("HeSecretKey") || src.contains("SecretKeyAccess") || src.contains("decryptor("),
                         f + " touches secret-key material");
             }
         }

@@ -31,28 +31,36 @@ class ChunkedAggregateTest {
     static final int CHUNKS = 12;
 
     @Test
-    void oneRoundsChunkSumsSpreadOverEverySubtaskAndEveryRecordFitsOneMebibyte(LocalKafkaBroker kafka, @TempDir Path tmp)
-            throws Exception {
+    void oneRoundsChunkSumsSpreadOverEverySubtaskAndEveryRecordFitsOneMebibyte(
+            LocalKafkaBroker kafka, @TempDir Path tmp) throws Exception {
         kafka.createTopics(Fleet.topics(P, 2));
         try (Fleet fleet = new Fleet(kafka.bootstrapServers())) {
-            AggregatorConfig config = fleet.config(P).set(AggregatorConfig.PARALLELISM, 2)
-                    .set("flink.metrics.reporter.mem.factory.class", InMemoryMetricReporter.class.getName()).build();
+            AggregatorConfig config = fleet.config(P)
+                    .set(AggregatorConfig.PARALLELISM, 2)
+                    .set("flink.metrics.reporter.mem.factory.class", InMemoryMetricReporter.class.getName())
+                    .build();
             String[] clients = {"s1", "s2", "s3"};
             fleet.enrol(P, clients);
             // 12 ciphertexts of ~131 KB, one per chunk: ~1.6 MB of sums, more than one Kafka record may hold
-            RoundOpened round = fleet.round("sharded-model", 1, clients.length, System.currentTimeMillis() + 120_000,
+            RoundOpened round = fleet.round(
+                    "sharded-model",
+                    1,
+                    clients.length,
+                    System.currentTimeMillis() + 120_000,
                     Fleet.layout(8192 * CHUNKS - 100, 1));
             fleet.openRound(P, round);
             List<double[]> plains = new ArrayList<>();
             try (LocalAggregator job = AggregatorJob.runLocal(config, tmp.resolve("ckpt"));
-                 Fleet.Reader aggregates = fleet.reader(P + ".aggregates");
-                 Fleet.Reader chunkSums = fleet.reader(P + ".aggregate-chunks")) {
+                    Fleet.Reader aggregates = fleet.reader(P + ".aggregates");
+                    Fleet.Reader chunkSums = fleet.reader(P + ".aggregate-chunks")) {
                 for (String c : clients) {
                     Fleet.Update u = fleet.update(c, round, c + "-u", 3);
                     plains.add(u.plain());
                     fleet.sendUpdate(P, u);
                 }
-                AggregatePublished agg = aggregates.await(AggregatePublished.class, v -> !v.isEmpty(), Duration.ofSeconds(90)).get(0);
+                AggregatePublished agg = aggregates
+                        .await(AggregatePublished.class, v -> !v.isEmpty(), Duration.ofSeconds(90))
+                        .get(0);
                 assertEquals(AggregateStatus.COMPLETED, agg.getStatus());
                 assertTrue(Signatures.verify(agg, fleet.aggregatorKey.publicKey()));
                 assertEquals(CHUNKS, Aggregates.chunkCount(agg));
@@ -62,7 +70,9 @@ class ChunkedAggregateTest {
                 List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>(chunkSums.records);
                 all.addAll(aggregates.records);
                 for (ConsumerRecord<byte[], byte[]> r : all) {
-                    assertTrue(r.serializedValueSize() < 1_000_000, r.topic() + " record of " + r.serializedValueSize() + " bytes");
+                    assertTrue(
+                            r.serializedValueSize() < 1_000_000,
+                            r.topic() + " record of " + r.serializedValueSize() + " bytes");
                 }
 
                 long s0 = InMemoryMetricReporter.count("chunk-summer", "chunkSumsPublished", 0);

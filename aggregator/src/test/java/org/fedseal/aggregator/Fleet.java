@@ -9,13 +9,13 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
 import java.util.function.Predicate;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.avro.specific.SpecificRecord;
 import org.fedseal.he.EncryptedVector;
 import org.fedseal.he.HeContext;
 import org.fedseal.he.HeDecryptor;
@@ -94,7 +94,8 @@ final class Fleet implements AutoCloseable {
     static Map<String, Integer> topics(String prefix, int updatePartitions) {
         Map<String, Integer> t = new HashMap<>();
         t.put(prefix + ".updates", updatePartitions);
-        for (String s : new String[] {"rounds", "enrollments", "aggregates", "aggregate-chunks", "accepted", "rejects"}) {
+        for (String s :
+                new String[] {"rounds", "enrollments", "aggregates", "aggregate-chunks", "accepted", "rejects"}) {
             t.put(prefix + "." + s, 1);
         }
         return t;
@@ -105,12 +106,19 @@ final class Fleet implements AutoCloseable {
     }
 
     RoundOpened round(String model, int round, int quorum, long deadline, ChunkLayout layout) {
-        return RoundBounds.loosest(PARAMS.maxSumNorm(), 1.0).applyTo(RoundOpened.newBuilder()).setModelId(model).setRound(round)
+        return RoundBounds.loosest(PARAMS.maxSumNorm(), 1.0)
+                .applyTo(RoundOpened.newBuilder())
+                .setModelId(model)
+                .setRound(round)
                 .setBaseModelHash(Hash.sha256(("base-" + model).getBytes()).toByteBuffer())
                 .setHeParamsId(PARAMS.id())
                 .setPublicKeyHash(Hash.sha256(heKeys.publicKey().toBytes()).toByteBuffer())
-                .setQuorum(quorum).setDeadlineEpochMillis(deadline).setChunkLayout(layout)
-                .setLocalEpochs(1).setOpenedAtEpochMillis(System.currentTimeMillis()).build();
+                .setQuorum(quorum)
+                .setDeadlineEpochMillis(deadline)
+                .setChunkLayout(layout)
+                .setLocalEpochs(1)
+                .setOpenedAtEpochMillis(System.currentTimeMillis())
+                .build();
     }
 
     void openRound(String prefix, RoundOpened r) {
@@ -120,9 +128,13 @@ final class Fleet implements AutoCloseable {
     void enrol(String prefix, String... clients) {
         for (String c : clients) {
             SigningKeyPair k = clientKeys.computeIfAbsent(c, x -> SigningKeyPair.generate());
-            ClientEnrolled e = ClientEnrolled.newBuilder().setClientId(c)
+            ClientEnrolled e = ClientEnrolled.newBuilder()
+                    .setClientId(c)
                     .setSigningPublicKey(ByteBuffer.wrap(k.publicKey().toX509()))
-                    .setModelIds(List.of()).setRevoked(false).setEnrolledAtEpochMillis(System.currentTimeMillis()).build();
+                    .setModelIds(List.of())
+                    .setRevoked(false)
+                    .setEnrolledAtEpochMillis(System.currentTimeMillis())
+                    .build();
             send(prefix + ".enrollments", c.getBytes(), e);
         }
         producer.flush();
@@ -159,8 +171,17 @@ final class Fleet implements AutoCloseable {
 
     Update update(String client, RoundOpened round, String updateId, long weight, double[] plain, List<byte[]> cts) {
         SigningKeyPair k = clientKeys.get(client);
-        return new Update(plain, Chunker.prepare(client, round, updateId, cts, weight, System.currentTimeMillis(),
-                k.privateKey(), WireCodec.DEFAULT_MAX_RECORD_BYTES));
+        return new Update(
+                plain,
+                Chunker.prepare(
+                        client,
+                        round,
+                        updateId,
+                        cts,
+                        weight,
+                        System.currentTimeMillis(),
+                        k.privateKey(),
+                        WireCodec.DEFAULT_MAX_RECORD_BYTES));
     }
 
     void sendUpdate(String prefix, Update u) {
@@ -172,8 +193,10 @@ final class Fleet implements AutoCloseable {
 
     void sendEnvelope(String prefix, UpdateEnvelope env) {
         Object p = env.getPayload();
-        UpdateKey key = p instanceof UpdateChunk c ? new UpdateKey(c.getModelId(), c.getRound(), c.getClientId())
-                : new UpdateKey(((org.fedseal.protocol.wire.UpdateCommit) p).getModelId(),
+        UpdateKey key = p instanceof UpdateChunk c
+                ? new UpdateKey(c.getModelId(), c.getRound(), c.getClientId())
+                : new UpdateKey(
+                        ((org.fedseal.protocol.wire.UpdateCommit) p).getModelId(),
                         ((org.fedseal.protocol.wire.UpdateCommit) p).getRound(),
                         ((org.fedseal.protocol.wire.UpdateCommit) p).getClientId());
         send(prefix + ".updates", key.toBytes(), env);
@@ -208,7 +231,8 @@ final class Fleet implements AutoCloseable {
                 chunkSumsByHash.put(CanonicalHash.of(c), c);
             }
             if (System.nanoTime() > end) {
-                throw new AssertionError("chunk sums of " + agg.getModelId() + "/" + agg.getRound() + " did not all arrive");
+                throw new AssertionError(
+                        "chunk sums of " + agg.getModelId() + "/" + agg.getRound() + " did not all arrive");
             }
         }
         return wanted.stream().map(chunkSumsByHash::get).toList();
@@ -268,7 +292,8 @@ final class Fleet implements AutoCloseable {
             p.put("fetch.max.bytes", Integer.toString(64 << 20));
             consumer = new KafkaConsumer<>(p);
             consumer.assign(consumer.partitionsFor(topic).stream()
-                    .map(i -> new org.apache.kafka.common.TopicPartition(topic, i.partition())).toList());
+                    .map(i -> new org.apache.kafka.common.TopicPartition(topic, i.partition()))
+                    .toList());
             consumer.seekToBeginning(consumer.assignment());
         }
 
@@ -281,7 +306,8 @@ final class Fleet implements AutoCloseable {
         }
 
         /** Polls until {@code done} holds for the decoded values, or fails after the timeout. */
-        <T extends SpecificRecord> List<T> await(Class<T> type, Predicate<List<T>> done, Duration timeout) throws Exception {
+        <T extends SpecificRecord> List<T> await(Class<T> type, Predicate<List<T>> done, Duration timeout)
+                throws Exception {
             long end = System.nanoTime() + timeout.toNanos();
             while (true) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
@@ -292,7 +318,8 @@ final class Fleet implements AutoCloseable {
                     return v;
                 }
                 if (System.nanoTime() > end) {
-                    throw new AssertionError("timed out after " + timeout + " waiting on " + type.getSimpleName() + "; have " + v);
+                    throw new AssertionError(
+                            "timed out after " + timeout + " waiting on " + type.getSimpleName() + "; have " + v);
                 }
             }
         }
@@ -302,8 +329,8 @@ final class Fleet implements AutoCloseable {
             return await(type, v -> false, d, true);
         }
 
-        private <T extends SpecificRecord> List<T> await(Class<T> type, Predicate<List<T>> done, Duration d, boolean quiet)
-                throws Exception {
+        private <T extends SpecificRecord> List<T> await(
+                Class<T> type, Predicate<List<T>> done, Duration d, boolean quiet) throws Exception {
             long end = System.nanoTime() + d.toNanos();
             while (System.nanoTime() < end) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {

@@ -16,7 +16,6 @@ import org.fedseal.kafkalocal.LocalKafkaBroker;
 import org.fedseal.kafkalocal.junit.SharedKafkaBroker;
 import org.fedseal.protocol.Aggregates;
 import org.fedseal.protocol.CanonicalHash;
-import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.Signatures;
 import org.fedseal.protocol.wire.AggregateChunkSum;
 import org.fedseal.protocol.wire.AggregatePublished;
@@ -55,20 +54,24 @@ class TwentyMillionParametersTest {
     }
 
     @Test
-    void twentyMillionParametersAggregateRecordByRecordUnderOneMebibyte(LocalKafkaBroker kafka, @TempDir Path tmp) throws Exception {
+    void twentyMillionParametersAggregateRecordByRecordUnderOneMebibyte(LocalKafkaBroker kafka, @TempDir Path tmp)
+            throws Exception {
         kafka.createTopics(Fleet.topics(P, 2));
         try (Fleet fleet = new Fleet(kafka.bootstrapServers())) {
-            AggregatorConfig config = fleet.config(P).set(AggregatorConfig.PARALLELISM, 2)
+            AggregatorConfig config = fleet.config(P)
+                    .set(AggregatorConfig.PARALLELISM, 2)
                     .set(AggregatorConfig.MAX_RECORD_BYTES, org.fedseal.protocol.WireCodec.DEFAULT_MAX_RECORD_BYTES)
-                    .set(AggregatorConfig.STATE_BACKEND, "rocksdb").build();
+                    .set(AggregatorConfig.STATE_BACKEND, "rocksdb")
+                    .build();
             fleet.enrol(P, CLIENTS);
             int perCt = Fleet.PARAMS.valuesPerCiphertext(org.fedseal.he.Packing.COMPLEX);
             ChunkLayout layout = Fleet.layout((int) PARAMETERS, 6);
-            RoundOpened round = fleet.round("twenty-million", 1, CLIENTS.length, System.currentTimeMillis() + 1_800_000, layout);
+            RoundOpened round =
+                    fleet.round("twenty-million", 1, CLIENTS.length, System.currentTimeMillis() + 1_800_000, layout);
             fleet.openRound(P, round);
             long t0 = System.nanoTime();
             try (LocalAggregator job = AggregatorJob.runLocal(config, tmp.resolve("ckpt"));
-                 Fleet.Reader aggregates = fleet.reader(P + ".aggregates")) {
+                    Fleet.Reader aggregates = fleet.reader(P + ".aggregates")) {
                 for (String client : CLIENTS) {
                     List<ByteBuffer> hashes = new ArrayList<>();
                     for (int c = 0; c < layout.getChunkCount(); c++) {
@@ -81,19 +84,39 @@ class TwentyMillionParametersTest {
                                 cts.add(ByteBuffer.wrap(e.toBytes()));
                             }
                         }
-                        UpdateChunk chunk = UpdateChunk.newBuilder().setClientId(client).setModelId(round.getModelId())
-                                .setRound(1).setUpdateId(client + "-u").setChunkIndex(c).setCiphertexts(cts).build();
+                        UpdateChunk chunk = UpdateChunk.newBuilder()
+                                .setClientId(client)
+                                .setModelId(round.getModelId())
+                                .setRound(1)
+                                .setUpdateId(client + "-u")
+                                .setChunkIndex(c)
+                                .setCiphertexts(cts)
+                                .build();
                         hashes.add(CanonicalHash.of(chunk).toByteBuffer());
                         fleet.sendEnvelope(P, new UpdateEnvelope(chunk));
                     }
-                    UpdateCommit commit = UpdateCommit.newBuilder().setClientId(client).setModelId(round.getModelId()).setRound(1)
-                            .setUpdateId(client + "-u").setHeParamsId(Fleet.PARAMS.id()).setBaseModelHash(round.getBaseModelHash())
-                            .setChunkCount(layout.getChunkCount()).setChunkHashes(hashes).setWeight(1)
-                            .setCreatedAtEpochMillis(System.currentTimeMillis()).setSignature(ByteBuffer.allocate(0)).build();
-                    fleet.sendEnvelope(P, new UpdateEnvelope(Signatures.sign(commit, fleet.clientKeys.get(client).privateKey())));
+                    UpdateCommit commit = UpdateCommit.newBuilder()
+                            .setClientId(client)
+                            .setModelId(round.getModelId())
+                            .setRound(1)
+                            .setUpdateId(client + "-u")
+                            .setHeParamsId(Fleet.PARAMS.id())
+                            .setBaseModelHash(round.getBaseModelHash())
+                            .setChunkCount(layout.getChunkCount())
+                            .setChunkHashes(hashes)
+                            .setWeight(1)
+                            .setCreatedAtEpochMillis(System.currentTimeMillis())
+                            .setSignature(ByteBuffer.allocate(0))
+                            .build();
+                    fleet.sendEnvelope(
+                            P,
+                            new UpdateEnvelope(Signatures.sign(
+                                    commit, fleet.clientKeys.get(client).privateKey())));
                 }
                 double sent = (System.nanoTime() - t0) / 1e9;
-                AggregatePublished agg = aggregates.await(AggregatePublished.class, v -> !v.isEmpty(), Duration.ofMinutes(20)).get(0);
+                AggregatePublished agg = aggregates
+                        .await(AggregatePublished.class, v -> !v.isEmpty(), Duration.ofMinutes(20))
+                        .get(0);
                 double aggregated = (System.nanoTime() - t0) / 1e9;
                 assertEquals(AggregateStatus.COMPLETED, agg.getStatus());
                 assertEquals(layout.getChunkCount(), Aggregates.chunkCount(agg));
@@ -104,7 +127,8 @@ class TwentyMillionParametersTest {
                     for (int c = 0; c < sums.size(); c++) {
                         Aggregates.verifyChunk(agg, c, sums.get(c));
                         for (int j = 0; j < sums.get(c).getCiphertexts().size(); j++) {
-                            byte[] ct = org.fedseal.protocol.Bytes.toArray(sums.get(c).getCiphertexts().get(j));
+                            byte[] ct = org.fedseal.protocol.Bytes.toArray(
+                                    sums.get(c).getCiphertexts().get(j));
                             try (EncryptedVector v = fleet.he.loadVector(ct)) {
                                 double[] got = d.decrypt(v);
                                 for (String client : CLIENTS) {
@@ -126,9 +150,10 @@ class TwentyMillionParametersTest {
                 for (ConsumerRecord<byte[], byte[]> r : all) {
                     largest = Math.max(largest, r.serializedValueSize());
                 }
-                System.out.printf("20M parameters, %d clients: sent in %.1f s, aggregated at %.1f s, decrypted at %.1f s; "
-                        + "max error %.2e; largest output record %d bytes%n", CLIENTS.length, sent, aggregated,
-                        (System.nanoTime() - t0) / 1e9, maxError, largest);
+                System.out.printf(
+                        "20M parameters, %d clients: sent in %.1f s, aggregated at %.1f s, decrypted at %.1f s; "
+                                + "max error %.2e; largest output record %d bytes%n",
+                        CLIENTS.length, sent, aggregated, (System.nanoTime() - t0) / 1e9, maxError, largest);
                 assertTrue(maxError < 1e-4, "max error " + maxError);
                 assertTrue(largest < 1_000_000, "largest record " + largest);
             }

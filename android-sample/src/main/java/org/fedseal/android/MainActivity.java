@@ -72,8 +72,8 @@ public class MainActivity extends Activity implements SharedPreferences.OnShared
     }
 
     void refresh() {
-        status.setText("client: " + settings.clientId() + "\nmodel: " + settings.modelId()
-                + "\njob scheduled: " + RoundScheduler.isScheduled(this) + "\nround status: " + settings.status());
+        status.setText("client: " + settings.clientId() + "\nmodel: " + settings.modelId() + "\njob scheduled: "
+                + RoundScheduler.isScheduled(this) + "\nround status: " + settings.status());
     }
 
     Switch consentSwitch() {

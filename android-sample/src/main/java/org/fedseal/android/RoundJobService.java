@@ -16,21 +16,28 @@ public class RoundJobService extends JobService {
             s.setStatus("skipped: no consent");
             return false;
         }
-        worker = new Thread(() -> {
-            boolean retry = false;
-            try {
-                RoundRunner.runOnce(s.registryUrl(), s.modelId(), s.clientId(), ClientKeys.load(s).signer(),
-                        getAssets().open(Digits.ASSET), line -> {
-                            Log.i(TAG, line);
-                            s.setStatus(line);
-                        });
-            } catch (Exception e) {
-                Log.w(TAG, "round failed", e);
-                s.setStatus("failed: " + e.getMessage());
-                retry = !(e instanceof IllegalStateException);
-            }
-            jobFinished(params, retry);
-        }, "fedseal-round");
+        worker = new Thread(
+                () -> {
+                    boolean retry = false;
+                    try {
+                        RoundRunner.runOnce(
+                                s.registryUrl(),
+                                s.modelId(),
+                                s.clientId(),
+                                ClientKeys.load(s).signer(),
+                                getAssets().open(Digits.ASSET),
+                                line -> {
+                                    Log.i(TAG, line);
+                                    s.setStatus(line);
+                                });
+                    } catch (Exception e) {
+                        Log.w(TAG, "round failed", e);
+                        s.setStatus("failed: " + e.getMessage());
+                        retry = !(e instanceof IllegalStateException);
+                    }
+                    jobFinished(params, retry);
+                },
+                "fedseal-round");
         worker.start();
         return true;
     }

@@ -48,8 +48,14 @@ public final class RoundRunner {
      *
      * @return the receipt, or null if no round is open
      */
-    public static SubmissionReceipt runOnce(String registryUrl, String modelId, String clientId, UpdateSigner signer,
-                                            InputStream digitsAsset, Status status) throws SubmissionException, IOException {
+    public static SubmissionReceipt runOnce(
+            String registryUrl,
+            String modelId,
+            String clientId,
+            UpdateSigner signer,
+            InputStream digitsAsset,
+            Status status)
+            throws SubmissionException, IOException {
         URI registry = URI.create(registryUrl);
         HttpRegistrySource source = new HttpRegistrySource(registry);
         status.update("checking " + registryUrl + " for an open round of " + modelId);
@@ -66,7 +72,8 @@ public final class RoundRunner {
         HttpParticipant p = new HttpParticipant(clientId, trainer(digits), policy(), source, transport, signer);
         status.update("round " + round.getRound() + " open: training on " + digits.size() + " digits");
         SubmissionReceipt r = p.participate(round, status::update);
-        status.update("round " + round.getRound() + ": submitted update " + r.updateId() + " (" + r.bytesSent() + " bytes)");
+        status.update(
+                "round " + round.getRound() + ": submitted update " + r.updateId() + " (" + r.bytesSent() + " bytes)");
         return r;
     }
 }

@@ -11,7 +11,6 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.FileInputStream;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -94,21 +93,30 @@ public class AppTest {
 
     @Test
     public void encryptedSubmissionDecryptsToTheWeightedDelta() throws Exception {
-        try (HeContext he = HeContext.create(HeParameters.CKKS_8192); HeKeyPair keys = he.generateKeys()) {
+        try (HeContext he = HeContext.create(HeParameters.CKKS_8192);
+                HeKeyPair keys = he.generateKeys()) {
             byte[] pk = keys.publicKey().toBytes();
             LocalDataset d = Digits.read(digits());
             float[] initial = RoundRunner.trainer(d).initialParameters(0);
             BaseModel base = BaseModel.initial("mnist-softmax", initial, 1L);
-            RoundOpened round = RoundBounds.loosest(HeParameters.CKKS_8192.maxSumNorm(), RoundRunner.CLIP_BOUND).applyTo(RoundOpened.newBuilder())
-                    .setModelId("mnist-softmax").setRound(1)
-                    .setBaseModelHash(base.versionHash().toByteBuffer()).setHeParamsId("ckks-8192-v1")
-                    .setPublicKeyHash(Hash.sha256(pk).toByteBuffer()).setQuorum(1)
+            RoundOpened round = RoundBounds.loosest(HeParameters.CKKS_8192.maxSumNorm(), RoundRunner.CLIP_BOUND)
+                    .applyTo(RoundOpened.newBuilder())
+                    .setModelId("mnist-softmax")
+                    .setRound(1)
+                    .setBaseModelHash(base.versionHash().toByteBuffer())
+                    .setHeParamsId("ckks-8192-v1")
+                    .setPublicKeyHash(Hash.sha256(pk).toByteBuffer())
+                    .setQuorum(1)
                     .setDeadlineEpochMillis(System.currentTimeMillis() + 600_000)
-                    .setChunkLayout(JavaUpdateEncryptor.defaultLayout(initial.length)).setLocalEpochs(2)
-                    .setOpenedAtEpochMillis(System.currentTimeMillis()).build();
+                    .setChunkLayout(JavaUpdateEncryptor.defaultLayout(initial.length))
+                    .setLocalEpochs(2)
+                    .setOpenedAtEpochMillis(System.currentTimeMillis())
+                    .build();
             Map<String, byte[]> served = new ConcurrentHashMap<>();
             served.put("/api/models/mnist-softmax/rounds/current/record", WireCodec.UNBOUNDED.encode(round));
-            served.put("/api/versions/" + base.versionHash().toHex() + "/record", WireCodec.UNBOUNDED.encode(base.version()));
+            served.put(
+                    "/api/versions/" + base.versionHash().toHex() + "/record",
+                    WireCodec.UNBOUNDED.encode(base.version()));
             served.put("/api/versions/" + base.versionHash().toHex() + "/weights", ModelWeights.encode(initial));
             served.put("/api/he-public-keys/" + Hash.sha256(pk).toHex(), pk);
             List<byte[]> uploads = Collections.synchronizedList(new ArrayList<>());
@@ -118,7 +126,8 @@ public class AppTest {
                 byte[] body = ex.getRequestBody().readAllBytes();
                 byte[] answer;
                 int status;
-                if (ex.getRequestMethod().equals("POST") && ex.getRequestURI().getPath().equals(HttpUpdateTransport.PATH)) {
+                if (ex.getRequestMethod().equals("POST")
+                        && ex.getRequestURI().getPath().equals(HttpUpdateTransport.PATH)) {
                     uploads.add(body);
                     clients.add(ex.getRequestHeaders().getFirst(HttpUpdateTransport.HEADER_CLIENT));
                     status = 202;
@@ -138,20 +147,31 @@ public class AppTest {
             try {
                 ClientKeys.Identity key = ClientKeys.load(new Settings(RuntimeEnvironment.getApplication()));
                 List<String> lines = new ArrayList<>();
-                SubmissionReceipt r = RoundRunner.runOnce("http://127.0.0.1:" + server.getAddress().getPort(),
-                        "mnist-softmax", "phone-7", key.signer(), digits(), lines::add);
+                SubmissionReceipt r = RoundRunner.runOnce(
+                        "http://127.0.0.1:" + server.getAddress().getPort(),
+                        "mnist-softmax",
+                        "phone-7",
+                        key.signer(),
+                        digits(),
+                        lines::add);
                 assertNotNull(lines.toString(), r);
                 assertEquals(2, uploads.size()); // one chunk (7,850 values = 1 ciphertext), then the commit
                 assertEquals(List.of("phone-7", "phone-7"), clients);
-                UpdateChunk chunk = (UpdateChunk) WireCodec.UNBOUNDED.decode(uploads.get(0), UpdateEnvelope.class).getPayload();
-                UpdateCommit commit = (UpdateCommit) WireCodec.UNBOUNDED.decode(uploads.get(1), UpdateEnvelope.class).getPayload();
+                UpdateChunk chunk = (UpdateChunk) WireCodec.UNBOUNDED
+                        .decode(uploads.get(0), UpdateEnvelope.class)
+                        .getPayload();
+                UpdateCommit commit = (UpdateCommit) WireCodec.UNBOUNDED
+                        .decode(uploads.get(1), UpdateEnvelope.class)
+                        .getPayload();
                 // Bouncy Castle signed on the "phone"; the JDK verifies, as the aggregator will.
                 assertTrue(Signatures.verify(commit, SigningPublicKey.fromX509(key.publicKeyX509())));
                 assertEquals(200, commit.getWeight());
                 LocalUpdate expectedUpdate = RoundRunner.trainer(d).fit(initial, 2);
-                float[] expected = RoundRunner.policy().prepare(expectedUpdate.delta(), expectedUpdate.weight(), round, new Random(0));
+                float[] expected = RoundRunner.policy()
+                        .prepare(expectedUpdate.delta(), expectedUpdate.weight(), round, new Random(0));
                 try (HeDecryptor dec = he.decryptor(keys.secretKey());
-                     EncryptedVector v = he.loadVector(Chunker.reassemble(List.of(chunk)).get(0))) {
+                        EncryptedVector v =
+                                he.loadVector(Chunker.reassemble(List.of(chunk)).get(0))) {
                     double[] plain = dec.decrypt(v);
                     assertEquals(expected.length, plain.length);
                     double maxErr = 0;

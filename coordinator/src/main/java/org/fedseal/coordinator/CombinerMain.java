@@ -20,7 +20,9 @@ import picocli.CommandLine.Option;
  * Holds no secret. Prints {@code COMBINER READY} once the ceremony is complete and one
  * {@code COMBINER PUBLISHED} line per round.
  */
-@Command(name = "fedseal-combiner", mixinStandardHelpOptions = true,
+@Command(
+        name = "fedseal-combiner",
+        mixinStandardHelpOptions = true,
         description = "Combines the threshold key holders' decryption shares of a FedSeal model's aggregates "
                 + "and publishes its new versions.")
 public final class CombinerMain implements Callable<Integer> {
@@ -33,22 +35,36 @@ public final class CombinerMain implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Model id (registered with publisher <model>-combiner).")
     String modelId;
 
-    @Option(names = "--ceremony", description = "The key ceremony to follow (default: the one the coordinator opens for the model).")
+    @Option(
+            names = "--ceremony",
+            description = "The key ceremony to follow (default: the one the coordinator opens for the model).")
     String ceremonyId;
 
-    @Option(names = "--timeout", defaultValue = "PT5M",
-            description = "How long to wait for the ceremony, and for each round's aggregate and shares (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--timeout",
+            defaultValue = "PT5M",
+            description =
+                    "How long to wait for the ceremony, and for each round's aggregate and shares (default ${DEFAULT-VALUE}).")
     Duration timeout;
 
-    @Option(names = "--evaluator", description = "Score every new version with the named ModelEvaluator (ServiceLoader).")
+    @Option(
+            names = "--evaluator",
+            description = "Score every new version with the named ModelEvaluator (ServiceLoader).")
     String evaluatorName;
 
-    @Option(names = "--evaluator-option", paramLabel = "KEY=VALUE", description = "An option of the --evaluator (repeatable).")
+    @Option(
+            names = "--evaluator-option",
+            paramLabel = "KEY=VALUE",
+            description = "An option of the --evaluator (repeatable).")
     Map<String, String> evaluatorOptions;
 
-    @Option(names = "--strategy", defaultValue = "FedAvg", paramLabel = "Name[:key=value,...]",
-            description = "The server strategy that turns each decrypted mean update into the next version: FedAvg, FedAvgM, "
-                    + "FedAdagrad, FedAdam, FedYogi or FedProx, with hyperparameters, e.g. FedAdam:eta=0.01 (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--strategy",
+            defaultValue = "FedAvg",
+            paramLabel = "Name[:key=value,...]",
+            description =
+                    "The server strategy that turns each decrypted mean update into the next version: FedAvg, FedAvgM, "
+                            + "FedAdagrad, FedAdam, FedYogi or FedProx, with hyperparameters, e.g. FedAdam:eta=0.01 (default ${DEFAULT-VALUE}).")
     String strategy;
 
     /** Runs the combiner; the registry token comes from {@value KeyHolderMain#TOKEN_ENV}. */
@@ -59,11 +75,18 @@ public final class CombinerMain implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         RegistryClient registry = RegistryClient.create(registryUri, System.getenv(KeyHolderMain.TOKEN_ENV));
-        ModelEvaluator evaluator = evaluatorName == null ? null
+        ModelEvaluator evaluator = evaluatorName == null
+                ? null
                 : ModelEvaluator.load(evaluatorName, evaluatorOptions == null ? Map.of() : evaluatorOptions);
         String ceremony = ceremonyId != null ? ceremonyId : awaitCeremony(registry);
-        try (Combiner combiner = new Combiner(bootstrapServers, registry, modelId, ceremony, timeout,
-                evaluator == null ? null : evaluator::evaluate, org.fedseal.protocol.Strategy.parse(strategy));
+        try (Combiner combiner = new Combiner(
+                        bootstrapServers,
+                        registry,
+                        modelId,
+                        ceremony,
+                        timeout,
+                        evaluator == null ? null : evaluator::evaluate,
+                        org.fedseal.protocol.Strategy.parse(strategy));
                 TopicFeed<RoundOpened> rounds = new TopicFeed<>(bootstrapServers, Topics.ROUNDS, RoundOpened.class)) {
             System.out.println("COMBINER READY model=" + modelId + " ceremony=" + ceremony);
             System.out.flush();
@@ -75,14 +98,18 @@ public final class CombinerMain implements Callable<Integer> {
                     try {
                         if (org.fedseal.protocol.FederatedEvaluation.isEvaluation(round)) {
                             var e = combiner.combineEvaluation(round, timeout);
-                            System.out.println("COMBINER EVALUATED round=" + round.getRound() + " version=" + e.versionHash() + " accuracy="
-                                    + (e.accuracy() == null ? "-" : String.format("%.6f", e.accuracy())) + " loss=" + String.format("%.6f", e.loss())
-                                    + " examples=" + e.examples() + " participants=" + e.participants().size());
+                            System.out.println("COMBINER EVALUATED round=" + round.getRound() + " version="
+                                    + e.versionHash() + " accuracy="
+                                    + (e.accuracy() == null ? "-" : String.format("%.6f", e.accuracy())) + " loss="
+                                    + String.format("%.6f", e.loss())
+                                    + " examples=" + e.examples() + " participants="
+                                    + e.participants().size());
                             System.out.flush();
                             continue;
                         }
                         VersionInfo v = combiner.combineAndPublish(round, timeout);
-                        System.out.println("COMBINER PUBLISHED round=" + round.getRound() + " version=" + v.versionHash());
+                        System.out.println(
+                                "COMBINER PUBLISHED round=" + round.getRound() + " version=" + v.versionHash());
                     } catch (Exception e) {
                         System.out.println("[combiner] round " + round.getRound() + " not published: " + e);
                     }

@@ -72,8 +72,12 @@ public final class KeyCeremonyParticipant {
      * @param collectivePublicKey SEAL PublicKey bytes of the collective key (Σ p_i, a)
      * @param keyShareDigests SHA-256 of each holder's key share, in {@code holderIds} order
      */
-    public record Result(String ceremonyId, List<String> holderIds, CommonReference commonReference,
-            byte[] collectivePublicKey, List<byte[]> keyShareDigests) {
+    public record Result(
+            String ceremonyId,
+            List<String> holderIds,
+            CommonReference commonReference,
+            byte[] collectivePublicKey,
+            List<byte[]> keyShareDigests) {
         /** SHA-256 of the collective public key, as RoundOpened.publicKeyHash names it. */
         public Hash publicKeyHash() {
             return Hash.sha256(collectivePublicKey);
@@ -81,7 +85,8 @@ public final class KeyCeremonyParticipant {
 
         @Override
         public String toString() {
-            return "KeyCeremonyParticipant.Result[" + ceremonyId + ", holders " + holderIds + ", public key " + publicKeyHash() + "]";
+            return "KeyCeremonyParticipant.Result[" + ceremonyId + ", holders " + holderIds + ", public key "
+                    + publicKeyHash() + "]";
         }
     }
 
@@ -95,7 +100,8 @@ public final class KeyCeremonyParticipant {
      * @param holderId this holder's enrolled id, as the ceremony names it
      * @param signingKey its enrolled Ed25519 key, which signs its ceremony messages
      */
-    public KeyCeremonyParticipant(String holderId, SigningPrivateKey signingKey, SecretShareStore store, SecureRandom random) {
+    public KeyCeremonyParticipant(
+            String holderId, SigningPrivateKey signingKey, SecretShareStore store, SecureRandom random) {
         this.holderId = Objects.requireNonNull(holderId, "holderId");
         this.signingKey = Objects.requireNonNull(signingKey, "signingKey");
         this.store = Objects.requireNonNull(store, "store");
@@ -176,7 +182,8 @@ public final class KeyCeremonyParticipant {
         for (byte[] s : shares) {
             digests.add(ThresholdKeys.keyShareDigest(crs, s));
         }
-        return new Result(t.ceremonyId(), t.holderIds(), crs, ThresholdKeys.combinePublicKey(crs, shares), List.copyOf(digests));
+        return new Result(
+                t.ceremonyId(), t.holderIds(), crs, ThresholdKeys.combinePublicKey(crs, shares), List.copyOf(digests));
     }
 
     private KeyCeremonyMessage sign(KeyCeremonyTranscript t, CeremonyPhase phase, byte[] payload) {

@@ -39,8 +39,8 @@ public final class KeyHolder implements AutoCloseable {
 
     /** A key holder over a context and secret key the caller keeps owning. */
     public static KeyHolder of(HeContext context, HeSecretKey secretKey) {
-        return new KeyHolder(Objects.requireNonNull(context, "context"), Objects.requireNonNull(secretKey, "secretKey"),
-                false);
+        return new KeyHolder(
+                Objects.requireNonNull(context, "context"), Objects.requireNonNull(secretKey, "secretKey"), false);
     }
 
     /**
@@ -80,8 +80,8 @@ public final class KeyHolder implements AutoCloseable {
                     + " has status " + aggregate.getStatus() + "; only COMPLETED aggregates can be decrypted");
         }
         if (!heParamsId().equals(aggregate.getHeParamsId())) {
-            throw new IllegalArgumentException("aggregate uses HE parameters " + aggregate.getHeParamsId()
-                    + ", this key holder " + heParamsId());
+            throw new IllegalArgumentException(
+                    "aggregate uses HE parameters " + aggregate.getHeParamsId() + ", this key holder " + heParamsId());
         }
         List<byte[]> cts = Aggregates.ciphertexts(aggregate, chunks);
         double[][] parts = new double[cts.size()][];
@@ -137,8 +137,8 @@ public final class KeyHolder implements AutoCloseable {
     public float[] apply(AggregatePublished aggregate, Aggregates.ChunkSource chunks, float[] baseParameters) {
         double[] mean = decryptMean(aggregate, chunks);
         if (mean.length != baseParameters.length) {
-            throw new IllegalArgumentException("aggregate has " + mean.length + " values, the base model "
-                    + baseParameters.length);
+            throw new IllegalArgumentException(
+                    "aggregate has " + mean.length + " values, the base model " + baseParameters.length);
         }
         return ModelWeights.applyMean(baseParameters, mean);
     }
@@ -152,12 +152,16 @@ public final class KeyHolder implements AutoCloseable {
      *     none); the step starts from {@link Strategy#resume} of it
      * @throws IllegalArgumentException if the aggregate's length differs from the base model's
      */
-    public Strategy.Step apply(AggregatePublished aggregate, Aggregates.ChunkSource chunks, float[] baseParameters,
-                               Strategy strategy, StrategyState parentState) {
+    public Strategy.Step apply(
+            AggregatePublished aggregate,
+            Aggregates.ChunkSource chunks,
+            float[] baseParameters,
+            Strategy strategy,
+            StrategyState parentState) {
         double[] mean = decryptMean(aggregate, chunks);
         if (mean.length != baseParameters.length) {
-            throw new IllegalArgumentException("aggregate has " + mean.length + " values, the base model "
-                    + baseParameters.length);
+            throw new IllegalArgumentException(
+                    "aggregate has " + mean.length + " values, the base model " + baseParameters.length);
         }
         return strategy.step(baseParameters, mean, strategy.resume(parentState, baseParameters.length));
     }
@@ -166,15 +170,22 @@ public final class KeyHolder implements AutoCloseable {
      * {@link #apply(AggregatePublished, Aggregates.ChunkSource, float[], Strategy, StrategyState)} to
      * {@code base}, then hands the step to {@code publisher}; returns it too.
      */
-    public Strategy.Step finishRound(AggregatePublished aggregate, Aggregates.ChunkSource chunks, BaseModel base,
-                                     Strategy strategy, StrategyState parentState, ModelPublisher publisher) {
+    public Strategy.Step finishRound(
+            AggregatePublished aggregate,
+            Aggregates.ChunkSource chunks,
+            BaseModel base,
+            Strategy strategy,
+            StrategyState parentState,
+            ModelPublisher publisher) {
         Strategy.Step step = apply(aggregate, chunks, base.parameters(), strategy, parentState);
-        publisher.publish(base, aggregate, strategy, new Strategy.Step(step.weights().clone(), step.state()));
+        publisher.publish(
+                base, aggregate, strategy, new Strategy.Step(step.weights().clone(), step.state()));
         return step;
     }
 
     /** {@link #apply} to {@code base}, then hands the result to {@code publisher}; returns it too. */
-    public float[] finishRound(AggregatePublished aggregate, Aggregates.ChunkSource chunks, BaseModel base, ModelPublisher publisher) {
+    public float[] finishRound(
+            AggregatePublished aggregate, Aggregates.ChunkSource chunks, BaseModel base, ModelPublisher publisher) {
         float[] next = apply(aggregate, chunks, base.parameters());
         publisher.publish(base, aggregate, next.clone());
         return next;

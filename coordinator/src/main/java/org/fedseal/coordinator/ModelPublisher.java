@@ -29,7 +29,8 @@ public interface ModelPublisher {
      */
     default void publish(BaseModel base, AggregatePublished aggregate, Strategy strategy, Strategy.Step step) {
         if (strategy.toRecordSpec() != null || !step.state().isEmpty()) {
-            throw new UnsupportedOperationException(getClass().getName() + " publishes plain FedAvg versions only, not " + strategy);
+            throw new UnsupportedOperationException(
+                    getClass().getName() + " publishes plain FedAvg versions only, not " + strategy);
         }
         publish(base, aggregate, step.weights());
     }

@@ -22,65 +22,68 @@ import org.fedseal.registry.RegistryException;
  * briefly. {@code archive::chunkSum} is an {@code Aggregates.ChunkSource}.
  */
 public final class RegistryUpdateArchive implements ThresholdKeyHolder.UpdateArchive {
-  private static final WireCodec CODEC = WireCodec.withMaxRecordBytes(64 << 20);
-  private final RegistryClient registry;
-  private final Duration wait;
+    private static final WireCodec CODEC = WireCodec.withMaxRecordBytes(64 << 20);
+    private final RegistryClient registry;
+    private final Duration wait;
 
-  /** @param wait how long to wait for an update the registry has not archived yet */
-  public RegistryUpdateArchive(RegistryClient registry, Duration wait) {
-    this.registry = registry;
-    this.wait = wait;
-  }
-
-  @Override
-  public List<byte[]> ciphertexts(Hash updateHash) {
-    UpdateCommit commit = fetch(updateHash, UpdateCommit.class);
-    List<byte[]> out = new ArrayList<>();
-    for (int i = 0; i < commit.getChunkCount(); i++) {
-      UpdateChunk chunk = fetch(Hash.of(commit.getChunkHashes().get(i)), UpdateChunk.class);
-      if (chunk.getChunkIndex() != i) {
-        throw new IllegalStateException("archived chunk " + i + " of update " + updateHash + " claims index " + chunk.getChunkIndex());
-      }
-      for (ByteBuffer b : chunk.getCiphertexts()) {
-        byte[] bytes = new byte[b.remaining()];
-        b.duplicate().get(bytes);
-        out.add(bytes);
-      }
+    /** @param wait how long to wait for an update the registry has not archived yet */
+    public RegistryUpdateArchive(RegistryClient registry, Duration wait) {
+        this.registry = registry;
+        this.wait = wait;
     }
-    return out;
-  }
 
-  @Override
-  public AggregateChunkSum chunkSum(Hash chunkSumHash) {
-    return fetch(chunkSumHash, AggregateChunkSum.class);
-  }
-
-  private <T extends org.apache.avro.specific.SpecificRecord> T fetch(Hash hash, Class<T> type) {
-    long end = System.nanoTime() + wait.toNanos();
-    while (true) {
-      try {
-        T record = CODEC.decode(registry.blob(hash), type);
-        if (!CanonicalHash.of(record).equals(hash)) {
-          throw new IllegalStateException("archived " + type.getSimpleName() + " does not hash to " + hash);
+    @Override
+    public List<byte[]> ciphertexts(Hash updateHash) {
+        UpdateCommit commit = fetch(updateHash, UpdateCommit.class);
+        List<byte[]> out = new ArrayList<>();
+        for (int i = 0; i < commit.getChunkCount(); i++) {
+            UpdateChunk chunk = fetch(Hash.of(commit.getChunkHashes().get(i)), UpdateChunk.class);
+            if (chunk.getChunkIndex() != i) {
+                throw new IllegalStateException(
+                        "archived chunk " + i + " of update " + updateHash + " claims index " + chunk.getChunkIndex());
+            }
+            for (ByteBuffer b : chunk.getCiphertexts()) {
+                byte[] bytes = new byte[b.remaining()];
+                b.duplicate().get(bytes);
+                out.add(bytes);
+            }
         }
-        return record;
-      } catch (RegistryException e) {
-        if (System.nanoTime() > end) {
-          throw new IllegalStateException(type.getSimpleName() + " " + hash + " is not archived: " + e.getMessage());
-        }
-        sleep();
-      } catch (WireFormatException e) {
-        throw new IllegalStateException("archived " + type.getSimpleName() + " " + hash + " is malformed: " + e.getMessage());
-      }
+        return out;
     }
-  }
 
-  private static void sleep() {
-    try {
-      Thread.sleep(200);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for the archive");
+    @Override
+    public AggregateChunkSum chunkSum(Hash chunkSumHash) {
+        return fetch(chunkSumHash, AggregateChunkSum.class);
     }
-  }
+
+    private <T extends org.apache.avro.specific.SpecificRecord> T fetch(Hash hash, Class<T> type) {
+        long end = System.nanoTime() + wait.toNanos();
+        while (true) {
+            try {
+                T record = CODEC.decode(registry.blob(hash), type);
+                if (!CanonicalHash.of(record).equals(hash)) {
+                    throw new IllegalStateException("archived " + type.getSimpleName() + " does not hash to " + hash);
+                }
+                return record;
+            } catch (RegistryException e) {
+                if (System.nanoTime() > end) {
+                    throw new IllegalStateException(
+                            type.getSimpleName() + " " + hash + " is not archived: " + e.getMessage());
+                }
+                sleep();
+            } catch (WireFormatException e) {
+                throw new IllegalStateException(
+                        "archived " + type.getSimpleName() + " " + hash + " is malformed: " + e.getMessage());
+            }
+        }
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(200);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the archive");
+        }
+    }
 }

@@ -32,9 +32,9 @@ import org.fedseal.protocol.FederatedEvaluation;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.RoundBounds;
 import org.fedseal.protocol.Signatures;
+import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.Strategy;
 import org.fedseal.protocol.StrategyState;
-import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.WireFormatException;
 import org.fedseal.protocol.wire.AggregateChunkSum;
@@ -104,8 +104,12 @@ public final class Simulation implements AutoCloseable {
             trainers.add(t);
             Map<String, Object> cfg = new HashMap<>(b.config);
             cfg.put(ClientConfig.CLIENT_ID, id);
-            clients.add(FederatedClient.builder(cfg).trainer(t).modelSource(source).signingKey(kp.privateKey())
-                    .producer(producer).build());
+            clients.add(FederatedClient.builder(cfg)
+                    .trainer(t)
+                    .modelSource(source)
+                    .signingKey(kp.privateKey())
+                    .producer(producer)
+                    .build());
         }
     }
 
@@ -131,8 +135,15 @@ public final class Simulation implements AutoCloseable {
      * @param bytesSent bytes of update records all clients produced
      * @param seconds wall time of the round
      */
-    public record RoundReport(int round, BaseModel model, int participants, long totalWeight, double meanTrainLoss,
-                              double metric, long bytesSent, double seconds) {}
+    public record RoundReport(
+            int round,
+            BaseModel model,
+            int participants,
+            long totalWeight,
+            double meanTrainLoss,
+            double metric,
+            long bytesSent,
+            double seconds) {}
 
     /**
      * Runs {@code rounds} rounds of the builder's {@link Builder#strategy strategy} (FedAvg by
@@ -149,11 +160,18 @@ public final class Simulation implements AutoCloseable {
         for (int r = 1; r <= rounds; r++) {
             long t0 = System.nanoTime();
             source.putModel(current);
-            RoundOpened round = strategy.configure(bounds.applyTo(RoundOpened.newBuilder())).setModelId(modelId).setRound(r)
-                    .setBaseModelHash(current.versionHash().toByteBuffer()).setHeParamsId(he.parameters().id())
-                    .setPublicKeyHash(pkHash.toByteBuffer()).setQuorum(clients.size())
-                    .setDeadlineEpochMillis(System.currentTimeMillis() + 3_600_000L).setChunkLayout(layout)
-                    .setLocalEpochs(localEpochs).setOpenedAtEpochMillis(System.currentTimeMillis()).build();
+            RoundOpened round = strategy.configure(bounds.applyTo(RoundOpened.newBuilder()))
+                    .setModelId(modelId)
+                    .setRound(r)
+                    .setBaseModelHash(current.versionHash().toByteBuffer())
+                    .setHeParamsId(he.parameters().id())
+                    .setPublicKeyHash(pkHash.toByteBuffer())
+                    .setQuorum(clients.size())
+                    .setDeadlineEpochMillis(System.currentTimeMillis() + 3_600_000L)
+                    .setChunkLayout(layout)
+                    .setLocalEpochs(localEpochs)
+                    .setOpenedAtEpochMillis(System.currentTimeMillis())
+                    .build();
             producer.clear();
             for (FederatedClient c : clients) {
                 c.participate(round);
@@ -167,10 +185,17 @@ public final class Simulation implements AutoCloseable {
             Strategy.Step step = keyHolder.apply(agg, Aggregates.of(chunkSums), current.parameters(), strategy, state);
             float[] next = step.weights();
             state = step.state();
-            current = BaseModel.create(modelId, r, next, current.versionHash(), CanonicalHash.of(agg), null,
-                    System.currentTimeMillis());
+            current = BaseModel.create(
+                    modelId, r, next, current.versionHash(), CanonicalHash.of(agg), null, System.currentTimeMillis());
             double metric = evaluator == null ? Double.NaN : evaluator.applyAsDouble(next);
-            RoundReport report = new RoundReport(r, current, agg.getAcceptedCount(), agg.getTotalWeight(), Double.NaN, metric, bytes,
+            RoundReport report = new RoundReport(
+                    r,
+                    current,
+                    agg.getAcceptedCount(),
+                    agg.getTotalWeight(),
+                    Double.NaN,
+                    metric,
+                    bytes,
                     (System.nanoTime() - t0) / 1e9);
             out.add(report);
             if (onRound != null) {
@@ -194,13 +219,20 @@ public final class Simulation implements AutoCloseable {
         BaseModel model = BaseModel.initial(modelId, parameters, System.currentTimeMillis());
         source.putModel(model);
         RoundBounds b = RoundBounds.loosest(he.parameters().maxSumNorm(), FederatedEvaluation.clipNormFor(lossBound));
-        RoundOpened round = b.applyTo(RoundOpened.newBuilder()).setModelId(modelId).setRound(++evaluationRounds)
-                .setBaseModelHash(model.versionHash().toByteBuffer()).setHeParamsId(he.parameters().id())
-                .setPublicKeyHash(Hash.sha256(keys.publicKey().toBytes()).toByteBuffer()).setQuorum(clients.size())
+        RoundOpened round = b.applyTo(RoundOpened.newBuilder())
+                .setModelId(modelId)
+                .setRound(++evaluationRounds)
+                .setBaseModelHash(model.versionHash().toByteBuffer())
+                .setHeParamsId(he.parameters().id())
+                .setPublicKeyHash(Hash.sha256(keys.publicKey().toBytes()).toByteBuffer())
+                .setQuorum(clients.size())
                 .setDeadlineEpochMillis(System.currentTimeMillis() + 3_600_000L)
-                .setChunkLayout(FederatedEvaluation.layout(SealUpdateEncryptor.defaultLayout(he.parameters(), 1).getValuesPerCiphertext()))
-                .setLocalEpochs(1).setOpenedAtEpochMillis(System.currentTimeMillis())
-                .setTask(org.fedseal.protocol.wire.RoundTask.EVALUATE).build();
+                .setChunkLayout(FederatedEvaluation.layout(
+                        SealUpdateEncryptor.defaultLayout(he.parameters(), 1).getValuesPerCiphertext()))
+                .setLocalEpochs(1)
+                .setOpenedAtEpochMillis(System.currentTimeMillis())
+                .setTask(org.fedseal.protocol.wire.RoundTask.EVALUATE)
+                .build();
         producer.clear();
         for (FederatedClient c : clients) {
             c.participate(round);
@@ -216,15 +248,18 @@ public final class Simulation implements AutoCloseable {
      *
      * @param chunkSumsOut receives the aggregate's chunk sums
      */
-    private AggregatePublished aggregate(RoundOpened round, List<ProducerRecord<byte[], byte[]>> records,
-                                         List<AggregateChunkSum> chunkSumsOut) {
+    private AggregatePublished aggregate(
+            RoundOpened round, List<ProducerRecord<byte[], byte[]>> records, List<AggregateChunkSum> chunkSumsOut) {
         Map<String, List<UpdateChunk>> chunks = new HashMap<>();
         List<UpdateCommit> commits = new ArrayList<>();
         for (ProducerRecord<byte[], byte[]> rec : records) {
             try {
-                Object p = WireCodec.DEFAULT.decode(rec.value(), UpdateEnvelope.class).getPayload();
+                Object p = WireCodec.DEFAULT
+                        .decode(rec.value(), UpdateEnvelope.class)
+                        .getPayload();
                 if (p instanceof UpdateChunk c) {
-                    chunks.computeIfAbsent(c.getUpdateId(), k -> new ArrayList<>()).add(c);
+                    chunks.computeIfAbsent(c.getUpdateId(), k -> new ArrayList<>())
+                            .add(c);
                 } else {
                     commits.add((UpdateCommit) p);
                 }
@@ -245,10 +280,15 @@ public final class Simulation implements AutoCloseable {
                 }
             }
             addends.add(Chunker.reassemble(cs));
-            accepted.add(UpdateAccepted.newBuilder().setModelId(round.getModelId()).setRound(round.getRound())
-                    .setClientId(commit.getClientId()).setUpdateId(commit.getUpdateId())
-                    .setUpdateHash(CanonicalHash.of(commit).toByteBuffer()).setWeight(commit.getWeight())
-                    .setAcceptedAtEpochMillis(System.currentTimeMillis()).build());
+            accepted.add(UpdateAccepted.newBuilder()
+                    .setModelId(round.getModelId())
+                    .setRound(round.getRound())
+                    .setClientId(commit.getClientId())
+                    .setUpdateId(commit.getUpdateId())
+                    .setUpdateHash(CanonicalHash.of(commit).toByteBuffer())
+                    .setWeight(commit.getWeight())
+                    .setAcceptedAtEpochMillis(System.currentTimeMillis())
+                    .build());
         }
         List<byte[]> sums;
         try {
@@ -256,16 +296,37 @@ public final class Simulation implements AutoCloseable {
         } catch (MalformedHeDataException e) {
             throw new IllegalStateException("simulated client produced a malformed ciphertext", e);
         }
-        AggregatePublished draft = Aggregates.manifest(round.getModelId(), round.getRound(), AggregateStatus.COMPLETED,
-                round.getHeParamsId(), accepted, List.of(), 0, "simulation", System.currentTimeMillis());
+        AggregatePublished draft = Aggregates.manifest(
+                round.getModelId(),
+                round.getRound(),
+                AggregateStatus.COMPLETED,
+                round.getHeParamsId(),
+                accepted,
+                List.of(),
+                0,
+                "simulation",
+                System.currentTimeMillis());
         ChunkLayout layout = round.getChunkLayout();
         for (int c = 0; c < layout.getChunkCount(); c++) {
             int from = c * layout.getCiphertextsPerChunk();
-            chunkSumsOut.add(Aggregates.chunkSum(round.getModelId(), round.getRound(), c, round.getHeParamsId(),
-                    Hash.of(draft.getAcceptedUpdateRoot()), sums.subList(from, Math.min(sums.size(), from + layout.getCiphertextsPerChunk()))));
+            chunkSumsOut.add(Aggregates.chunkSum(
+                    round.getModelId(),
+                    round.getRound(),
+                    c,
+                    round.getHeParamsId(),
+                    Hash.of(draft.getAcceptedUpdateRoot()),
+                    sums.subList(from, Math.min(sums.size(), from + layout.getCiphertextsPerChunk()))));
         }
-        return Aggregates.manifest(round.getModelId(), round.getRound(), AggregateStatus.COMPLETED, round.getHeParamsId(), accepted,
-                chunkSumsOut, 0, "simulation", draft.getClosedAtEpochMillis());
+        return Aggregates.manifest(
+                round.getModelId(),
+                round.getRound(),
+                AggregateStatus.COMPLETED,
+                round.getHeParamsId(),
+                accepted,
+                chunkSumsOut,
+                0,
+                "simulation",
+                draft.getClosedAtEpochMillis());
     }
 
     /** Closes the clients, trainers and keys. */

@@ -89,8 +89,13 @@ public final class ThresholdKeyHolder {
 
     /** Why a holder refused. */
     public enum Refusal {
-        NOT_SIGNED_BY_AGGREGATOR, NOT_COMPLETED, TOO_FEW_PARTICIPANTS, PARTICIPANT_NOT_ENROLLED, UPDATE_LIST_MISMATCH,
-        RESUM_MISMATCH, ALREADY_SHARED
+        NOT_SIGNED_BY_AGGREGATOR,
+        NOT_COMPLETED,
+        TOO_FEW_PARTICIPANTS,
+        PARTICIPANT_NOT_ENROLLED,
+        UPDATE_LIST_MISMATCH,
+        RESUM_MISMATCH,
+        ALREADY_SHARED
     }
 
     /** A refusal to share-decrypt, with its reason. */
@@ -124,8 +129,13 @@ public final class ThresholdKeyHolder {
      * @param party its threshold secret share (from the key ceremony)
      * @param signingKey its enrolled Ed25519 key, which signs its shares
      */
-    public ThresholdKeyHolder(String holderId, String ceremonyId, ThresholdParty party, SigningPrivateKey signingKey,
-            Policy policy, UpdateArchive archive) {
+    public ThresholdKeyHolder(
+            String holderId,
+            String ceremonyId,
+            ThresholdParty party,
+            SigningPrivateKey signingKey,
+            Policy policy,
+            UpdateArchive archive) {
         this.holderId = Objects.requireNonNull(holderId, "holderId");
         this.ceremonyId = Objects.requireNonNull(ceremonyId, "ceremonyId");
         this.party = Objects.requireNonNull(party, "party");
@@ -144,8 +154,13 @@ public final class ThresholdKeyHolder {
         try {
             check(aggregate, aggHash);
         } catch (RefusedException e) {
-            LOG.warn("key holder {} refuses to decrypt aggregate {} of {}/{}: {}", holderId, aggHash,
-                    aggregate.getModelId(), aggregate.getRound(), e.getMessage());
+            LOG.warn(
+                    "key holder {} refuses to decrypt aggregate {} of {}/{}: {}",
+                    holderId,
+                    aggHash,
+                    aggregate.getModelId(),
+                    aggregate.getRound(),
+                    e.getMessage());
             throw e;
         }
         List<ByteBuffer> shares = new ArrayList<>();
@@ -153,25 +168,38 @@ public final class ThresholdKeyHolder {
             shares.add(ByteBuffer.wrap(party.decryptionShare(entry, random).toBytes()));
         }
         shared.add(aggHash);
-        DecryptionSharesPublished record = DecryptionSharesPublished.newBuilder().setModelId(aggregate.getModelId())
-                .setRound(aggregate.getRound()).setCeremonyId(ceremonyId).setHolderId(holderId)
-                .setAggregateHash(aggHash.toByteBuffer()).setShares(shares).setSignature(ByteBuffer.allocate(0)).build();
-        LOG.info("key holder {} shared aggregate {} of {}/{} ({} ciphertexts)", holderId, aggHash, aggregate.getModelId(),
-                aggregate.getRound(), shares.size());
+        DecryptionSharesPublished record = DecryptionSharesPublished.newBuilder()
+                .setModelId(aggregate.getModelId())
+                .setRound(aggregate.getRound())
+                .setCeremonyId(ceremonyId)
+                .setHolderId(holderId)
+                .setAggregateHash(aggHash.toByteBuffer())
+                .setShares(shares)
+                .setSignature(ByteBuffer.allocate(0))
+                .build();
+        LOG.info(
+                "key holder {} shared aggregate {} of {}/{} ({} ciphertexts)",
+                holderId,
+                aggHash,
+                aggregate.getModelId(),
+                aggregate.getRound(),
+                shares.size());
         return Signatures.signRecord(record, signingKey);
     }
 
     private void check(AggregatePublished a, Hash aggHash) throws RefusedException {
         if (!Signatures.verify(a, policy.aggregatorKey())) {
-            throw new RefusedException(Refusal.NOT_SIGNED_BY_AGGREGATOR, "the aggregate is not signed by the aggregator's key");
+            throw new RefusedException(
+                    Refusal.NOT_SIGNED_BY_AGGREGATOR, "the aggregate is not signed by the aggregator's key");
         }
         if (a.getStatus() != AggregateStatus.COMPLETED) {
             throw new RefusedException(Refusal.NOT_COMPLETED, "round status " + a.getStatus());
         }
         Set<String> participants = new HashSet<>(a.getParticipants());
         if (participants.size() != a.getParticipants().size() || participants.size() < policy.minParticipants()) {
-            throw new RefusedException(Refusal.TOO_FEW_PARTICIPANTS, participants.size() + " distinct participants, at least "
-                    + policy.minParticipants() + " required");
+            throw new RefusedException(
+                    Refusal.TOO_FEW_PARTICIPANTS,
+                    participants.size() + " distinct participants, at least " + policy.minParticipants() + " required");
         }
         for (String p : participants) {
             if (!policy.enrolled().test(p)) {
@@ -181,8 +209,10 @@ public final class ThresholdKeyHolder {
         List<Hash> updates = a.getAcceptedUpdateHashes().stream().map(Hash::of).toList();
         if (new HashSet<>(updates).size() != participants.size()
                 || !MerkleHashes.acceptedUpdateRoot(updates).matches(a.getAcceptedUpdateRoot())) {
-            throw new RefusedException(Refusal.UPDATE_LIST_MISMATCH, updates.size() + " accepted update hashes for "
-                    + participants.size() + " participants, or a root that does not match them");
+            throw new RefusedException(
+                    Refusal.UPDATE_LIST_MISMATCH,
+                    updates.size() + " accepted update hashes for " + participants.size()
+                            + " participants, or a root that does not match them");
         }
         if (shared.contains(aggHash)) {
             throw new RefusedException(Refusal.ALREADY_SHARED, "this holder already shared aggregate " + aggHash);
@@ -191,8 +221,8 @@ public final class ThresholdKeyHolder {
     }
 
     private void checkResum(AggregatePublished a, List<Hash> updates) throws RefusedException {
-        HeParameters params = HeParameters.byId(a.getHeParamsId()).orElseThrow(() ->
-                new IllegalStateException("unknown HE parameter set " + a.getHeParamsId()));
+        HeParameters params = HeParameters.byId(a.getHeParamsId())
+                .orElseThrow(() -> new IllegalStateException("unknown HE parameter set " + a.getHeParamsId()));
         try (HeContext he = HeContext.create(params)) {
             List<byte[]> published = Aggregates.ciphertexts(a, archive::chunkSum);
             List<List<byte[]>> addends = new ArrayList<>();
@@ -201,13 +231,16 @@ public final class ThresholdKeyHolder {
             }
             List<byte[]> resum = CiphertextSums.sum(he, addends);
             if (resum.size() != published.size()) {
-                throw new RefusedException(Refusal.RESUM_MISMATCH, "the archived updates have " + resum.size()
-                        + " ciphertexts, the aggregate " + published.size());
+                throw new RefusedException(
+                        Refusal.RESUM_MISMATCH,
+                        "the archived updates have " + resum.size() + " ciphertexts, the aggregate "
+                                + published.size());
             }
             for (int i = 0; i < published.size(); i++) {
                 if (!java.util.Arrays.equals(resum.get(i), published.get(i))) {
-                    throw new RefusedException(Refusal.RESUM_MISMATCH, "ciphertext " + i
-                            + " differs from the re-sum of the archived accepted updates");
+                    throw new RefusedException(
+                            Refusal.RESUM_MISMATCH,
+                            "ciphertext " + i + " differs from the re-sum of the archived accepted updates");
                 }
             }
         } catch (MalformedHeDataException | IllegalArgumentException | IllegalStateException e) {
@@ -225,35 +258,50 @@ public final class ThresholdKeyHolder {
      * @throws IllegalArgumentException if a share's signature is bad, a holder is missing, repeated
      *     or foreign, or the shares do not fit the aggregate
      */
-    public static double[] combine(AggregatePublished aggregate, List<DecryptionSharesPublished> all,
-            KeyCeremonyParticipant.Result ceremony, Map<String, SigningPublicKey> holderKeys, int length) {
+    public static double[] combine(
+            AggregatePublished aggregate,
+            List<DecryptionSharesPublished> all,
+            KeyCeremonyParticipant.Result ceremony,
+            Map<String, SigningPublicKey> holderKeys,
+            int length) {
         return combine(aggregate, Aggregates.INLINE, all, ceremony, holderKeys, length);
     }
 
     /** {@link #combine(AggregatePublished, List, KeyCeremonyParticipant.Result, Map, int)} of a chunked aggregate, its chunk sums from {@code chunks}. */
-    public static double[] combine(AggregatePublished aggregate, Aggregates.ChunkSource chunks, List<DecryptionSharesPublished> all,
-            KeyCeremonyParticipant.Result ceremony, Map<String, SigningPublicKey> holderKeys, int length) {
+    public static double[] combine(
+            AggregatePublished aggregate,
+            Aggregates.ChunkSource chunks,
+            List<DecryptionSharesPublished> all,
+            KeyCeremonyParticipant.Result ceremony,
+            Map<String, SigningPublicKey> holderKeys,
+            int length) {
         Hash aggHash = CanonicalHash.of(aggregate);
         Set<String> seen = new HashSet<>();
         for (DecryptionSharesPublished s : all) {
             SigningPublicKey key = holderKeys.get(s.getHolderId());
             if (key == null || !ceremony.holderIds().contains(s.getHolderId()) || !seen.add(s.getHolderId())) {
-                throw new IllegalArgumentException("shares from an unexpected or repeated holder '" + s.getHolderId() + "'");
+                throw new IllegalArgumentException(
+                        "shares from an unexpected or repeated holder '" + s.getHolderId() + "'");
             }
-            if (!aggHash.matches(s.getAggregateHash()) || !ceremony.ceremonyId().equals(s.getCeremonyId())
+            if (!aggHash.matches(s.getAggregateHash())
+                    || !ceremony.ceremonyId().equals(s.getCeremonyId())
                     || !Signatures.verifyRecord(s, key)) {
-                throw new IllegalArgumentException("the shares of '" + s.getHolderId() + "' are not signed by it for this aggregate"
-                        + " and ceremony");
+                throw new IllegalArgumentException("the shares of '" + s.getHolderId()
+                        + "' are not signed by it for this aggregate" + " and ceremony");
             }
         }
         if (!seen.equals(Set.copyOf(ceremony.holderIds()))) {
-            throw new IllegalArgumentException("shares of " + seen + ", the ceremony's holders are " + ceremony.holderIds());
+            throw new IllegalArgumentException(
+                    "shares of " + seen + ", the ceremony's holders are " + ceremony.holderIds());
         }
         List<List<DecryptionShare>> byHolder = new ArrayList<>();
         for (DecryptionSharesPublished s : all) {
-            byHolder.add(s.getShares().stream().map(b -> DecryptionShare.fromBytes(bytes(b))).toList());
+            byHolder.add(s.getShares().stream()
+                    .map(b -> DecryptionShare.fromBytes(bytes(b)))
+                    .toList());
         }
-        double[] sums = ThresholdDecryptor.combineAll(Aggregates.ciphertexts(aggregate, chunks), byHolder, ceremony.keyShareDigests());
+        double[] sums = ThresholdDecryptor.combineAll(
+                Aggregates.ciphertexts(aggregate, chunks), byHolder, ceremony.keyShareDigests());
         return ModelWeights.mean(sums, aggregate.getTotalWeight(), length);
     }
 

@@ -43,9 +43,9 @@ class DjlSealAggregationTest {
         long tLoad = System.nanoTime();
 
         try (HeContext he = HeContext.create(HeParameters.CKKS_8192);
-             HeKeyPair keys = he.generateKeys();
-             SealUpdateEncryptor encryptor = SealUpdateEncryptor.of(he, keys.publicKey());
-             KeyHolder keyHolder = KeyHolder.of(he, keys.secretKey())) {
+                HeKeyPair keys = he.generateKeys();
+                SealUpdateEncryptor encryptor = SealUpdateEncryptor.of(he, keys.publicKey());
+                KeyHolder keyHolder = KeyHolder.of(he, keys.secretKey())) {
             float[] base = null;
             ChunkLayout layout = null;
             double[] expectedSum = null;
@@ -54,8 +54,12 @@ class DjlSealAggregationTest {
             double trainSeconds = 0;
             DjlTrainer evaluator = null;
             for (int c = 0; c < clients; c++) {
-                DjlTrainer trainer = DjlTrainer.builder().block(DjlTrainer.mlp(784, 10, 128))
-                        .dataset(train.subset(parts.get(c))).learningRate(0.1f).batchSize(32).build();
+                DjlTrainer trainer = DjlTrainer.builder()
+                        .block(DjlTrainer.mlp(784, 10, 128))
+                        .dataset(train.subset(parts.get(c)))
+                        .learningRate(0.1f)
+                        .batchSize(32)
+                        .build();
                 if (base == null) {
                     base = trainer.initialParameters(42);
                     layout = SealUpdateEncryptor.defaultLayout(HeParameters.CKKS_8192, base.length);
@@ -68,8 +72,14 @@ class DjlSealAggregationTest {
                 assertEquals(parts.get(c).length, u.weight());
                 assertTrue(u.metrics().get(LocalUpdate.METRIC_LOSS) > 0);
 
-                RoundOpened round = TestRecords.round("djl", 1, Hash.sha256(new byte[1]), HeParameters.CKKS_8192.id(),
-                        Hash.sha256(new byte[2]), layout, Long.MAX_VALUE);
+                RoundOpened round = TestRecords.round(
+                        "djl",
+                        1,
+                        Hash.sha256(new byte[1]),
+                        HeParameters.CKKS_8192.id(),
+                        Hash.sha256(new byte[2]),
+                        layout,
+                        Long.MAX_VALUE);
                 float[] clipped = UpdatePolicy.clip(u.delta(), policy.clipFor(RoundBounds.of(round)));
                 float[] weighted = policy.prepare(u.delta(), u.weight(), round, new Random(c));
                 for (int i = 0; i < clipped.length; i++) {
@@ -94,8 +104,8 @@ class DjlSealAggregationTest {
                 summed.add(v.toBytes());
                 v.close();
             }
-            AggregatePublished agg = TestRecords.aggregate("mnist-mlp", 1, HeParameters.CKKS_8192.id(), layout, summed,
-                    totalWeight, clients);
+            AggregatePublished agg = TestRecords.aggregate(
+                    "mnist-mlp", 1, HeParameters.CKKS_8192.id(), layout, summed, totalWeight, clients);
             double[] mean = keyHolder.decryptMean(agg, Aggregates.INLINE);
             assertEquals(base.length, mean.length);
             double maxErr = 0;
@@ -107,11 +117,20 @@ class DjlSealAggregationTest {
             float[] next = keyHolder.apply(agg, Aggregates.INLINE, base);
             double accBefore = evaluator.accuracy(base, test);
             double accAfter = evaluator.accuracy(next, test);
-            System.out.printf("params=%d ciphertexts=%d chunks=%d maxErr=%.3g load=%.2fs train(5 epochs)=%.2fs"
-                            + " total=%.2fs acc %.3f -> %.3f%n", base.length, layout.getCiphertextCount(),
-                    layout.getChunkCount(), maxErr, (tLoad - t0) / 1e9, trainSeconds, (System.nanoTime() - t0) / 1e9,
-                    accBefore, accAfter);
-            assertTrue(accAfter > accBefore + 0.2, "FedAvg of one epoch should learn: " + accBefore + " -> " + accAfter);
+            System.out.printf(
+                    "params=%d ciphertexts=%d chunks=%d maxErr=%.3g load=%.2fs train(5 epochs)=%.2fs"
+                            + " total=%.2fs acc %.3f -> %.3f%n",
+                    base.length,
+                    layout.getCiphertextCount(),
+                    layout.getChunkCount(),
+                    maxErr,
+                    (tLoad - t0) / 1e9,
+                    trainSeconds,
+                    (System.nanoTime() - t0) / 1e9,
+                    accBefore,
+                    accAfter);
+            assertTrue(
+                    accAfter > accBefore + 0.2, "FedAvg of one epoch should learn: " + accBefore + " -> " + accAfter);
         }
     }
 }

@@ -19,9 +19,15 @@ class SimulationEvaluationTest {
     @Test
     void decryptedMetricsAreTheExampleWeightedMeansOfTheClients() throws Exception {
         LocalDataset all = Mnist2500.load();
-        try (Simulation sim = Simulation.builder().trainSet(all.range(0, 1200)).clients(3)
+        try (Simulation sim = Simulation.builder()
+                .trainSet(all.range(0, 1200))
+                .clients(3)
                 .partitioner(Partitioners.dirichlet(0.5, 5))
-                .trainerFactory(d -> DjlTrainer.builder().block(DjlTrainer.mlp(784, 10, 32)).dataset(d).build()).build()) {
+                .trainerFactory(d -> DjlTrainer.builder()
+                        .block(DjlTrainer.mlp(784, 10, 32))
+                        .dataset(d)
+                        .build())
+                .build()) {
             DjlTrainer first = (DjlTrainer) sim.trainers().get(0);
             float[] p = sim.run(first.initialParameters(3), 1).get(0).model().parameters();
 
@@ -32,15 +38,20 @@ class SimulationEvaluationTest {
                 LocalEvaluation e = t.evaluate(p);
                 DjlTrainer d = (DjlTrainer) t;
                 assertEquals(d.dataset().size(), e.examples());
-                assertEquals(d.accuracy(p, d.dataset()), e.accuracy(), 1e-6, "DjlTrainer.evaluate counts what accuracy() measures");
+                assertEquals(
+                        d.accuracy(p, d.dataset()),
+                        e.accuracy(),
+                        1e-6,
+                        "DjlTrainer.evaluate counts what accuracy() measures");
                 examples += e.examples();
                 correct += e.correct();
                 lossSum += e.lossSum();
             }
             assertEquals(1200, examples);
             FederatedEvaluation.Metrics m = sim.evaluate(p, 10);
-            System.out.printf("federated accuracy %.6f (plain %.6f), loss %.6f (plain %.6f)%n", m.accuracy(), (double) correct / examples,
-                    m.loss(), lossSum / examples);
+            System.out.printf(
+                    "federated accuracy %.6f (plain %.6f), loss %.6f (plain %.6f)%n",
+                    m.accuracy(), (double) correct / examples, m.loss(), lossSum / examples);
             assertEquals(examples, m.examples());
             assertEquals((double) correct / examples, m.accuracy(), 1e-6);
             assertEquals(lossSum / examples, m.loss(), 1e-6);

@@ -61,13 +61,18 @@ class SimulationStrategyTest {
         List<RecordingTrainer> trainers = new ArrayList<>();
         float[] x = new float[PARAMS];
         LocalDataset data = new LocalDataset(new float[3], 1, new int[3]);
-        try (Simulation sim = Simulation.builder().trainSet(data).clients(3).strategy(strategy).localEpochs(2)
+        try (Simulation sim = Simulation.builder()
+                .trainSet(data)
+                .clients(3)
+                .strategy(strategy)
+                .localEpochs(2)
                 .partitioner((labels, k) -> List.of(new int[] {0}, new int[] {1}, new int[] {2}))
                 .trainerFactory(d -> {
                     RecordingTrainer t = new RecordingTrainer(trainers.size());
                     trainers.add(t);
                     return t;
-                }).build()) {
+                })
+                .build()) {
             List<Simulation.RoundReport> reports = sim.run(x, rounds);
             finalWeights[0] = reports.get(rounds - 1).model().parameters();
         }

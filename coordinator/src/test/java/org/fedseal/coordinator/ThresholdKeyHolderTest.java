@@ -70,7 +70,7 @@ class ThresholdKeyHolderTest {
         Random values = new Random(3);
         double[] sum = new double[VALUES];
         try (HePublicKey pk = he.loadPublicKey(ceremony.collectivePublicKey());
-             SealUpdateEncryptor enc = SealUpdateEncryptor.of(he, pk)) {
+                SealUpdateEncryptor enc = SealUpdateEncryptor.of(he, pk)) {
             ChunkLayout layout = SealUpdateEncryptor.defaultLayout(HeParameters.CKKS_8192_T50, VALUES);
             for (int c = 0; c < CLIENTS; c++) {
                 long w = 10 + c;
@@ -104,16 +104,23 @@ class ThresholdKeyHolderTest {
             holderKeys.add(kp);
             keys.put(id, kp.publicKey());
         }
-        KeyCeremonyOpened opened = Signatures.signRecord(KeyCeremonyOpened.newBuilder().setCeremonyId("tm-ceremony-1")
-                .setModelId("tm").setHeParamsId(HeParameters.CKKS_8192_T50.id()).setHolderIds(HOLDERS)
-                .setOpenedAtEpochMillis(1).setSignature(ByteBuffer.allocate(0)).build(), registry.privateKey());
+        KeyCeremonyOpened opened = Signatures.signRecord(
+                KeyCeremonyOpened.newBuilder()
+                        .setCeremonyId("tm-ceremony-1")
+                        .setModelId("tm")
+                        .setHeParamsId(HeParameters.CKKS_8192_T50.id())
+                        .setHolderIds(HOLDERS)
+                        .setOpenedAtEpochMillis(1)
+                        .setSignature(ByteBuffer.allocate(0))
+                        .build(),
+                registry.privateKey());
         List<KeyCeremonyTranscript> views = new ArrayList<>();
         List<KeyCeremonyParticipant> participants = new ArrayList<>();
         for (int i = 0; i < HOLDERS.size(); i++) {
             views.add(KeyCeremonyTranscript.open(opened, registry.publicKey(), keys));
             stores.add(KeyCeremonyParticipant.SecretShareStore.inMemory());
-            participants.add(new KeyCeremonyParticipant(HOLDERS.get(i), holderKeys.get(i).privateKey(), stores.get(i),
-                    new SecureRandom()));
+            participants.add(new KeyCeremonyParticipant(
+                    HOLDERS.get(i), holderKeys.get(i).privateKey(), stores.get(i), new SecureRandom()));
         }
         int sent;
         int messages = 0;
@@ -131,17 +138,20 @@ class ThresholdKeyHolderTest {
             messages += sent;
         } while (sent > 0);
         assertEquals(9, messages, "three phases, one message each");
-        List<KeyCeremonyParticipant.Result> results = views.stream().map(KeyCeremonyParticipant::finish).toList();
+        List<KeyCeremonyParticipant.Result> results =
+                views.stream().map(KeyCeremonyParticipant::finish).toList();
         for (KeyCeremonyParticipant.Result r : results) {
             assertArrayEquals(results.get(0).collectivePublicKey(), r.collectivePublicKey());
         }
         for (int i = 0; i < HOLDERS.size(); i++) {
             parties.add(participants.get(i).party(views.get(i)));
-            assertArrayEquals(results.get(0).keyShareDigests().get(i), parties.get(i).keyShareDigest());
+            assertArrayEquals(
+                    results.get(0).keyShareDigests().get(i), parties.get(i).keyShareDigest());
         }
         // A restarted holder gets its very share back from its store.
-        ThresholdParty reloaded = new KeyCeremonyParticipant(HOLDERS.get(1), holderKeys.get(1).privateKey(), stores.get(1),
-                new SecureRandom()).party(views.get(1));
+        ThresholdParty reloaded = new KeyCeremonyParticipant(
+                        HOLDERS.get(1), holderKeys.get(1).privateKey(), stores.get(1), new SecureRandom())
+                .party(views.get(1));
         assertArrayEquals(parties.get(1).keyShareDigest(), reloaded.keyShareDigest());
         return results.get(0);
     }
@@ -152,16 +162,28 @@ class ThresholdKeyHolderTest {
     }
 
     /** The aggregate an honest aggregator publishes over {@code hashes}, with {@code entries} as its sums. */
-    static AggregatePublished aggregate(List<String> participants, List<Hash> hashes, List<byte[]> entries, SigningKeyPair signer) {
+    static AggregatePublished aggregate(
+            List<String> participants, List<Hash> hashes, List<byte[]> entries, SigningKeyPair signer) {
         List<Hash> sorted = MerkleHashes.sortedUpdateHashes(hashes);
-        AggregatePublished a = AggregatePublished.newBuilder().setModelId("tm").setRound(1).setStatus(AggregateStatus.COMPLETED)
-                .setChunkSums(List.of(ChunkSum.newBuilder().setChunkIndex(0)
-                        .setCiphertexts(entries.stream().map(ByteBuffer::wrap).toList()).build()))
-                .setParticipants(participants).setTotalWeight(totalWeight)
+        AggregatePublished a = AggregatePublished.newBuilder()
+                .setModelId("tm")
+                .setRound(1)
+                .setStatus(AggregateStatus.COMPLETED)
+                .setChunkSums(List.of(ChunkSum.newBuilder()
+                        .setChunkIndex(0)
+                        .setCiphertexts(entries.stream().map(ByteBuffer::wrap).toList())
+                        .build()))
+                .setParticipants(participants)
+                .setTotalWeight(totalWeight)
                 .setAcceptedUpdateHashes(sorted.stream().map(Hash::toByteBuffer).toList())
                 .setAcceptedUpdateRoot(MerkleHashes.acceptedUpdateRoot(sorted).toByteBuffer())
-                .setAcceptedCount(participants.size()).setRejectedCount(0).setHeParamsId(HeParameters.CKKS_8192_T50.id())
-                .setAggregatorId("agg").setClosedAtEpochMillis(1).setSignature(ByteBuffer.allocate(0)).build();
+                .setAcceptedCount(participants.size())
+                .setRejectedCount(0)
+                .setHeParamsId(HeParameters.CKKS_8192_T50.id())
+                .setAggregatorId("agg")
+                .setClosedAtEpochMillis(1)
+                .setSignature(ByteBuffer.allocate(0))
+                .build();
         return Signatures.sign(a, signer.privateKey());
     }
 
@@ -194,17 +216,23 @@ class ThresholdKeyHolderTest {
     }
 
     static List<ThresholdKeyHolder> holders(int minParticipants) {
-        ThresholdKeyHolder.Policy policy = new ThresholdKeyHolder.Policy(minParticipants, AGGREGATOR.publicKey(),
-                Set.copyOf(clients)::contains);
+        ThresholdKeyHolder.Policy policy =
+                new ThresholdKeyHolder.Policy(minParticipants, AGGREGATOR.publicKey(), Set.copyOf(clients)::contains);
         List<ThresholdKeyHolder> hs = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            hs.add(new ThresholdKeyHolder("holder-" + i, ceremony.ceremonyId(), parties.get(i), holderKeys.get(i).privateKey(), policy, h -> {
-                List<byte[]> cts = archive.get(h);
-                if (cts == null) {
-                    throw new IllegalStateException("not archived: " + h);
-                }
-                return cts;
-            }));
+            hs.add(new ThresholdKeyHolder(
+                    "holder-" + i,
+                    ceremony.ceremonyId(),
+                    parties.get(i),
+                    holderKeys.get(i).privateKey(),
+                    policy,
+                    h -> {
+                        List<byte[]> cts = archive.get(h);
+                        if (cts == null) {
+                            throw new IllegalStateException("not archived: " + h);
+                        }
+                        return cts;
+                    }));
         }
         return hs;
     }
@@ -238,24 +266,35 @@ class ThresholdKeyHolderTest {
         assertEquals(Refusal.ALREADY_SHARED, refusal(hs.get(0), agg), "a second share of the same ciphertext");
 
         // Two of three holders' shares are not enough.
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> ThresholdKeyHolder.combine(agg, shares.subList(0, 2), ceremony, holderPublicKeys(), VALUES));
         // A share whose signature does not verify is rejected.
-        DecryptionSharesPublished forged = Signatures.signRecord(shares.get(2), holderKeys.get(0).privateKey());
-        assertThrows(IllegalArgumentException.class, () -> ThresholdKeyHolder.combine(agg,
-                List.of(shares.get(0), shares.get(1), forged), ceremony, holderPublicKeys(), VALUES));
+        DecryptionSharesPublished forged =
+                Signatures.signRecord(shares.get(2), holderKeys.get(0).privateKey());
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> ThresholdKeyHolder.combine(
+                        agg, List.of(shares.get(0), shares.get(1), forged), ceremony, holderPublicKeys(), VALUES));
         // Shares of another ceremony's holder set do not combine either.
-        DecryptionSharesPublished foreign = Signatures.signRecord(DecryptionSharesPublished.newBuilder(shares.get(2))
-                .setCeremonyId("another").build(), holderKeys.get(2).privateKey());
-        assertThrows(IllegalArgumentException.class, () -> ThresholdKeyHolder.combine(agg,
-                List.of(shares.get(0), shares.get(1), foreign), ceremony, holderPublicKeys(), VALUES));
+        DecryptionSharesPublished foreign = Signatures.signRecord(
+                DecryptionSharesPublished.newBuilder(shares.get(2))
+                        .setCeremonyId("another")
+                        .build(),
+                holderKeys.get(2).privateKey());
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> ThresholdKeyHolder.combine(
+                        agg, List.of(shares.get(0), shares.get(1), foreign), ceremony, holderPublicKeys(), VALUES));
     }
 
     @Test
     void aSingleClientsCiphertextIsRefusedPlainOrDisguised() throws Exception {
         ThresholdKeyHolder h = holders(3).get(0);
         List<byte[]> one = archive.get(updateHashes.get(0));
-        assertEquals(Refusal.TOO_FEW_PARTICIPANTS, refusal(h, aggregate(clients.subList(0, 1), updateHashes.subList(0, 1), one, AGGREGATOR)));
+        assertEquals(
+                Refusal.TOO_FEW_PARTICIPANTS,
+                refusal(h, aggregate(clients.subList(0, 1), updateHashes.subList(0, 1), one, AGGREGATOR)));
         // A malicious aggregator claims five participants but hands over one client's update.
         assertEquals(Refusal.RESUM_MISMATCH, refusal(h, aggregate(clients, updateHashes, one, AGGREGATOR)));
     }
@@ -263,19 +302,24 @@ class ThresholdKeyHolderTest {
     @Test
     void belowTheMinimumParticipantCountIsRefused() throws Exception {
         ThresholdKeyHolder h = holders(6).get(1);
-        assertEquals(Refusal.TOO_FEW_PARTICIPANTS, refusal(h, aggregate(clients, updateHashes, sumOf(updateHashes, 0), AGGREGATOR)));
+        assertEquals(
+                Refusal.TOO_FEW_PARTICIPANTS,
+                refusal(h, aggregate(clients, updateHashes, sumOf(updateHashes, 0), AGGREGATOR)));
     }
 
     @Test
     void anAggregateThatIsNotTheReSumOfTheArchivedUpdatesIsRefused() throws Exception {
         ThresholdKeyHolder h = holders(3).get(2);
-        assertEquals(Refusal.RESUM_MISMATCH, refusal(h, aggregate(clients, updateHashes, sumOf(updateHashes, 1), AGGREGATOR)));
+        assertEquals(
+                Refusal.RESUM_MISMATCH,
+                refusal(h, aggregate(clients, updateHashes, sumOf(updateHashes, 1), AGGREGATOR)));
     }
 
     @Test
     void anAggregateNotSignedByTheAggregatorIsRefused() throws Exception {
         ThresholdKeyHolder h = holders(3).get(0);
-        assertEquals(Refusal.NOT_SIGNED_BY_AGGREGATOR,
+        assertEquals(
+                Refusal.NOT_SIGNED_BY_AGGREGATOR,
                 refusal(h, aggregate(clients, updateHashes, sumOf(updateHashes, 0), SigningKeyPair.generate())));
     }
 }

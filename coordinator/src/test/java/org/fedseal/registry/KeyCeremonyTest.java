@@ -74,10 +74,17 @@ class KeyCeremonyTest {
     @Test
     void holdersRunTheCeremonyOverKafkaAndTheRegistryLogsAndChecksIt(LocalKafkaBroker kafka) throws Exception {
         Map<String, String> topics = Fixture.kafkaTopics(kafka, P);
-        try (RegistryServer s = RegistryServer.builder().dataDir(dir).port(0).adminToken("t").kafkaBootstrapServers(kafka.bootstrapServers())
-                .set(RegistryConfig.KAFKA_GROUP, "cerem-registry").setAll(topics).build().start();
-             KafkaProducer<byte[], byte[]> producer = producer(kafka);
-             KafkaConsumer<byte[], byte[]> consumer = consumer(kafka)) {
+        try (RegistryServer s = RegistryServer.builder()
+                        .dataDir(dir)
+                        .port(0)
+                        .adminToken("t")
+                        .kafkaBootstrapServers(kafka.bootstrapServers())
+                        .set(RegistryConfig.KAFKA_GROUP, "cerem-registry")
+                        .setAll(topics)
+                        .build()
+                        .start();
+                KafkaProducer<byte[], byte[]> producer = producer(kafka);
+                KafkaConsumer<byte[], byte[]> consumer = consumer(kafka)) {
             RegistryClient c = Fixture.client(s);
             c.registerModel("tk", "mlp", HeParameters.CKKS_8192_T50.id(), new float[Fixture.PARAMS]);
             Map<String, SigningKeyPair> ids = new HashMap<>();
@@ -87,14 +94,17 @@ class KeyCeremonyTest {
                 keys.put(h, ids.get(h).publicKey());
                 c.enrollClient(h, ids.get(h).publicKey(), List.of("tk"));
             }
-            RegistryException notEnrolled = assertThrows(RegistryException.class,
-                    () -> c.openCeremony("tk", null, List.of("tk-kh-1", "nobody")));
+            RegistryException notEnrolled = assertThrows(
+                    RegistryException.class, () -> c.openCeremony("tk", null, List.of("tk-kh-1", "nobody")));
             assertEquals(409, notEnrolled.status());
             CeremonyInfo opened = c.openCeremony("tk", null, HOLDERS);
             assertEquals("tk-ceremony-1", opened.ceremonyId());
             assertEquals("open", opened.status());
-            assertEquals(409, assertThrows(RegistryException.class,
-                    () -> c.openCeremony("tk", null, HOLDERS)).status(), "one ceremony at a time");
+            assertEquals(
+                    409,
+                    assertThrows(RegistryException.class, () -> c.openCeremony("tk", null, HOLDERS))
+                            .status(),
+                    "one ceremony at a time");
 
             // Each holder keeps its own view of the topic, as a separate process would.
             List<KeyCeremonyTranscript> views = new ArrayList<>();
@@ -102,13 +112,18 @@ class KeyCeremonyTest {
             boolean rogueSent = false;
             boolean forgedSent = false;
             long deadline = System.currentTimeMillis() + 60_000;
-            while (System.currentTimeMillis() < deadline && (views.isEmpty() || !views.get(0).isComplete())) {
+            while (System.currentTimeMillis() < deadline
+                    && (views.isEmpty() || !views.get(0).isComplete())) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    Object payload = WireCodec.DEFAULT.decode(r.value(), KeyCeremonyEnvelope.class).getPayload();
+                    Object payload = WireCodec.DEFAULT
+                            .decode(r.value(), KeyCeremonyEnvelope.class)
+                            .getPayload();
                     if (payload instanceof KeyCeremonyOpened o) {
                         for (String h : HOLDERS) {
                             views.add(KeyCeremonyTranscript.open(o, c.logPublicKey(), keys));
-                            participants.add(new KeyCeremonyParticipant(h, ids.get(h).privateKey(),
+                            participants.add(new KeyCeremonyParticipant(
+                                    h,
+                                    ids.get(h).privateKey(),
                                     KeyCeremonyParticipant.SecretShareStore.inMemory(),
                                     new SecureRandom()));
                         }
@@ -128,16 +143,30 @@ class KeyCeremonyTest {
                         continue;
                     }
                     if (!forgedSent) { // someone without tk-kh-2's key speaks for it
-                        send(producer, KeyCeremonyTranscript.sign("tk-ceremony-1", "tk-kh-2", CeremonyPhase.SEED_CONTRIBUTION,
-                                new byte[32], SigningKeyPair.generate().privateKey()));
+                        send(
+                                producer,
+                                KeyCeremonyTranscript.sign(
+                                        "tk-ceremony-1",
+                                        "tk-kh-2",
+                                        CeremonyPhase.SEED_CONTRIBUTION,
+                                        new byte[32],
+                                        SigningKeyPair.generate().privateKey()));
                         forgedSent = true;
                     }
-                    if (next.get().getPhase() == CeremonyPhase.KEY_SHARE && HOLDERS.get(i).equals("tk-kh-3") && !rogueSent) {
+                    if (next.get().getPhase() == CeremonyPhase.KEY_SHARE
+                            && HOLDERS.get(i).equals("tk-kh-3")
+                            && !rogueSent) {
                         // tk-kh-3 tries to reveal a share other than the one it committed to
                         byte[] other = next.get().getPayload().array().clone();
                         other[100] ^= 1;
-                        send(producer, KeyCeremonyTranscript.sign("tk-ceremony-1", "tk-kh-3", CeremonyPhase.KEY_SHARE, other,
-                                ids.get("tk-kh-3").privateKey()));
+                        send(
+                                producer,
+                                KeyCeremonyTranscript.sign(
+                                        "tk-ceremony-1",
+                                        "tk-kh-3",
+                                        CeremonyPhase.KEY_SHARE,
+                                        other,
+                                        ids.get("tk-kh-3").privateKey()));
                         rogueSent = true;
                     }
                     send(producer, next.get());
@@ -157,30 +186,41 @@ class KeyCeremonyTest {
             assertEquals(result.publicKeyHash().toHex(), done.publicKeyHash());
             assertEquals(result.publicKeyHash().toHex(), c.model("tk").hePublicKeyHash());
             assertEquals("tk-ceremony-1", c.model("tk").ceremonyId());
-            assertEquals(List.of("BAD_SIGNATURE", "COMMITMENT_MISMATCH"),
-                    done.rejections().stream().map(CeremonyInfo.Rejection::reason).sorted().toList());
-            HOLDERS.forEach(h -> assertTrue(c.ceremony("tk-ceremony-1").sent().get("KEY_SHARE").contains(h)));
+            assertEquals(
+                    List.of("BAD_SIGNATURE", "COMMITMENT_MISMATCH"),
+                    done.rejections().stream()
+                            .map(CeremonyInfo.Rejection::reason)
+                            .sorted()
+                            .toList());
+            HOLDERS.forEach(h -> assertTrue(
+                    c.ceremony("tk-ceremony-1").sent().get("KEY_SHARE").contains(h)));
             try (HeContext he = HeContext.create(HeParameters.CKKS_8192_T50);
-                 HePublicKey pk = he.loadPublicKey(c.hePublicKey(result.publicKeyHash()))) {
+                    HePublicKey pk = he.loadPublicKey(c.hePublicKey(result.publicKeyHash()))) {
                 // loaded with SEAL's validation: clients can encrypt under the collective key as under any key
                 assertEquals(result.publicKeyHash(), Hash.sha256(pk.toBytes()));
             }
-            RegistryException single = assertThrows(RegistryException.class,
-                    () -> c.putHePublicKey("tk", result.collectivePublicKey()));
+            RegistryException single =
+                    assertThrows(RegistryException.class, () -> c.putHePublicKey("tk", result.collectivePublicKey()));
             assertEquals(409, single.status(), "a threshold model's key comes only from its ceremony");
 
-            List<String> kinds = c.logEntries(0, c.signedTreeHead().getTreeSize()).stream().map(LogEntryInfo::kind)
-                    .filter(k -> k.startsWith("KEY_CEREMONY")).toList();
+            List<String> kinds = c.logEntries(0, c.signedTreeHead().getTreeSize()).stream()
+                    .map(LogEntryInfo::kind)
+                    .filter(k -> k.startsWith("KEY_CEREMONY"))
+                    .toList();
             assertEquals(1 + 9 + 1, kinds.size(), kinds.toString());
             List<ThresholdParty> parties = new ArrayList<>();
             for (int i = 0; i < HOLDERS.size(); i++) {
                 parties.add(participants.get(i).party(views.get(i)));
             }
-            Runnable forgeWeights = versionsMustNameTheCeremonyAndEveryHoldersShares(s, c, producer, ids, keys, parties, result);
+            Runnable forgeWeights =
+                    versionsMustNameTheCeremonyAndEveryHoldersShares(s, c, producer, ids, keys, parties, result);
             Fixture.Cli audit = Fixture.cli(s, "audit", "verify");
             assertEquals(0, audit.code(), audit.out());
-            assertTrue(audit.out().contains("1 key ceremonies replayed") && audit.out().contains("3 decryption share records checked")
-                    && audit.out().contains("1 threshold versions re-decrypted"), audit.out());
+            assertTrue(
+                    audit.out().contains("1 key ceremonies replayed")
+                            && audit.out().contains("3 decryption share records checked")
+                            && audit.out().contains("1 threshold versions re-decrypted"),
+                    audit.out());
             // A publisher that names the right shares but publishes other weights is caught: decryption is verifiable.
             forgeWeights.run();
             Fixture.Cli forged = Fixture.cli(s, "audit", "verify");
@@ -188,7 +228,9 @@ class KeyCeremonyTest {
             assertTrue(forged.out().contains("weights are not what FedAvg"), forged.out());
             Fixture.Cli show = Fixture.cli(s, "ceremony", "show", "tk-ceremony-1");
             assertEquals(0, show.code(), show.out());
-            assertTrue(show.out().contains("COMMITMENT_MISMATCH") && show.out().contains(done.publicKeyHash()), show.out());
+            assertTrue(
+                    show.out().contains("COMMITMENT_MISMATCH") && show.out().contains(done.publicKeyHash()),
+                    show.out());
         }
     }
 
@@ -198,15 +240,21 @@ class KeyCeremonyTest {
      * ceremony and one logged share record of every holder. Returns a step that publishes a second
      * version naming the same shares but with other weights.
      */
-    private static Runnable versionsMustNameTheCeremonyAndEveryHoldersShares(RegistryServer s, RegistryClient c,
-            KafkaProducer<byte[], byte[]> producer, Map<String, SigningKeyPair> ids, Map<String, SigningPublicKey> keys,
-            List<ThresholdParty> parties, KeyCeremonyParticipant.Result ceremony) throws Exception {
+    private static Runnable versionsMustNameTheCeremonyAndEveryHoldersShares(
+            RegistryServer s,
+            RegistryClient c,
+            KafkaProducer<byte[], byte[]> producer,
+            Map<String, SigningKeyPair> ids,
+            Map<String, SigningPublicKey> keys,
+            List<ThresholdParty> parties,
+            KeyCeremonyParticipant.Result ceremony)
+            throws Exception {
         RoundInfo r = c.openRound("tk", 2, Duration.ofMinutes(10), 1, 6);
         assertEquals(ceremony.publicKeyHash().toHex(), r.publicKeyHash(), "rounds name the collective key");
         Hash base = Hash.fromHex(r.baseModelHash());
         Fixture.RoundRun run;
         try (HeContext he = HeContext.create(HeParameters.CKKS_8192_T50);
-             HePublicKey pk = he.loadPublicKey(ceremony.collectivePublicKey())) {
+                HePublicKey pk = he.loadPublicKey(ceremony.collectivePublicKey())) {
             run = Fixture.simulateRound("tk", r.round(), base, 2, false, he.encryptor(pk), HeParameters.CKKS_8192_T50);
         }
         Fixture.ingest(s, run);
@@ -222,65 +270,104 @@ class KeyCeremonyTest {
                 for (ByteBuffer ct : chunk.getCiphertexts()) {
                     byte[] entry = new byte[ct.remaining()];
                     ct.duplicate().get(entry);
-                    shares.add(ByteBuffer.wrap(parties.get(i).decryptionShare(entry, random).toBytes()));
+                    shares.add(ByteBuffer.wrap(
+                            parties.get(i).decryptionShare(entry, random).toBytes()));
                 }
             }
-            DecryptionSharesPublished d = Signatures.signRecord(DecryptionSharesPublished.newBuilder().setModelId("tk")
-                    .setRound(r.round()).setCeremonyId(ceremony.ceremonyId()).setHolderId(HOLDERS.get(i))
-                    .setAggregateHash(agg.toByteBuffer()).setShares(shares).setSignature(ByteBuffer.allocate(0)).build(),
+            DecryptionSharesPublished d = Signatures.signRecord(
+                    DecryptionSharesPublished.newBuilder()
+                            .setModelId("tk")
+                            .setRound(r.round())
+                            .setCeremonyId(ceremony.ceremonyId())
+                            .setHolderId(HOLDERS.get(i))
+                            .setAggregateHash(agg.toByteBuffer())
+                            .setShares(shares)
+                            .setSignature(ByteBuffer.allocate(0))
+                            .build(),
                     ids.get(HOLDERS.get(i)).privateKey());
             records.add(d);
-            producer.send(new ProducerRecord<>(P + "decryption-shares", Topics.roundKey("tk", r.round()), WireCodec.UNBOUNDED.encode(d)))
+            producer.send(new ProducerRecord<>(
+                            P + "decryption-shares", Topics.roundKey("tk", r.round()), WireCodec.UNBOUNDED.encode(d)))
                     .get();
         }
         List<Hash> shareHashes = records.stream().map(CanonicalHash::of).toList();
-        DecryptionSharesPublished forged = Signatures.signRecord(DecryptionSharesPublished.newBuilder().setModelId("tk")
-                .setRound(r.round()).setCeremonyId(ceremony.ceremonyId()).setHolderId("tk-kh-1").setAggregateHash(agg.toByteBuffer())
-                .setShares(List.of()).setSignature(ByteBuffer.allocate(0)).build(), SigningKeyPair.generate().privateKey());
-        producer.send(new ProducerRecord<>(P + "decryption-shares", Topics.roundKey("tk", r.round()), WireCodec.UNBOUNDED.encode(forged)))
+        DecryptionSharesPublished forged = Signatures.signRecord(
+                DecryptionSharesPublished.newBuilder()
+                        .setModelId("tk")
+                        .setRound(r.round())
+                        .setCeremonyId(ceremony.ceremonyId())
+                        .setHolderId("tk-kh-1")
+                        .setAggregateHash(agg.toByteBuffer())
+                        .setShares(List.of())
+                        .setSignature(ByteBuffer.allocate(0))
+                        .build(),
+                SigningKeyPair.generate().privateKey());
+        producer.send(new ProducerRecord<>(
+                        P + "decryption-shares", Topics.roundKey("tk", r.round()), WireCodec.UNBOUNDED.encode(forged)))
                 .get();
         long wait = System.currentTimeMillis() + 30_000;
         while (c.decryptionShares("tk", r.round()).size() < HOLDERS.size() && System.currentTimeMillis() < wait) {
             Thread.sleep(100);
         }
         List<DecryptionSharesInfo> logged = c.decryptionShares("tk", r.round());
-        assertEquals(HOLDERS, logged.stream().map(DecryptionSharesInfo::holderId).toList(), "the forged record is not logged");
-        assertEquals(new java.util.HashSet<>(shareHashes), new java.util.HashSet<>(logged.stream().map(i -> Hash.fromHex(i.recordHash())).toList()));
+        assertEquals(
+                HOLDERS,
+                logged.stream().map(DecryptionSharesInfo::holderId).toList(),
+                "the forged record is not logged");
+        assertEquals(
+                new java.util.HashSet<>(shareHashes),
+                new java.util.HashSet<>(
+                        logged.stream().map(i -> Hash.fromHex(i.recordHash())).toList()));
 
         // The combiner's part: the weighted mean update from the shares, applied to the base weights.
         double[] mean = ThresholdKeyHolder.combine(run.aggregate(), records, ceremony, keys, Fixture.PARAMS);
         float[] next = ModelWeights.applyMean(c.weightsAsFloats(base), mean);
         byte[] w = ModelWeights.encode(next);
-        RegistryException bare = assertThrows(RegistryException.class,
+        RegistryException bare = assertThrows(
+                RegistryException.class,
                 () -> c.publishVersion(Fixture.nextVersion("tk", base, run, w, combiner), "tk-combiner", w, null));
         assertEquals(409, bare.status());
         assertTrue(bare.getMessage().contains("threshold_provenance"), bare.getMessage());
-        RegistryException twoOfThree = assertThrows(RegistryException.class, () -> c.publishVersion(
-                thresholdVersion(base, run, w, combiner, ceremony.ceremonyId(), shareHashes.subList(0, 2)), "tk-combiner", w, null));
+        RegistryException twoOfThree = assertThrows(
+                RegistryException.class,
+                () -> c.publishVersion(
+                        thresholdVersion(base, run, w, combiner, ceremony.ceremonyId(), shareHashes.subList(0, 2)),
+                        "tk-combiner",
+                        w,
+                        null));
         assertEquals(409, twoOfThree.status());
-        VersionInfo v = c.publishVersion(thresholdVersion(base, run, w, combiner, ceremony.ceremonyId(), shareHashes), "tk-combiner", w,
-                null);
-        assertEquals(ceremony.ceremonyId(), c.versionRecord(Hash.fromHex(v.versionHash())).getCeremonyId());
+        VersionInfo v = c.publishVersion(
+                thresholdVersion(base, run, w, combiner, ceremony.ceremonyId(), shareHashes), "tk-combiner", w, null);
+        assertEquals(
+                ceremony.ceremonyId(),
+                c.versionRecord(Hash.fromHex(v.versionHash())).getCeremonyId());
 
         float[] other = next.clone();
         other[0] += 0.5f;
         byte[] ow = ModelWeights.encode(other);
-        return () -> c.publishVersion(thresholdVersion(base, run, ow, combiner, ceremony.ceremonyId(), shareHashes), "tk-combiner", ow,
-                null);
+        return () -> c.publishVersion(
+                thresholdVersion(base, run, ow, combiner, ceremony.ceremonyId(), shareHashes), "tk-combiner", ow, null);
     }
 
-    private static ModelVersionPublished thresholdVersion(Hash base, Fixture.RoundRun run, byte[] w, SigningKeyPair signer,
-            String ceremonyId, List<Hash> shares) {
+    private static ModelVersionPublished thresholdVersion(
+            Hash base, Fixture.RoundRun run, byte[] w, SigningKeyPair signer, String ceremonyId, List<Hash> shares) {
         ModelVersionPublished v = ModelVersionPublished.newBuilder(Fixture.nextVersion("tk", base, run, w, signer))
-                .setCeremonyId(ceremonyId).setDecryptionShareHashes(shares.stream().sorted().map(Hash::toByteBuffer).toList())
-                .setVersionHash(ByteBuffer.allocate(0)).build();
+                .setCeremonyId(ceremonyId)
+                .setDecryptionShareHashes(
+                        shares.stream().sorted().map(Hash::toByteBuffer).toList())
+                .setVersionHash(ByteBuffer.allocate(0))
+                .build();
         v.setVersionHash(CanonicalHash.versionHash(v).toByteBuffer());
         return Signatures.sign(v, signer.privateKey());
     }
 
     private static void send(KafkaProducer<byte[], byte[]> producer, KeyCeremonyMessage m) throws Exception {
-        producer.send(new ProducerRecord<>(P + "key-ceremony", m.getCeremonyId().getBytes(StandardCharsets.UTF_8),
-                WireCodec.DEFAULT.encode(KeyCeremonyEnvelope.newBuilder().setPayload(m).build()))).get();
+        producer.send(new ProducerRecord<>(
+                        P + "key-ceremony",
+                        m.getCeremonyId().getBytes(StandardCharsets.UTF_8),
+                        WireCodec.DEFAULT.encode(
+                                KeyCeremonyEnvelope.newBuilder().setPayload(m).build())))
+                .get();
     }
 
     private static KafkaProducer<byte[], byte[]> producer(LocalKafkaBroker kafka) {
@@ -294,7 +381,8 @@ class KeyCeremonyTest {
         cp.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         cp.put(ConsumerConfig.GROUP_ID_CONFIG, "cerem-holders");
         cp.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        KafkaConsumer<byte[], byte[]> c =
+                new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         c.subscribe(List.of(P + "key-ceremony"));
         return c;
     }

@@ -73,9 +73,17 @@ class StrategyAuditTest {
     Path dir;
 
     /** One registry with a completed ceremony, and what a combiner needs. */
-    private record Setup(RegistryServer server, RegistryClient client, KafkaProducer<byte[], byte[]> producer, String topicPrefix,
-                         Map<String, SigningKeyPair> ids, Map<String, SigningPublicKey> keys, List<ThresholdParty> parties,
-                         KeyCeremonyParticipant.Result ceremony, RegistryVersionPublisher publisher) implements AutoCloseable {
+    private record Setup(
+            RegistryServer server,
+            RegistryClient client,
+            KafkaProducer<byte[], byte[]> producer,
+            String topicPrefix,
+            Map<String, SigningKeyPair> ids,
+            Map<String, SigningPublicKey> keys,
+            List<ThresholdParty> parties,
+            KeyCeremonyParticipant.Result ceremony,
+            RegistryVersionPublisher publisher)
+            implements AutoCloseable {
         @Override
         public void close() {
             producer.close();
@@ -85,8 +93,13 @@ class StrategyAuditTest {
 
     @Test
     void everyStrategyReDerivesBitForBitAndTheAuditPasses(LocalKafkaBroker kafka) throws Exception {
-        List<Strategy> plan = List.of(Strategy.fedAvgM(0.5, 0.9), Strategy.fedAdagrad(0.1), Strategy.fedAdam(0.01),
-                Strategy.fedYogi(0.01), Strategy.fedProx(0.01), Strategy.fedAvg());
+        List<Strategy> plan = List.of(
+                Strategy.fedAvgM(0.5, 0.9),
+                Strategy.fedAdagrad(0.1),
+                Strategy.fedAdam(0.01),
+                Strategy.fedYogi(0.01),
+                Strategy.fedProx(0.01),
+                Strategy.fedAvg());
         try (Setup s = setUp(kafka, "stratok.")) {
             int versions = 0;
             for (Strategy strategy : plan) {
@@ -108,7 +121,9 @@ class StrategyAuditTest {
             }
             Fixture.Cli audit = Fixture.cli(s.server(), "audit", "verify");
             assertEquals(0, audit.code(), audit.out());
-            assertTrue(audit.out().contains("PASS") && audit.out().contains(versions + " threshold versions re-decrypted"), audit.out());
+            assertTrue(
+                    audit.out().contains("PASS") && audit.out().contains(versions + " threshold versions re-decrypted"),
+                    audit.out());
         }
     }
 
@@ -120,8 +135,11 @@ class StrategyAuditTest {
             VersionInfo lie = round(s, Strategy.fedAdam(0.01), Strategy.fedAdam(0.02), false);
             Fixture.Cli audit = Fixture.cli(s.server(), "audit", "verify");
             assertEquals(1, audit.code(), audit.out());
-            assertTrue(audit.out().contains("FAIL") && audit.out().contains("version " + lie.versionHash())
-                    && audit.out().contains("weights are not what FedAdam"), audit.out());
+            assertTrue(
+                    audit.out().contains("FAIL")
+                            && audit.out().contains("version " + lie.versionHash())
+                            && audit.out().contains("weights are not what FedAdam"),
+                    audit.out());
         }
     }
 
@@ -131,16 +149,20 @@ class StrategyAuditTest {
             VersionInfo lie = round(s, Strategy.fedYogi(0.01), Strategy.fedYogi(0.01), true);
             Fixture.Cli audit = Fixture.cli(s.server(), "audit", "verify");
             assertEquals(1, audit.code(), audit.out());
-            assertTrue(audit.out().contains("FAIL") && audit.out().contains("version " + lie.versionHash())
-                    && audit.out().contains("optimizerStateHash"), audit.out());
+            assertTrue(
+                    audit.out().contains("FAIL")
+                            && audit.out().contains("version " + lie.versionHash())
+                            && audit.out().contains("optimizerStateHash"),
+                    audit.out());
         }
     }
 
     @Test
     void theRegistryRefusesAStateThatDoesNotMatchTheRecordedHash(LocalKafkaBroker kafka) throws Exception {
         try (Setup s = setUp(kafka, "stratreg.")) {
-            RegistryException e = assertThrows(RegistryException.class, () -> round(s, Strategy.fedAdam(0.01), Strategy.fedAdam(0.01),
-                    false, true));
+            RegistryException e = assertThrows(
+                    RegistryException.class,
+                    () -> round(s, Strategy.fedAdam(0.01), Strategy.fedAdam(0.01), false, true));
             assertEquals(409, e.status());
             assertTrue(e.getMessage().contains("optimizer_state_mismatch"), e.getMessage());
         }
@@ -162,7 +184,7 @@ class StrategyAuditTest {
         Hash base = Hash.fromHex(r.baseModelHash());
         Fixture.RoundRun run;
         try (HeContext he = HeContext.create(HeParameters.CKKS_8192_T50);
-             HePublicKey pk = he.loadPublicKey(s.ceremony().collectivePublicKey())) {
+                HePublicKey pk = he.loadPublicKey(s.ceremony().collectivePublicKey())) {
             run = Fixture.simulateRound(MODEL, r.round(), base, 2, false, he.encryptor(pk), HeParameters.CKKS_8192_T50);
         }
         Fixture.ingest(s.server(), run);
@@ -175,16 +197,28 @@ class StrategyAuditTest {
                 for (ByteBuffer ct : chunk.getCiphertexts()) {
                     byte[] entry = new byte[ct.remaining()];
                     ct.duplicate().get(entry);
-                    shares.add(ByteBuffer.wrap(s.parties().get(i).decryptionShare(entry, random).toBytes()));
+                    shares.add(ByteBuffer.wrap(
+                            s.parties().get(i).decryptionShare(entry, random).toBytes()));
                 }
             }
-            DecryptionSharesPublished d = Signatures.signRecord(DecryptionSharesPublished.newBuilder().setModelId(MODEL)
-                    .setRound(r.round()).setCeremonyId(s.ceremony().ceremonyId()).setHolderId(HOLDERS.get(i))
-                    .setAggregateHash(agg.toByteBuffer()).setShares(shares).setSignature(ByteBuffer.allocate(0)).build(),
+            DecryptionSharesPublished d = Signatures.signRecord(
+                    DecryptionSharesPublished.newBuilder()
+                            .setModelId(MODEL)
+                            .setRound(r.round())
+                            .setCeremonyId(s.ceremony().ceremonyId())
+                            .setHolderId(HOLDERS.get(i))
+                            .setAggregateHash(agg.toByteBuffer())
+                            .setShares(shares)
+                            .setSignature(ByteBuffer.allocate(0))
+                            .build(),
                     s.ids().get(HOLDERS.get(i)).privateKey());
             records.add(d);
-            s.producer().send(new ProducerRecord<>(s.topicPrefix() + "decryption-shares", Topics.roundKey(MODEL, r.round()),
-                    WireCodec.UNBOUNDED.encode(d))).get();
+            s.producer()
+                    .send(new ProducerRecord<>(
+                            s.topicPrefix() + "decryption-shares",
+                            Topics.roundKey(MODEL, r.round()),
+                            WireCodec.UNBOUNDED.encode(d)))
+                    .get();
         }
         long wait = System.currentTimeMillis() + 30_000;
         while (c.decryptionShares(MODEL, r.round()).size() < HOLDERS.size() && System.currentTimeMillis() < wait) {
@@ -193,31 +227,47 @@ class StrategyAuditTest {
         List<Hash> shareHashes = records.stream().map(CanonicalHash::of).toList();
         double[] mean = ThresholdKeyHolder.combine(run.aggregate(), records, s.ceremony(), s.keys(), Fixture.PARAMS);
         BaseModel parent = new BaseModel(c.versionRecord(base), c.weightsAsFloats(base));
-        Strategy.Step step = used.step(parent.parameters(), mean, used.resume(s.publisher().stateOf(base), Fixture.PARAMS));
+        Strategy.Step step =
+                used.step(parent.parameters(), mean, used.resume(s.publisher().stateOf(base), Fixture.PARAMS));
         if (!used.stateless()) {
-            assertNotEquals(ModelWeights.hash(ModelWeights.applyMean(parent.parameters(), mean)), ModelWeights.hash(step.weights()),
+            assertNotEquals(
+                    ModelWeights.hash(ModelWeights.applyMean(parent.parameters(), mean)),
+                    ModelWeights.hash(step.weights()),
                     used + " must move differently from FedAvg here");
         }
         if (tamperState) {
             double[] m = step.state().vector(0);
             m[0] += 1e-6;
-            step = new Strategy.Step(step.weights(), StrategyState.of(step.state().strategy(), List.of(m, step.state().vector(1))));
+            step = new Strategy.Step(
+                    step.weights(),
+                    StrategyState.of(
+                            step.state().strategy(), List.of(m, step.state().vector(1))));
         }
         if (otherBytes) {
             // a record naming this state's hash, uploaded with other state bytes
             Strategy.Step real = step;
             StrategyState other = used.initialState(Fixture.PARAMS);
-            ModelVersionPublished v = ModelVersionPublished.newBuilder(Fixture.nextVersion(MODEL, base, run,
-                            ModelWeights.encode(real.weights()), SigningKeyPair.generate()))
+            ModelVersionPublished v = ModelVersionPublished.newBuilder(Fixture.nextVersion(
+                            MODEL, base, run, ModelWeights.encode(real.weights()), SigningKeyPair.generate()))
                     .setCeremonyId(s.ceremony().ceremonyId())
-                    .setDecryptionShareHashes(shareHashes.stream().sorted().map(Hash::toByteBuffer).toList())
-                    .setStrategy(recorded.toRecordSpec()).setOptimizerStateHash(real.state().hashField())
-                    .setVersionHash(ByteBuffer.allocate(0)).build();
+                    .setDecryptionShareHashes(shareHashes.stream()
+                            .sorted()
+                            .map(Hash::toByteBuffer)
+                            .toList())
+                    .setStrategy(recorded.toRecordSpec())
+                    .setOptimizerStateHash(real.state().hashField())
+                    .setVersionHash(ByteBuffer.allocate(0))
+                    .build();
             v.setVersionHash(CanonicalHash.versionHash(v).toByteBuffer());
-            return c.publishVersion(Signatures.sign(v, COMBINER.privateKey()), MODEL + "-combiner", ModelWeights.encode(real.weights()),
-                    other.encode(), null);
+            return c.publishVersion(
+                    Signatures.sign(v, COMBINER.privateKey()),
+                    MODEL + "-combiner",
+                    ModelWeights.encode(real.weights()),
+                    other.encode(),
+                    null);
         }
-        s.publisher().publish(parent, run.aggregate(), recorded, step, s.ceremony().ceremonyId(), shareHashes);
+        s.publisher()
+                .publish(parent, run.aggregate(), recorded, step, s.ceremony().ceremonyId(), shareHashes);
         return s.publisher().lastPublished();
     }
 
@@ -226,11 +276,19 @@ class StrategyAuditTest {
     /** A registry on Kafka, the model, its three holders and their completed ceremony, and the combiner's publisher. */
     private Setup setUp(LocalKafkaBroker kafka, String prefix) throws Exception {
         Map<String, String> topics = Fixture.kafkaTopics(kafka, prefix);
-        RegistryServer server = RegistryServer.builder().dataDir(dir).port(0).adminToken("t").kafkaBootstrapServers(kafka.bootstrapServers())
-                .set(RegistryConfig.KAFKA_GROUP, prefix + "registry").setAll(topics).build().start();
+        RegistryServer server = RegistryServer.builder()
+                .dataDir(dir)
+                .port(0)
+                .adminToken("t")
+                .kafkaBootstrapServers(kafka.bootstrapServers())
+                .set(RegistryConfig.KAFKA_GROUP, prefix + "registry")
+                .setAll(topics)
+                .build()
+                .start();
         Properties pp = new Properties();
         pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(pp, new ByteArraySerializer(), new ByteArraySerializer());
+        KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(pp, new ByteArraySerializer(), new ByteArraySerializer());
         RegistryClient c = Fixture.client(server);
         c.registerModel(MODEL, "mlp", HeParameters.CKKS_8192_T50.id(), new float[Fixture.PARAMS]);
         Map<String, SigningKeyPair> ids = new HashMap<>();
@@ -248,17 +306,24 @@ class StrategyAuditTest {
         cp.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         List<KeyCeremonyTranscript> views = new ArrayList<>();
         List<KeyCeremonyParticipant> participants = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             consumer.subscribe(List.of(prefix + "key-ceremony"));
             long deadline = System.currentTimeMillis() + 60_000;
-            while (System.currentTimeMillis() < deadline && (views.isEmpty() || !views.get(0).isComplete())) {
+            while (System.currentTimeMillis() < deadline
+                    && (views.isEmpty() || !views.get(0).isComplete())) {
                 for (ConsumerRecord<byte[], byte[]> rec : consumer.poll(Duration.ofMillis(200))) {
-                    Object payload = WireCodec.DEFAULT.decode(rec.value(), KeyCeremonyEnvelope.class).getPayload();
+                    Object payload = WireCodec.DEFAULT
+                            .decode(rec.value(), KeyCeremonyEnvelope.class)
+                            .getPayload();
                     if (payload instanceof KeyCeremonyOpened o) {
                         for (String h : HOLDERS) {
                             views.add(KeyCeremonyTranscript.open(o, c.logPublicKey(), keys));
-                            participants.add(new KeyCeremonyParticipant(h, ids.get(h).privateKey(),
-                                    KeyCeremonyParticipant.SecretShareStore.inMemory(), new SecureRandom()));
+                            participants.add(new KeyCeremonyParticipant(
+                                    h,
+                                    ids.get(h).privateKey(),
+                                    KeyCeremonyParticipant.SecretShareStore.inMemory(),
+                                    new SecureRandom()));
                         }
                     } else {
                         for (KeyCeremonyTranscript v : views) {
@@ -274,8 +339,13 @@ class StrategyAuditTest {
                     Optional<KeyCeremonyMessage> next = participants.get(i).nextMessage(views.get(i));
                     if (next.isPresent()) {
                         KeyCeremonyMessage m = next.get();
-                        producer.send(new ProducerRecord<>(prefix + "key-ceremony", m.getCeremonyId().getBytes(StandardCharsets.UTF_8),
-                                WireCodec.DEFAULT.encode(KeyCeremonyEnvelope.newBuilder().setPayload(m).build()))).get();
+                        producer.send(new ProducerRecord<>(
+                                        prefix + "key-ceremony",
+                                        m.getCeremonyId().getBytes(StandardCharsets.UTF_8),
+                                        WireCodec.DEFAULT.encode(KeyCeremonyEnvelope.newBuilder()
+                                                .setPayload(m)
+                                                .build())))
+                                .get();
                         views.get(i).accept(m);
                     }
                 }
@@ -292,7 +362,8 @@ class StrategyAuditTest {
         for (int i = 0; i < HOLDERS.size(); i++) {
             parties.add(participants.get(i).party(views.get(i)));
         }
-        RegistryVersionPublisher publisher = new RegistryVersionPublisher(c, MODEL + "-combiner", COMBINER.privateKey(), null);
+        RegistryVersionPublisher publisher =
+                new RegistryVersionPublisher(c, MODEL + "-combiner", COMBINER.privateKey(), null);
         return new Setup(server, c, producer, prefix, ids, keys, parties, result, publisher);
     }
 }

@@ -12,28 +12,29 @@ import org.fedseal.coordinator.ModelEvaluator;
  * {@code model=mlp|lenet} (default mlp) and {@code hidden=N} (the MLP's hidden width, default 128).
  */
 public final class MnistEvaluator implements ModelEvaluator.Provider {
-  /** The name {@code --evaluator} selects. */
-  public static final String NAME = "mnist";
+    /** The name {@code --evaluator} selects. */
+    public static final String NAME = "mnist";
 
-  /** For {@link java.util.ServiceLoader}. */
-  public MnistEvaluator() {}
+    /** For {@link java.util.ServiceLoader}. */
+    public MnistEvaluator() {}
 
-  @Override
-  public String name() {
-    return NAME;
-  }
-
-  @Override
-  public ModelEvaluator create(Map<String, String> options) {
-    for (String key : options.keySet()) {
-      if (!key.equals("model") && !key.equals("hidden")) {
-        throw new IllegalArgumentException("unknown option '" + key + "' of the mnist evaluator (known: model, hidden)");
-      }
+    @Override
+    public String name() {
+        return NAME;
     }
-    DemoMain.MnistModel kind = DemoMain.MnistModel.parse(options.getOrDefault("model", "mlp"));
-    int hidden = Integer.parseInt(options.getOrDefault("hidden", "128"));
-    LocalDataset test = Mnist2500.load().range(2000, 2500);
-    DjlTrainer model = kind.trainer(test, hidden);
-    return params -> model.accuracy(params, test);
-  }
+
+    @Override
+    public ModelEvaluator create(Map<String, String> options) {
+        for (String key : options.keySet()) {
+            if (!key.equals("model") && !key.equals("hidden")) {
+                throw new IllegalArgumentException(
+                        "unknown option '" + key + "' of the mnist evaluator (known: model, hidden)");
+            }
+        }
+        DemoMain.MnistModel kind = DemoMain.MnistModel.parse(options.getOrDefault("model", "mlp"));
+        int hidden = Integer.parseInt(options.getOrDefault("hidden", "128"));
+        LocalDataset test = Mnist2500.load().range(2000, 2500);
+        DjlTrainer model = kind.trainer(test, hidden);
+        return params -> model.accuracy(params, test);
+    }
 }

@@ -29,6 +29,7 @@ class DistributionTest {
 
     @TempDir
     static Path unpacked;
+
     static Path home;
 
     @BeforeAll
@@ -47,10 +48,15 @@ class DistributionTest {
             assertTrue(Files.isRegularFile(home.resolve("conf").resolve(conf)), "conf/" + conf);
         }
         List<String> lib = names(home.resolve("lib"));
-        for (String jar : List.of("model-registry", "coordinator", "he-native", "fl-protocol", "fl-client-sdk", "picocli")) {
-            assertTrue(lib.stream().anyMatch(n -> n.startsWith(jar + "-") && n.endsWith(".jar")), jar + " not in lib/: " + lib);
+        for (String jar :
+                List.of("model-registry", "coordinator", "he-native", "fl-protocol", "fl-client-sdk", "picocli")) {
+            assertTrue(
+                    lib.stream().anyMatch(n -> n.startsWith(jar + "-") && n.endsWith(".jar")),
+                    jar + " not in lib/: " + lib);
         }
-        assertTrue(lib.stream().noneMatch(n -> n.startsWith("flink-") || n.startsWith("aggregator-")), "Flink in lib/: " + lib);
+        assertTrue(
+                lib.stream().noneMatch(n -> n.startsWith("flink-") || n.startsWith("aggregator-")),
+                "Flink in lib/: " + lib);
         assertEquals(List.of("aggregator-" + VERSION + "-job.jar"), names(home.resolve("jobs")));
     }
 
@@ -63,7 +69,8 @@ class DistributionTest {
     })
     void everyScriptPrintsItsUsageWithOnlyAJdk(String script, String usage) throws Exception {
         Path elsewhere = Files.createDirectories(unpacked.resolve("cwd-" + script));
-        Result r = run(List.of(home.resolve("bin").resolve(script).toString(), "--help"), elsewhere, cleanEnvironment());
+        Result r =
+                run(List.of(home.resolve("bin").resolve(script).toString(), "--help"), elsewhere, cleanEnvironment());
         assertEquals(0, r.exit(), r.output());
         assertTrue(r.output().contains(usage), "no '" + usage + "' in:\n" + r.output());
     }
@@ -74,9 +81,11 @@ class DistributionTest {
         Path probe = unpacked.resolve("probe");
         Files.createDirectories(probe);
         Path src = probe.resolve("Probe.java");
-        Files.writeString(src, "public class Probe { public static void main(String[] a) {"
-                + " try (var he = org.fedseal.he.HeContext.create(org.fedseal.he.HeParameters.CKKS_8192)) {"
-                + " System.out.println(\"SEAL OK \" + he); } } }");
+        Files.writeString(
+                src,
+                "public class Probe { public static void main(String[] a) {"
+                        + " try (var he = org.fedseal.he.HeContext.create(org.fedseal.he.HeParameters.CKKS_8192)) {"
+                        + " System.out.println(\"SEAL OK \" + he); } } }");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Result r = run(List.of(java, "-cp", home.resolve("lib") + "/*", src.toString()), probe, cleanEnvironment());
         assertEquals(0, r.exit(), r.output());
@@ -98,7 +107,8 @@ class DistributionTest {
     record Result(int exit, String output) {}
 
     static Result run(List<String> cmd, Path dir, Map<String, String> env) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(cmd)).directory(dir.toFile()).redirectErrorStream(true);
+        ProcessBuilder pb =
+                new ProcessBuilder(new ArrayList<>(cmd)).directory(dir.toFile()).redirectErrorStream(true);
         if (!env.isEmpty()) {
             pb.environment().clear();
             pb.environment().putAll(env);

@@ -45,21 +45,24 @@ public record BaseModel(ModelVersionPublished version, float[] parameters) {
         try {
             claimed = versionHash();
         } catch (IllegalArgumentException e) {
-            throw new SubmissionException(SubmissionException.Reason.WRONG_BASE_MODEL,
-                    "base model record has no valid versionHash", e);
+            throw new SubmissionException(
+                    SubmissionException.Reason.WRONG_BASE_MODEL, "base model record has no valid versionHash", e);
         }
         if (!claimed.equals(expectedVersionHash)) {
-            throw new SubmissionException(SubmissionException.Reason.WRONG_BASE_MODEL,
+            throw new SubmissionException(
+                    SubmissionException.Reason.WRONG_BASE_MODEL,
                     "base model is version " + claimed + " but the round trains from " + expectedVersionHash);
         }
         Hash actual = CanonicalHash.versionHash(version);
         if (!actual.equals(claimed)) {
-            throw new SubmissionException(SubmissionException.Reason.WRONG_BASE_MODEL,
+            throw new SubmissionException(
+                    SubmissionException.Reason.WRONG_BASE_MODEL,
                     "base model record hashes to " + actual + ", not to its claimed version hash " + claimed);
         }
         Hash weights = ModelWeights.hash(parameters);
         if (!weights.matches(version.getWeightsHash())) {
-            throw new SubmissionException(SubmissionException.Reason.WRONG_BASE_MODEL,
+            throw new SubmissionException(
+                    SubmissionException.Reason.WRONG_BASE_MODEL,
                     "base model parameters hash to " + weights + ", not to the version's weightsHash");
         }
         try {
@@ -76,8 +79,14 @@ public record BaseModel(ModelVersionPublished version, float[] parameters) {
      * @param aggregateHash canonical hash of the aggregate, or {@code null} for a first version
      * @param acceptedUpdateRoot Merkle root of accepted updates, or {@code null} for a first version
      */
-    public static BaseModel create(String modelId, int round, float[] parameters, Hash parentHash, Hash aggregateHash,
-                                   Hash acceptedUpdateRoot, long publishedAtEpochMillis) {
+    public static BaseModel create(
+            String modelId,
+            int round,
+            float[] parameters,
+            Hash parentHash,
+            Hash aggregateHash,
+            Hash acceptedUpdateRoot,
+            long publishedAtEpochMillis) {
         ModelVersionPublished v = ModelVersionPublished.newBuilder()
                 .setModelId(modelId)
                 .setVersionHash(ByteBuffer.allocate(0))

@@ -55,9 +55,20 @@ public final class ClientConfig {
     public static final String KAFKA_PREFIX = "kafka.";
 
     static final Set<String> KNOWN = Collections.unmodifiableSet(new LinkedHashSet<>(java.util.List.of(
-            BOOTSTRAP_SERVERS, CLIENT_ID, SIGNING_KEY_FILE, TOPIC_ROUNDS, TOPIC_UPDATES, MODEL_IDS, CLIP_L2_BOUND,
-            NOISE_MULTIPLIER, NOISE_SEED, NUM_THREADS, MAX_RECORD_BYTES, SUBMIT_RETRIES,
-            SUBMIT_RETRY_BACKOFF_MS, SUBMIT_TIMEOUT_MS)));
+            BOOTSTRAP_SERVERS,
+            CLIENT_ID,
+            SIGNING_KEY_FILE,
+            TOPIC_ROUNDS,
+            TOPIC_UPDATES,
+            MODEL_IDS,
+            CLIP_L2_BOUND,
+            NOISE_MULTIPLIER,
+            NOISE_SEED,
+            NUM_THREADS,
+            MAX_RECORD_BYTES,
+            SUBMIT_RETRIES,
+            SUBMIT_RETRY_BACKOFF_MS,
+            SUBMIT_TIMEOUT_MS)));
 
     private final Map<String, String> values;
 
@@ -78,8 +89,8 @@ public final class ClientConfig {
                 throw new IllegalArgumentException("null config key");
             }
             if (!KNOWN.contains(k) && !k.startsWith(KAFKA_PREFIX)) {
-                throw new IllegalArgumentException("unknown config key '" + k + "'; known keys: " + KNOWN
-                        + " and '" + KAFKA_PREFIX + "*'");
+                throw new IllegalArgumentException(
+                        "unknown config key '" + k + "'; known keys: " + KNOWN + " and '" + KAFKA_PREFIX + "*'");
             }
             if (e.getValue() == null) {
                 throw new IllegalArgumentException("config key '" + k + "' has a null value");
@@ -101,9 +112,11 @@ public final class ClientConfig {
             throw new IllegalArgumentException("config key '" + CLIENT_ID + "' is required");
         }
         if (id.length() > 256 || id.indexOf('/') >= 0) {
-            throw new IllegalArgumentException("config key '" + CLIENT_ID + "' must be at most 256 characters without '/'");
+            throw new IllegalArgumentException(
+                    "config key '" + CLIENT_ID + "' must be at most 256 characters without '/'");
         }
-        if (c.topic(TOPIC_ROUNDS, Topics.ROUNDS).isEmpty() || c.topic(TOPIC_UPDATES, Topics.UPDATES).isEmpty()) {
+        if (c.topic(TOPIC_ROUNDS, Topics.ROUNDS).isEmpty()
+                || c.topic(TOPIC_UPDATES, Topics.UPDATES).isEmpty()) {
             throw new IllegalArgumentException("topic names must not be empty");
         }
         return c;

@@ -128,8 +128,11 @@ public final class DjlTrainer implements LocalTrainer {
             this.optimizerFactory = lr -> fixed.get();
             this.optimizerTakesLearningRate = false;
         } else {
-            this.optimizerFactory = b.optimizerByLearningRate != null ? b.optimizerByLearningRate
-                    : lr -> Optimizer.sgd().setLearningRateTracker(Tracker.fixed(lr)).build();
+            this.optimizerFactory = b.optimizerByLearningRate != null
+                    ? b.optimizerByLearningRate
+                    : lr -> Optimizer.sgd()
+                            .setLearningRateTracker(Tracker.fixed(lr))
+                            .build();
             this.optimizerTakesLearningRate = true;
         }
         List<Supplier<Evaluator>> evaluators = new ArrayList<>(b.evaluatorFactories);
@@ -143,9 +146,14 @@ public final class DjlTrainer implements LocalTrainer {
             this.featureShape = b.featureShape != null ? b.featureShape : new long[] {localDataset.featureSize()};
             checkFeatureShape(featureShape, localDataset.featureSize());
             this.ownManager = NDManager.newBaseManager(ENGINE);
-            this.localFeatures = ownManager.create(localDataset.features(), new Shape(localDataset.size()).addAll(new Shape(featureShape)));
+            this.localFeatures = ownManager.create(
+                    localDataset.features(), new Shape(localDataset.size()).addAll(new Shape(featureShape)));
             this.localLabels = ownManager.create(toFloat(localDataset.labels()), new Shape(localDataset.size()));
-            this.dataset = new ArrayDataset.Builder().setData(localFeatures).optLabels(localLabels).setSampling(batchSize, true).build();
+            this.dataset = new ArrayDataset.Builder()
+                    .setData(localFeatures)
+                    .optLabels(localLabels)
+                    .setSampling(batchSize, true)
+                    .build();
         } else {
             this.featureShape = null;
             this.ownManager = null;
@@ -155,15 +163,22 @@ public final class DjlTrainer implements LocalTrainer {
             if (localDataset == null) {
                 dataset.prepare();
             }
-            this.inputShapes = b.inputShapes != null ? b.inputShapes
-                    : localDataset != null ? new Shape[] {new Shape(1).addAll(new Shape(featureShape))} : peekInputShapes(dataset);
-            this.sampleCount = b.sampleCount > 0 ? b.sampleCount
-                    : localDataset != null ? localDataset.size()
-                    : dataset instanceof RandomAccessDataset r ? r.size() : countSamples(dataset);
+            this.inputShapes = b.inputShapes != null
+                    ? b.inputShapes
+                    : localDataset != null
+                            ? new Shape[] {new Shape(1).addAll(new Shape(featureShape))}
+                            : peekInputShapes(dataset);
+            this.sampleCount = b.sampleCount > 0
+                    ? b.sampleCount
+                    : localDataset != null
+                            ? localDataset.size()
+                            : dataset instanceof RandomAccessDataset r ? r.size() : countSamples(dataset);
             this.parameterCount = withModel(null, (trainer, block) -> DjlSupport.count(block));
         } catch (IOException | TranslateException | RuntimeException e) {
             close();
-            throw e instanceof RuntimeException re ? re : new IllegalStateException("DJL data set not usable: " + e.getMessage(), e);
+            throw e instanceof RuntimeException re
+                    ? re
+                    : new IllegalStateException("DJL data set not usable: " + e.getMessage(), e);
         }
     }
 
@@ -215,10 +230,17 @@ public final class DjlTrainer implements LocalTrainer {
             throw new IllegalArgumentException("classes must be >= 1, got " + classes);
         }
         return () -> new SequentialBlock()
-                .add(Conv2d.builder().setKernelShape(new Shape(5, 5)).optPadding(new Shape(2, 2)).setFilters(6).build())
+                .add(Conv2d.builder()
+                        .setKernelShape(new Shape(5, 5))
+                        .optPadding(new Shape(2, 2))
+                        .setFilters(6)
+                        .build())
                 .add(Activation.reluBlock())
                 .add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)))
-                .add(Conv2d.builder().setKernelShape(new Shape(5, 5)).setFilters(16).build())
+                .add(Conv2d.builder()
+                        .setKernelShape(new Shape(5, 5))
+                        .setFilters(16)
+                        .build())
                 .add(Activation.reluBlock())
                 .add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)))
                 .add(Blocks.batchFlattenBlock())
@@ -236,11 +258,16 @@ public final class DjlTrainer implements LocalTrainer {
      *
      * @throws IllegalArgumentException if {@code sampleShape} does not hold exactly one row
      */
-    public static ArrayDataset arrayDataset(NDManager manager, LocalDataset data, Shape sampleShape, int batchSize, boolean shuffle) {
+    public static ArrayDataset arrayDataset(
+            NDManager manager, LocalDataset data, Shape sampleShape, int batchSize, boolean shuffle) {
         checkFeatureShape(sampleShape.getShape(), data.featureSize());
         NDArray x = manager.create(data.features(), new Shape(data.size()).addAll(sampleShape));
         NDArray y = manager.create(toFloat(data.labels()), new Shape(data.size()));
-        return new ArrayDataset.Builder().setData(x).optLabels(y).setSampling(batchSize, shuffle).build();
+        return new ArrayDataset.Builder()
+                .setData(x)
+                .optLabels(y)
+                .setSampling(batchSize, shuffle)
+                .build();
     }
 
     /** {@code a + b}, element-wise, as a new array. */
@@ -299,8 +326,12 @@ public final class DjlTrainer implements LocalTrainer {
      * @throws IllegalStateException if a parameter is not float32 or DJL's encoding is not the one expected
      */
     public ModelLayout layout() {
-        return withModel(null, (trainer, block) -> DjlSupport.layout(block, block.getClass().getName() + ", " + parameterCount
-                + " float32 parameters, input " + java.util.Arrays.toString(inputShapes)));
+        return withModel(
+                null,
+                (trainer, block) -> DjlSupport.layout(
+                        block,
+                        block.getClass().getName() + ", " + parameterCount + " float32 parameters, input "
+                                + java.util.Arrays.toString(inputShapes)));
     }
 
     @Override
@@ -411,8 +442,13 @@ public final class DjlTrainer implements LocalTrainer {
         if (testSet.size() == 0) {
             throw new IllegalArgumentException("empty test set");
         }
-        return withLocal(testSet, data -> withModel(parameters, (trainer, block) ->
-                evaluate(trainer, data, List.of(new Accuracy(LocalUpdate.METRIC_ACCURACY, 1))).get(LocalUpdate.METRIC_ACCURACY)));
+        return withLocal(
+                testSet,
+                data -> withModel(
+                        parameters,
+                        (trainer, block) -> evaluate(
+                                        trainer, data, List.of(new Accuracy(LocalUpdate.METRIC_ACCURACY, 1)))
+                                .get(LocalUpdate.METRIC_ACCURACY)));
     }
 
     /**
@@ -444,8 +480,13 @@ public final class DjlTrainer implements LocalTrainer {
             long seen = 0;
             // a LocalDataset is read in order, not through the shuffled training view: shuffling would draw from DJL's
             // random generator and change the next round's training
-            Dataset data = localFeatures == null ? dataset
-                    : new ArrayDataset.Builder().setData(localFeatures).optLabels(localLabels).setSampling(EVALUATION_BATCH, false).build();
+            Dataset data = localFeatures == null
+                    ? dataset
+                    : new ArrayDataset.Builder()
+                            .setData(localFeatures)
+                            .optLabels(localLabels)
+                            .setSampling(EVALUATION_BATCH, false)
+                            .build();
             for (Batch batch : trainer.iterateDataset(data)) {
                 try (batch) {
                     NDList preds = trainer.evaluate(batch.getData());
@@ -483,7 +524,8 @@ public final class DjlTrainer implements LocalTrainer {
             if (!w.hasGradient()) {
                 continue;
             }
-            try (NDArray grad = w.getGradient(); NDArray pull = w.sub(a.getValue())) {
+            try (NDArray grad = w.getGradient();
+                    NDArray pull = w.sub(a.getValue())) {
                 grad.addi(pull.muli(mu));
             }
         }
@@ -494,8 +536,10 @@ public final class DjlTrainer implements LocalTrainer {
             synchronized (this) {
                 if (!warnedLearningRate) {
                     warnedLearningRate = true;
-                    LOG.warn("the round asks for learning rate {}, but this DjlTrainer has a fixed optimizer: keeping the optimizer's "
-                            + "(use DjlTrainer.Builder.optimizerWithLearningRate to follow the round)", config.learningRate());
+                    LOG.warn(
+                            "the round asks for learning rate {}, but this DjlTrainer has a fixed optimizer: keeping the optimizer's "
+                                    + "(use DjlTrainer.Builder.optimizerWithLearningRate to follow the round)",
+                            config.learningRate());
                 }
             }
         }
@@ -509,12 +553,19 @@ public final class DjlTrainer implements LocalTrainer {
         if (localFeatures == null) {
             if (!warnedBatchSize) {
                 warnedBatchSize = true;
-                LOG.warn("the round asks for batch size {}, but a DJL data set batches itself: keeping its batches", roundBatchSize);
+                LOG.warn(
+                        "the round asks for batch size {}, but a DJL data set batches itself: keeping its batches",
+                        roundBatchSize);
             }
             return dataset;
         }
-        return rebatched.computeIfAbsent(roundBatchSize,
-                bs -> new ArrayDataset.Builder().setData(localFeatures).optLabels(localLabels).setSampling(bs, true).build());
+        return rebatched.computeIfAbsent(
+                roundBatchSize,
+                bs -> new ArrayDataset.Builder()
+                        .setData(localFeatures)
+                        .optLabels(localLabels)
+                        .setSampling(bs, true)
+                        .build());
     }
 
     private <T> T withLocal(LocalDataset testSet, java.util.function.Function<Dataset, T> task) {
@@ -564,12 +615,15 @@ public final class DjlTrainer implements LocalTrainer {
 
     /** DJL's losses return the batch mean; a loss that returns per-sample values is averaged here. */
     private static double meanOf(NDArray loss) {
-        return loss.size() == 1 ? loss.toType(DataType.FLOAT64, false).getDouble() : loss.mean().toType(DataType.FLOAT64, false).getDouble();
+        return loss.size() == 1
+                ? loss.toType(DataType.FLOAT64, false).getDouble()
+                : loss.mean().toType(DataType.FLOAT64, false).getDouble();
     }
 
     private void checkLength(float[] parameters) {
         if (parameters.length != parameterCount) {
-            throw new IllegalArgumentException("the model has " + parameterCount + " parameters, got " + parameters.length);
+            throw new IllegalArgumentException(
+                    "the model has " + parameterCount + " parameters, got " + parameters.length);
         }
     }
 
@@ -577,7 +631,8 @@ public final class DjlTrainer implements LocalTrainer {
         long n = 1;
         for (long d : shape) {
             if (d < 1) {
-                throw new IllegalArgumentException("feature shape dimensions must be >= 1, got " + java.util.Arrays.toString(shape));
+                throw new IllegalArgumentException(
+                        "feature shape dimensions must be >= 1, got " + java.util.Arrays.toString(shape));
             }
             n *= d;
         }
@@ -639,8 +694,10 @@ public final class DjlTrainer implements LocalTrainer {
         try (Model model = Model.newInstance("fedseal-local", ENGINE)) {
             Block block = Objects.requireNonNull(blockFactory.get(), "the block factory returned null");
             model.setBlock(block);
-            DefaultTrainingConfig config = new DefaultTrainingConfig(Objects.requireNonNull(lossFactory.get(), "the loss factory returned null"))
-                    .optOptimizer(Objects.requireNonNull(optimizerFactory.apply(learningRate), "the optimizer factory returned null"));
+            DefaultTrainingConfig config = new DefaultTrainingConfig(
+                            Objects.requireNonNull(lossFactory.get(), "the loss factory returned null"))
+                    .optOptimizer(Objects.requireNonNull(
+                            optimizerFactory.apply(learningRate), "the optimizer factory returned null"));
             try (Trainer trainer = model.newTrainer(config)) {
                 trainer.initialize(inputShapes);
                 if (parameters != null) {
@@ -828,11 +885,12 @@ public final class DjlTrainer implements LocalTrainer {
                 throw new IllegalStateException("DjlTrainer needs a dataset");
             }
             if (optimizerFactory != null && learningRateSet != null) {
-                throw new IllegalStateException("learningRate(" + learningRateSet + ") applies to the default SGD only; "
-                        + "set the learning rate on the optimizer");
+                throw new IllegalStateException("learningRate(" + learningRateSet
+                        + ") applies to the default SGD only; " + "set the learning rate on the optimizer");
             }
             if (localDataset == null && featureShape != null) {
-                throw new IllegalStateException("featureShape applies to a LocalDataset only; a DJL data set has its own shapes");
+                throw new IllegalStateException(
+                        "featureShape applies to a LocalDataset only; a DJL data set has its own shapes");
             }
             DjlSupport.prepareEngine(numThreads);
             return new DjlTrainer(this);

@@ -1,14 +1,11 @@
 package org.fedseal.client;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -109,10 +106,14 @@ public final class FederatedClient implements AutoCloseable {
             this.producer = new KafkaProducer<>(producerProps(config));
             this.ownsProducer = true;
         }
-        this.consumerFactory = b.consumerFactory != null ? b.consumerFactory
-                : () -> new KafkaConsumer<>(consumerProps(config));
-        this.sender = new UpdateSender(producer, config.topic(ClientConfig.TOPIC_UPDATES, Topics.UPDATES),
-                config.submitRetries(), config.retryBackoffMs(), config.submitTimeoutMs());
+        this.consumerFactory =
+                b.consumerFactory != null ? b.consumerFactory : () -> new KafkaConsumer<>(consumerProps(config));
+        this.sender = new UpdateSender(
+                producer,
+                config.topic(ClientConfig.TOPIC_UPDATES, Topics.UPDATES),
+                config.submitRetries(),
+                config.retryBackoffMs(),
+                config.submitTimeoutMs());
     }
 
     /** A builder over a configuration map (keys in {@link ClientConfig}). */
@@ -146,8 +147,10 @@ public final class FederatedClient implements AutoCloseable {
         checkDeadline(round);
         checkSampled(round);
         if (FederatedEvaluation.isEvaluation(round)) {
-            throw new SubmissionException(SubmissionException.Reason.INVALID_UPDATE, "round " + round.getModelId() + "/"
-                    + round.getRound() + " is an evaluation round: use evaluateOnce");
+            throw new SubmissionException(
+                    SubmissionException.Reason.INVALID_UPDATE,
+                    "round " + round.getModelId() + "/" + round.getRound()
+                            + " is an evaluation round: use evaluateOnce");
         }
         checkBase(round, base);
         LocalUpdate u;
@@ -177,8 +180,10 @@ public final class FederatedClient implements AutoCloseable {
         requireTrainer();
         checkDeadline(round);
         if (!FederatedEvaluation.isEvaluation(round)) {
-            throw new SubmissionException(SubmissionException.Reason.INVALID_UPDATE, "round " + round.getModelId() + "/"
-                    + round.getRound() + " is a training round, not an evaluation round");
+            throw new SubmissionException(
+                    SubmissionException.Reason.INVALID_UPDATE,
+                    "round " + round.getModelId() + "/" + round.getRound()
+                            + " is a training round, not an evaluation round");
         }
         checkBase(round, base);
         LocalEvaluation e;
@@ -191,13 +196,16 @@ public final class FederatedClient implements AutoCloseable {
     /** The base model is the round's (model, hash) and has the trainer's parameter count. */
     private void checkBase(RoundOpened round, BaseModel base) throws SubmissionException {
         if (!base.modelId().equals(round.getModelId())) {
-            throw new SubmissionException(SubmissionException.Reason.WRONG_BASE_MODEL,
+            throw new SubmissionException(
+                    SubmissionException.Reason.WRONG_BASE_MODEL,
                     "base model is of model " + base.modelId() + ", the round of " + round.getModelId());
         }
         base.verify(roundBaseHash(round));
         if (base.parameters().length != trainer.parameterCount()) {
-            throw new SubmissionException(SubmissionException.Reason.WRONG_BASE_MODEL, "base model has "
-                    + base.parameters().length + " parameters, the trainer's model " + trainer.parameterCount());
+            throw new SubmissionException(
+                    SubmissionException.Reason.WRONG_BASE_MODEL,
+                    "base model has " + base.parameters().length + " parameters, the trainer's model "
+                            + trainer.parameterCount());
         }
     }
 
@@ -217,11 +225,14 @@ public final class FederatedClient implements AutoCloseable {
     /** An evaluation vector beyond the clip norm would be scaled silently, corrupting the round's metrics: refuse instead. */
     static void checkEvaluationFits(RoundOpened round, float[] vector, double meanLoss) throws SubmissionException {
         double norm = FederatedEvaluation.norm(vector);
-        if (!(norm <= round.getClipNorm()) || !(vector.length > 2 && vector[2] <= FederatedEvaluation.lossBound(round))) {
-            throw new SubmissionException(SubmissionException.Reason.HEADROOM_EXCEEDED, "local mean loss " + meanLoss
-                    + " is above the evaluation round's loss bound " + FederatedEvaluation.lossBound(round)
-                    + " (its vector's norm " + norm + " exceeds the clip norm " + round.getClipNorm()
-                    + "): not taking part rather than sending clipped, wrong metrics");
+        if (!(norm <= round.getClipNorm())
+                || !(vector.length > 2 && vector[2] <= FederatedEvaluation.lossBound(round))) {
+            throw new SubmissionException(
+                    SubmissionException.Reason.HEADROOM_EXCEEDED,
+                    "local mean loss " + meanLoss
+                            + " is above the evaluation round's loss bound " + FederatedEvaluation.lossBound(round)
+                            + " (its vector's norm " + norm + " exceeds the clip norm " + round.getClipNorm()
+                            + "): not taking part rather than sending clipped, wrong metrics");
         }
     }
 
@@ -239,44 +250,64 @@ public final class FederatedClient implements AutoCloseable {
         checkDeadline(round);
         Hash base = roundBaseHash(round);
         if (update.baseModelHash() == null) {
-            throw new SubmissionException(SubmissionException.Reason.INVALID_UPDATE,
+            throw new SubmissionException(
+                    SubmissionException.Reason.INVALID_UPDATE,
                     "the update is not bound to a base model (use trainOnce or LocalUpdate.withBaseModelHash)");
         }
         if (!update.baseModelHash().equals(base)) {
-            throw new SubmissionException(SubmissionException.Reason.WRONG_BASE_MODEL, "the update was trained from "
-                    + update.baseModelHash() + ", the round's base model is " + base);
+            throw new SubmissionException(
+                    SubmissionException.Reason.WRONG_BASE_MODEL,
+                    "the update was trained from " + update.baseModelHash() + ", the round's base model is " + base);
         }
         UpdateEncryptor encryptor = encryptorFor(round);
         ChunkLayout layout = checkLayout(round, update, encryptor);
         float[] weighted;
         boolean evaluation = FederatedEvaluation.isEvaluation(round);
         if (evaluation) {
-            checkEvaluationFits(round, update.delta(), update.metrics().getOrDefault(LocalUpdate.METRIC_LOSS, Double.NaN));
+            checkEvaluationFits(
+                    round, update.delta(), update.metrics().getOrDefault(LocalUpdate.METRIC_LOSS, Double.NaN));
         }
         synchronized (random) {
-            // evaluation sums carry no local noise and ignore this client's own clip bound: the vector must arrive exactly
-            weighted = (evaluation ? UpdatePolicy.roundDefaults() : policy).prepare(update.delta(), update.weight(), round, random);
+            // evaluation sums carry no local noise and ignore this client's own clip bound: the vector must arrive
+            // exactly
+            weighted = (evaluation ? UpdatePolicy.roundDefaults() : policy)
+                    .prepare(update.delta(), update.weight(), round, random);
         }
         List<byte[]> ciphertexts;
         try {
             ciphertexts = encryptor.encrypt(weighted, layout);
         } catch (RuntimeException e) {
-            // the policy keeps values inside the headroom; anything the HE library still refuses is reported, not thrown unchecked
-            throw new SubmissionException(SubmissionException.Reason.INVALID_UPDATE, "encryption failed: " + e.getMessage(), e);
+            // the policy keeps values inside the headroom; anything the HE library still refuses is reported, not
+            // thrown unchecked
+            throw new SubmissionException(
+                    SubmissionException.Reason.INVALID_UPDATE, "encryption failed: " + e.getMessage(), e);
         }
         String updateId = UUID.randomUUID().toString();
         Chunker.PreparedUpdate prepared;
         try {
-            prepared = Chunker.prepare(clientId, round, updateId, ciphertexts, UpdatePolicy.weightFor(update.weight(), round), clock.millis(),
-                    signingKey, config.maxRecordBytes());
+            prepared = Chunker.prepare(
+                    clientId,
+                    round,
+                    updateId,
+                    ciphertexts,
+                    UpdatePolicy.weightFor(update.weight(), round),
+                    clock.millis(),
+                    signingKey,
+                    config.maxRecordBytes());
         } catch (RecordTooLargeException e) {
             throw new SubmissionException(SubmissionException.Reason.BAD_CHUNK_LAYOUT, e.getMessage(), e);
         }
         checkDeadline(round);
-        long bytes = sender.send(new UpdateKey(round.getModelId(), round.getRound(), clientId), prepared.chunks(),
-                prepared.commit());
-        LOG.info("client {} submitted update {} for {}/{}: {} chunks, {} bytes", clientId, updateId,
-                round.getModelId(), round.getRound(), prepared.chunks().size(), bytes);
+        long bytes = sender.send(
+                new UpdateKey(round.getModelId(), round.getRound(), clientId), prepared.chunks(), prepared.commit());
+        LOG.info(
+                "client {} submitted update {} for {}/{}: {} chunks, {} bytes",
+                clientId,
+                updateId,
+                round.getModelId(),
+                round.getRound(),
+                prepared.chunks().size(),
+                bytes);
         return new SubmissionReceipt(prepared.commit(), prepared.chunks().size(), bytes);
     }
 
@@ -296,7 +327,8 @@ public final class FederatedClient implements AutoCloseable {
         checkDeadline(round);
         encryptorFor(round); // fail on a wrong key before spending time on training
         BaseModel base = modelSource.baseModel(round.getModelId(), roundBaseHash(round));
-        LocalUpdate update = FederatedEvaluation.isEvaluation(round) ? evaluateOnce(round, base) : trainOnce(round, base);
+        LocalUpdate update =
+                FederatedEvaluation.isEvaluation(round) ? evaluateOnce(round, base) : trainOnce(round, base);
         return submit(round, update);
     }
 
@@ -334,8 +366,12 @@ public final class FederatedClient implements AutoCloseable {
                     try {
                         round = WireCodec.DEFAULT.decode(rec.value(), RoundOpened.class);
                     } catch (WireFormatException e) {
-                        LOG.warn("skipping undecodable record at {}-{}@{}: {}", rec.topic(), rec.partition(),
-                                rec.offset(), e.getMessage());
+                        LOG.warn(
+                                "skipping undecodable record at {}-{}@{}: {}",
+                                rec.topic(),
+                                rec.partition(),
+                                rec.offset(),
+                                e.getMessage());
                         continue;
                     }
                     if (!models.isEmpty() && !models.contains(round.getModelId())) {
@@ -352,17 +388,26 @@ public final class FederatedClient implements AutoCloseable {
                         listener.onSubmitted(round, participate(round));
                     } catch (SubmissionException e) {
                         if (e.reason() == SubmissionException.Reason.NOT_SAMPLED) {
-                            LOG.info("client {} skips {}/{}: not among its {} sampled clients", clientId, round.getModelId(),
-                                    round.getRound(), round.getSampledClients().size());
+                            LOG.info(
+                                    "client {} skips {}/{}: not among its {} sampled clients",
+                                    clientId,
+                                    round.getModelId(),
+                                    round.getRound(),
+                                    round.getSampledClients().size());
                             continue;
                         }
-                        LOG.warn("client {} could not take part in {}/{}: {}", clientId, round.getModelId(),
-                                round.getRound(), e.getMessage());
+                        LOG.warn(
+                                "client {} could not take part in {}/{}: {}",
+                                clientId,
+                                round.getModelId(),
+                                round.getRound(),
+                                e.getMessage());
                         listener.onFailed(round, e);
                     } catch (RuntimeException e) {
                         LOG.error("client {} failed in round {}/{}", clientId, round.getModelId(), round.getRound(), e);
-                        listener.onFailed(round, new SubmissionException(SubmissionException.Reason.INVALID_UPDATE,
-                                e.toString(), e));
+                        listener.onFailed(
+                                round,
+                                new SubmissionException(SubmissionException.Reason.INVALID_UPDATE, e.toString(), e));
                     }
                 }
                 consumer.commitSync();
@@ -381,17 +426,23 @@ public final class FederatedClient implements AutoCloseable {
         try {
             keyHash = Hash.of(round.getPublicKeyHash());
         } catch (IllegalArgumentException e) {
-            throw new SubmissionException(SubmissionException.Reason.WRONG_PUBLIC_KEY,
-                    "the round's publicKeyHash is not a SHA-256 digest", e);
+            throw new SubmissionException(
+                    SubmissionException.Reason.WRONG_PUBLIC_KEY,
+                    "the round's publicKeyHash is not a SHA-256 digest",
+                    e);
         }
         if (fixedEncryptor != null) {
             if (!fixedEncryptor.heParamsId().equals(round.getHeParamsId())) {
-                throw new SubmissionException(SubmissionException.Reason.WRONG_HE_PARAMS, "the round uses "
-                        + round.getHeParamsId() + ", this client's encryptor " + fixedEncryptor.heParamsId());
+                throw new SubmissionException(
+                        SubmissionException.Reason.WRONG_HE_PARAMS,
+                        "the round uses " + round.getHeParamsId() + ", this client's encryptor "
+                                + fixedEncryptor.heParamsId());
             }
             if (!fixedEncryptor.publicKeyHash().equals(keyHash)) {
-                throw new SubmissionException(SubmissionException.Reason.WRONG_PUBLIC_KEY, "the round's public key is "
-                        + keyHash + ", this client's encryptor uses " + fixedEncryptor.publicKeyHash());
+                throw new SubmissionException(
+                        SubmissionException.Reason.WRONG_PUBLIC_KEY,
+                        "the round's public key is " + keyHash + ", this client's encryptor uses "
+                                + fixedEncryptor.publicKeyHash());
             }
             return fixedEncryptor;
         }
@@ -401,14 +452,17 @@ public final class FederatedClient implements AutoCloseable {
         UpdateEncryptor cached = loadedEncryptors.get(keyHash);
         if (cached != null) {
             if (!cached.heParamsId().equals(round.getHeParamsId())) {
-                throw new SubmissionException(SubmissionException.Reason.WRONG_HE_PARAMS, "public key " + keyHash
-                        + " is a " + cached.heParamsId() + " key, the round says " + round.getHeParamsId());
+                throw new SubmissionException(
+                        SubmissionException.Reason.WRONG_HE_PARAMS,
+                        "public key " + keyHash + " is a " + cached.heParamsId() + " key, the round says "
+                                + round.getHeParamsId());
             }
             return cached;
         }
-        HeParameters params = HeParameters.byId(round.getHeParamsId()).orElseThrow(() -> new SubmissionException(
-                SubmissionException.Reason.WRONG_HE_PARAMS, "unknown HE parameter set '" + round.getHeParamsId()
-                + "'; known: " + HeParameters.all()));
+        HeParameters params = HeParameters.byId(round.getHeParamsId())
+                .orElseThrow(() -> new SubmissionException(
+                        SubmissionException.Reason.WRONG_HE_PARAMS,
+                        "unknown HE parameter set '" + round.getHeParamsId() + "'; known: " + HeParameters.all()));
         byte[] pk = modelSource.verifiedPublicKey(round.getHeParamsId(), keyHash);
         UpdateEncryptor enc;
         try {
@@ -417,15 +471,20 @@ public final class FederatedClient implements AutoCloseable {
             for (HeParameters other : HeParameters.all()) {
                 if (other != params) {
                     try (SealUpdateEncryptor probe = SealUpdateEncryptor.load(other, pk)) {
-                        throw new SubmissionException(SubmissionException.Reason.WRONG_HE_PARAMS, "public key " + keyHash
-                                + " is a " + probe.heParamsId() + " key, the round says " + params.id(), e);
+                        throw new SubmissionException(
+                                SubmissionException.Reason.WRONG_HE_PARAMS,
+                                "public key " + keyHash + " is a " + probe.heParamsId() + " key, the round says "
+                                        + params.id(),
+                                e);
                     } catch (MalformedHeDataException ignored) {
                         // not that one either
                     }
                 }
             }
-            throw new SubmissionException(SubmissionException.Reason.WRONG_PUBLIC_KEY,
-                    "public key " + keyHash + " is not a valid " + params.id() + " key: " + e.getMessage(), e);
+            throw new SubmissionException(
+                    SubmissionException.Reason.WRONG_PUBLIC_KEY,
+                    "public key " + keyHash + " is not a valid " + params.id() + " key: " + e.getMessage(),
+                    e);
         }
         UpdateEncryptor prev = loadedEncryptors.putIfAbsent(keyHash, enc);
         if (prev != null) {
@@ -442,13 +501,16 @@ public final class FederatedClient implements AutoCloseable {
             throw new SubmissionException(SubmissionException.Reason.BAD_CHUNK_LAYOUT, "inconsistent layout " + l);
         }
         if (l.getTotalValues() != update.delta().length) {
-            throw new SubmissionException(SubmissionException.Reason.BAD_CHUNK_LAYOUT, "the round's layout has "
-                    + l.getTotalValues() + " values, the update " + update.delta().length);
+            throw new SubmissionException(
+                    SubmissionException.Reason.BAD_CHUNK_LAYOUT,
+                    "the round's layout has " + l.getTotalValues() + " values, the update " + update.delta().length);
         }
         if (l.getValuesPerCiphertext() != enc.valuesPerCiphertext()) {
-            throw new SubmissionException(SubmissionException.Reason.BAD_CHUNK_LAYOUT, "the round's layout packs "
-                    + l.getValuesPerCiphertext() + " values per ciphertext, " + enc.heParamsId() + " packs "
-                    + enc.valuesPerCiphertext());
+            throw new SubmissionException(
+                    SubmissionException.Reason.BAD_CHUNK_LAYOUT,
+                    "the round's layout packs "
+                            + l.getValuesPerCiphertext() + " values per ciphertext, " + enc.heParamsId() + " packs "
+                            + enc.valuesPerCiphertext());
         }
         return l;
     }
@@ -457,16 +519,21 @@ public final class FederatedClient implements AutoCloseable {
         try {
             return Hash.of(round.getBaseModelHash());
         } catch (IllegalArgumentException e) {
-            throw new SubmissionException(SubmissionException.Reason.WRONG_BASE_MODEL,
-                    "the round's baseModelHash is not a SHA-256 digest", e);
+            throw new SubmissionException(
+                    SubmissionException.Reason.WRONG_BASE_MODEL,
+                    "the round's baseModelHash is not a SHA-256 digest",
+                    e);
         }
     }
 
     /** NOT_SAMPLED if the round names a sample without this client (fl-protocol {@code ClientSampling}). */
     private void checkSampled(RoundOpened round) throws SubmissionException {
         if (!ClientSampling.admits(round, clientId)) {
-            throw new SubmissionException(SubmissionException.Reason.NOT_SAMPLED, "client " + clientId + " is not among the "
-                    + round.getSampledClients().size() + " clients sampled for round " + round.getModelId() + "/" + round.getRound());
+            throw new SubmissionException(
+                    SubmissionException.Reason.NOT_SAMPLED,
+                    "client " + clientId + " is not among the "
+                            + round.getSampledClients().size() + " clients sampled for round " + round.getModelId()
+                            + "/" + round.getRound());
         }
     }
 
@@ -475,17 +542,21 @@ public final class FederatedClient implements AutoCloseable {
         try {
             return RoundConfig.of(round);
         } catch (IllegalArgumentException e) {
-            throw new SubmissionException(SubmissionException.Reason.BAD_ROUND_CONFIG, "round " + round.getModelId() + "/"
-                    + round.getRound() + ": " + e.getMessage(), e);
+            throw new SubmissionException(
+                    SubmissionException.Reason.BAD_ROUND_CONFIG,
+                    "round " + round.getModelId() + "/" + round.getRound() + ": " + e.getMessage(),
+                    e);
         }
     }
 
     private void checkDeadline(RoundOpened round) throws SubmissionException {
         long now = clock.millis();
         if (now > round.getDeadlineEpochMillis()) {
-            throw new SubmissionException(SubmissionException.Reason.ROUND_CLOSED, "round " + round.getModelId() + "/"
-                    + round.getRound() + " closed at " + Instant.ofEpochMilli(round.getDeadlineEpochMillis())
-                    + " (now " + Instant.ofEpochMilli(now) + ")");
+            throw new SubmissionException(
+                    SubmissionException.Reason.ROUND_CLOSED,
+                    "round " + round.getModelId() + "/"
+                            + round.getRound() + " closed at " + Instant.ofEpochMilli(round.getDeadlineEpochMillis())
+                            + " (now " + Instant.ofEpochMilli(now) + ")");
         }
     }
 
@@ -649,8 +720,9 @@ public final class FederatedClient implements AutoCloseable {
             if (encryptor == null && modelSource == null) {
                 throw new IllegalStateException("FederatedClient needs an UpdateEncryptor or a ModelSource");
             }
-            if (producer == null && (c.get(ClientConfig.BOOTSTRAP_SERVERS) == null
-                    || c.get(ClientConfig.BOOTSTRAP_SERVERS).isEmpty())) {
+            if (producer == null
+                    && (c.get(ClientConfig.BOOTSTRAP_SERVERS) == null
+                            || c.get(ClientConfig.BOOTSTRAP_SERVERS).isEmpty())) {
                 throw new IllegalArgumentException("config key '" + ClientConfig.BOOTSTRAP_SERVERS + "' is required");
             }
             DjlSupport.prepareEngine(c.numThreads());
@@ -659,16 +731,19 @@ public final class FederatedClient implements AutoCloseable {
 
         private static SigningPrivateKey readKey(String file) {
             if (file == null || file.isEmpty()) {
-                throw new IllegalArgumentException("config key '" + ClientConfig.SIGNING_KEY_FILE
-                        + "' is required (or call Builder.signingKey)");
+                throw new IllegalArgumentException(
+                        "config key '" + ClientConfig.SIGNING_KEY_FILE + "' is required (or call Builder.signingKey)");
             }
             try {
                 return SigningPrivateKey.readPkcs8(Path.of(file));
             } catch (IOException e) {
-                throw new IllegalArgumentException("config key '" + ClientConfig.SIGNING_KEY_FILE + "': cannot read "
-                        + file + ": " + e.getMessage(), e);
+                throw new IllegalArgumentException(
+                        "config key '" + ClientConfig.SIGNING_KEY_FILE + "': cannot read " + file + ": "
+                                + e.getMessage(),
+                        e);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("config key '" + ClientConfig.SIGNING_KEY_FILE + "': " + e.getMessage(), e);
+                throw new IllegalArgumentException(
+                        "config key '" + ClientConfig.SIGNING_KEY_FILE + "': " + e.getMessage(), e);
             }
         }
     }

@@ -49,8 +49,13 @@ public final class HttpParticipant {
     private final int maxRecordBytes;
 
     /** A participant; {@code transport} must have been made for the same client id and signer. */
-    public HttpParticipant(String clientId, LocalTrainer trainer, UpdatePolicy policy, ModelSource source,
-                           HttpUpdateTransport transport, UpdateSigner signer) {
+    public HttpParticipant(
+            String clientId,
+            LocalTrainer trainer,
+            UpdatePolicy policy,
+            ModelSource source,
+            HttpUpdateTransport transport,
+            UpdateSigner signer) {
         this.clientId = Objects.requireNonNull(clientId, "clientId");
         this.trainer = Objects.requireNonNull(trainer, "trainer");
         this.policy = Objects.requireNonNull(policy, "policy");
@@ -65,7 +70,7 @@ public final class HttpParticipant {
     /** Runs the round; see the class documentation. */
     public SubmissionReceipt participate(RoundOpened round, Progress progress) throws SubmissionException {
         Objects.requireNonNull(round, "round");
-        Progress p = progress == null ? m -> { } : progress;
+        Progress p = progress == null ? m -> {} : progress;
         checkDeadline(round);
         checkSampled(round);
         Hash keyHash;
@@ -85,15 +90,19 @@ public final class HttpParticipant {
             throw new SubmissionException(SubmissionException.Reason.WRONG_PUBLIC_KEY, e.getMessage(), e);
         }
         if (!encryptor.heParamsId().equals(round.getHeParamsId())) {
-            throw new SubmissionException(SubmissionException.Reason.WRONG_HE_PARAMS, "the round uses "
-                    + round.getHeParamsId() + ", the pure-Java encryptor supports " + encryptor.heParamsId());
+            throw new SubmissionException(
+                    SubmissionException.Reason.WRONG_HE_PARAMS,
+                    "the round uses " + round.getHeParamsId() + ", the pure-Java encryptor supports "
+                            + encryptor.heParamsId());
         }
         p.step("fetching base model " + baseHash.toHex().substring(0, 12));
         BaseModel base = source.baseModel(round.getModelId(), baseHash);
         base.verify(baseHash);
         if (base.parameters().length != trainer.parameterCount()) {
-            throw new SubmissionException(SubmissionException.Reason.WRONG_BASE_MODEL, "base model has "
-                    + base.parameters().length + " parameters, the trainer's model " + trainer.parameterCount());
+            throw new SubmissionException(
+                    SubmissionException.Reason.WRONG_BASE_MODEL,
+                    "base model has " + base.parameters().length + " parameters, the trainer's model "
+                            + trainer.parameterCount());
         }
         if (FederatedEvaluation.isEvaluation(round)) {
             p.step("evaluating the base model on " + trainer.sampleCount() + " samples");
@@ -116,44 +125,54 @@ public final class HttpParticipant {
         checkSampled(round);
         ChunkLayout layout = round.getChunkLayout();
         if (update.baseModelHash() == null || !update.baseModelHash().matches(round.getBaseModelHash())) {
-            throw new SubmissionException(SubmissionException.Reason.WRONG_BASE_MODEL,
+            throw new SubmissionException(
+                    SubmissionException.Reason.WRONG_BASE_MODEL,
                     "the update was not trained from the round's base model");
         }
         if (layout.getTotalValues() != update.delta().length
                 || layout.getValuesPerCiphertext() != encryptor.valuesPerCiphertext()
                 || !Chunker.isConsistent(layout)) {
-            throw new SubmissionException(SubmissionException.Reason.BAD_CHUNK_LAYOUT, "round layout " + layout
-                    + " does not fit an update of " + update.delta().length + " values at "
-                    + encryptor.valuesPerCiphertext() + " per ciphertext");
+            throw new SubmissionException(
+                    SubmissionException.Reason.BAD_CHUNK_LAYOUT,
+                    "round layout " + layout
+                            + " does not fit an update of " + update.delta().length + " values at "
+                            + encryptor.valuesPerCiphertext() + " per ciphertext");
         }
         float[] weighted;
         boolean evaluation = FederatedEvaluation.isEvaluation(round);
         if (evaluation) {
-            FederatedClient.checkEvaluationFits(round, update.delta(), update.metrics().getOrDefault(LocalUpdate.METRIC_LOSS, Double.NaN));
+            FederatedClient.checkEvaluationFits(
+                    round, update.delta(), update.metrics().getOrDefault(LocalUpdate.METRIC_LOSS, Double.NaN));
         }
         synchronized (noiseRandom) {
             // evaluation sums: no local noise, not this client's own clip bound (FederatedClient.submit does the same)
-            weighted = (evaluation ? UpdatePolicy.roundDefaults() : policy).prepare(update.delta(), update.weight(), round, noiseRandom);
+            weighted = (evaluation ? UpdatePolicy.roundDefaults() : policy)
+                    .prepare(update.delta(), update.weight(), round, noiseRandom);
         }
         p.step("encrypting " + weighted.length + " values");
         List<byte[]> ciphertexts;
         try {
             ciphertexts = encryptor.encrypt(weighted, layout);
         } catch (RuntimeException e) {
-            throw new SubmissionException(SubmissionException.Reason.INVALID_UPDATE, "encryption failed: " + e.getMessage(), e);
+            throw new SubmissionException(
+                    SubmissionException.Reason.INVALID_UPDATE, "encryption failed: " + e.getMessage(), e);
         } finally {
             java.util.Arrays.fill(weighted, 0f);
         }
         String updateId = UUID.randomUUID().toString();
         List<UpdateChunk> chunks;
         try {
-            chunks = Chunker.split(clientId, round.getModelId(), round.getRound(), updateId, ciphertexts, layout,
-                    maxRecordBytes);
+            chunks = Chunker.split(
+                    clientId, round.getModelId(), round.getRound(), updateId, ciphertexts, layout, maxRecordBytes);
         } catch (RecordTooLargeException e) {
             throw new SubmissionException(SubmissionException.Reason.BAD_CHUNK_LAYOUT, e.getMessage(), e);
         }
-        UpdateCommit commit = signer.signCommit(Chunker.commitFor(chunks, round.getHeParamsId(),
-                Hash.of(round.getBaseModelHash()), UpdatePolicy.weightFor(update.weight(), round), System.currentTimeMillis()));
+        UpdateCommit commit = signer.signCommit(Chunker.commitFor(
+                chunks,
+                round.getHeParamsId(),
+                Hash.of(round.getBaseModelHash()),
+                UpdatePolicy.weightFor(update.weight(), round),
+                System.currentTimeMillis()));
         checkDeadline(round);
         p.step("uploading " + chunks.size() + " chunk(s)");
         long bytes = transport.send(chunks, commit);
@@ -163,15 +182,20 @@ public final class HttpParticipant {
 
     private void checkSampled(RoundOpened round) throws SubmissionException {
         if (!ClientSampling.admits(round, clientId)) {
-            throw new SubmissionException(SubmissionException.Reason.NOT_SAMPLED, "client " + clientId + " is not among the "
-                    + round.getSampledClients().size() + " clients sampled for round " + round.getModelId() + "/" + round.getRound());
+            throw new SubmissionException(
+                    SubmissionException.Reason.NOT_SAMPLED,
+                    "client " + clientId + " is not among the "
+                            + round.getSampledClients().size() + " clients sampled for round " + round.getModelId()
+                            + "/" + round.getRound());
         }
     }
 
     private static void checkDeadline(RoundOpened round) throws SubmissionException {
         if (System.currentTimeMillis() > round.getDeadlineEpochMillis()) {
-            throw new SubmissionException(SubmissionException.Reason.ROUND_CLOSED, "round " + round.getModelId() + "/"
-                    + round.getRound() + " closed at " + round.getDeadlineEpochMillis());
+            throw new SubmissionException(
+                    SubmissionException.Reason.ROUND_CLOSED,
+                    "round " + round.getModelId() + "/" + round.getRound() + " closed at "
+                            + round.getDeadlineEpochMillis());
         }
     }
 }

@@ -62,13 +62,14 @@ public final class HttpRegistrySource implements ModelSource {
 
     @Override
     public BaseModel baseModel(String modelId, Hash versionHash) throws SubmissionException {
-        ModelVersionPublished v = decode(get("/api/versions/" + versionHash.toHex() + "/record", false),
-                ModelVersionPublished.class);
+        ModelVersionPublished v =
+                decode(get("/api/versions/" + versionHash.toHex() + "/record", false), ModelVersionPublished.class);
         float[] weights;
         try {
             weights = ModelWeights.decode(get("/api/versions/" + versionHash.toHex() + "/weights", false));
         } catch (IllegalArgumentException e) {
-            throw new SubmissionException(SubmissionException.Reason.SOURCE_UNAVAILABLE, "weights: " + e.getMessage(), e);
+            throw new SubmissionException(
+                    SubmissionException.Reason.SOURCE_UNAVAILABLE, "weights: " + e.getMessage(), e);
         }
         return new BaseModel(v, weights);
     }
@@ -89,7 +90,8 @@ public final class HttpRegistrySource implements ModelSource {
 
     private byte[] get(String path, boolean notFoundIsNull) throws SubmissionException {
         try {
-            HttpURLConnection c = (HttpURLConnection) URI.create(base + path).toURL().openConnection();
+            HttpURLConnection c =
+                    (HttpURLConnection) URI.create(base + path).toURL().openConnection();
             try {
                 c.setConnectTimeout(timeoutMs);
                 c.setReadTimeout(timeoutMs);
@@ -98,8 +100,9 @@ public final class HttpRegistrySource implements ModelSource {
                     return null;
                 }
                 if (status != 200) {
-                    throw new SubmissionException(SubmissionException.Reason.SOURCE_UNAVAILABLE, "GET " + path + ": "
-                            + status + " " + HttpUpdateTransport.readAll(c.getErrorStream()));
+                    throw new SubmissionException(
+                            SubmissionException.Reason.SOURCE_UNAVAILABLE,
+                            "GET " + path + ": " + status + " " + HttpUpdateTransport.readAll(c.getErrorStream()));
                 }
                 try (InputStream in = c.getInputStream()) {
                     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -108,7 +111,8 @@ public final class HttpRegistrySource implements ModelSource {
                     while ((n = in.read(buf)) > 0) {
                         out.write(buf, 0, n);
                         if (out.size() > MAX_RESPONSE_BYTES) {
-                            throw new SubmissionException(SubmissionException.Reason.SOURCE_UNAVAILABLE,
+                            throw new SubmissionException(
+                                    SubmissionException.Reason.SOURCE_UNAVAILABLE,
                                     "GET " + path + ": response exceeds " + MAX_RESPONSE_BYTES + " bytes");
                         }
                     }
@@ -118,7 +122,8 @@ public final class HttpRegistrySource implements ModelSource {
                 c.disconnect();
             }
         } catch (IOException | IllegalArgumentException e) {
-            throw new SubmissionException(SubmissionException.Reason.SOURCE_UNAVAILABLE, "GET " + base + path + ": " + e, e);
+            throw new SubmissionException(
+                    SubmissionException.Reason.SOURCE_UNAVAILABLE, "GET " + base + path + ": " + e, e);
         }
     }
 

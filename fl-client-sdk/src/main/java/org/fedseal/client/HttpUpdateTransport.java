@@ -59,8 +59,8 @@ public final class HttpUpdateTransport {
      *
      * @param retries how often a request is retried after an I/O error or a 5xx answer
      */
-    public HttpUpdateTransport(URI registryBaseUri, String clientId, UpdateSigner signer, int retries, long backoffMs,
-                               int timeoutMs) {
+    public HttpUpdateTransport(
+            URI registryBaseUri, String clientId, UpdateSigner signer, int retries, long backoffMs, int timeoutMs) {
         Objects.requireNonNull(registryBaseUri, "registryBaseUri");
         String base = registryBaseUri.toString();
         while (base.endsWith("/")) {
@@ -143,7 +143,8 @@ public final class HttpUpdateTransport {
                 retriable = true;
             }
             if (!retriable || attempt >= retries) {
-                throw new SubmissionException(SubmissionException.Reason.TRANSPORT_FAILED,
+                throw new SubmissionException(
+                        SubmissionException.Reason.TRANSPORT_FAILED,
                         (retriable ? "gave up after " + (attempt + 1) + " attempts: " : "") + failure);
             }
             try {

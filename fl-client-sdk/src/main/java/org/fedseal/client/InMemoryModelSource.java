@@ -44,8 +44,8 @@ public final class InMemoryModelSource implements ModelSource {
     public BaseModel baseModel(String modelId, Hash versionHash) throws SubmissionException {
         BaseModel m = models.get(modelId + "@" + versionHash);
         if (m == null) {
-            throw new SubmissionException(SubmissionException.Reason.SOURCE_UNAVAILABLE,
-                    "no model " + modelId + "@" + versionHash);
+            throw new SubmissionException(
+                    SubmissionException.Reason.SOURCE_UNAVAILABLE, "no model " + modelId + "@" + versionHash);
         }
         return m;
     }
@@ -54,7 +54,8 @@ public final class InMemoryModelSource implements ModelSource {
     public byte[] publicKey(String heParamsId, Hash publicKeyHash) throws SubmissionException {
         byte[] k = keys.get(publicKeyHash);
         if (k == null) {
-            throw new SubmissionException(SubmissionException.Reason.SOURCE_UNAVAILABLE, "no public key " + publicKeyHash);
+            throw new SubmissionException(
+                    SubmissionException.Reason.SOURCE_UNAVAILABLE, "no public key " + publicKeyHash);
         }
         return k.clone();
     }

@@ -51,14 +51,16 @@ public final class JavaMlpTrainer implements LocalTrainer {
      * @param learningRate SGD step size, {@code > 0}
      * @param seed seed of the per-fit shuffling
      */
-    public JavaMlpTrainer(LocalDataset data, int hiddenUnits, int classes, int batchSize, float learningRate, long seed) {
+    public JavaMlpTrainer(
+            LocalDataset data, int hiddenUnits, int classes, int batchSize, float learningRate, long seed) {
         this.data = Objects.requireNonNull(data, "data");
         if (data.size() == 0) {
             throw new IllegalArgumentException("the local data set is empty");
         }
         if (hiddenUnits < 0 || classes < 2 || batchSize < 1 || !(learningRate > 0) || Float.isInfinite(learningRate)) {
-            throw new IllegalArgumentException("need hiddenUnits >= 0, classes >= 2, batchSize >= 1, learningRate > 0; got "
-                    + hiddenUnits + ", " + classes + ", " + batchSize + ", " + learningRate);
+            throw new IllegalArgumentException(
+                    "need hiddenUnits >= 0, classes >= 2, batchSize >= 1, learningRate > 0; got " + hiddenUnits + ", "
+                            + classes + ", " + batchSize + ", " + learningRate);
         }
         for (int l : data.labels()) {
             if (l < 0 || l >= classes) {
@@ -80,7 +82,8 @@ public final class JavaMlpTrainer implements LocalTrainer {
 
     /** Number of parameters for this architecture; see the class documentation for the layout. */
     public static int parameterCount(int features, int hiddenUnits, int classes) {
-        long n = hiddenUnits == 0 ? (long) classes * features + classes
+        long n = hiddenUnits == 0
+                ? (long) classes * features + classes
                 : (long) hiddenUnits * features + hiddenUnits + (long) classes * hiddenUnits + classes;
         return Math.toIntExact(n);
     }
@@ -143,7 +146,8 @@ public final class JavaMlpTrainer implements LocalTrainer {
         Objects.requireNonNull(baseParameters, "baseParameters");
         Objects.requireNonNull(config, "config");
         if (baseParameters.length != parameterCount()) {
-            throw new IllegalArgumentException("expected " + parameterCount() + " parameters, got " + baseParameters.length);
+            throw new IllegalArgumentException(
+                    "expected " + parameterCount() + " parameters, got " + baseParameters.length);
         }
         int epochs = config.localEpochs();
         int batchSize = config.batchSizeOr(this.batchSize);
@@ -209,7 +213,8 @@ public final class JavaMlpTrainer implements LocalTrainer {
     public LocalEvaluation evaluate(float[] parameters) {
         Objects.requireNonNull(parameters, "parameters");
         if (parameters.length != parameterCount()) {
-            throw new IllegalArgumentException("expected " + parameterCount() + " parameters, got " + parameters.length);
+            throw new IllegalArgumentException(
+                    "expected " + parameterCount() + " parameters, got " + parameters.length);
         }
         if (data.size() == 0) {
             throw new IllegalStateException("the local data set is empty");

@@ -1,10 +1,9 @@
 package org.fedseal.client;
 
-import org.fedseal.client.internal.LayoutEncryption;
-
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.Objects;
+import org.fedseal.client.internal.LayoutEncryption;
 import org.fedseal.hejava.JavaCkksEncryptor;
 import org.fedseal.hejava.JavaCkksPublicKey;
 import org.fedseal.protocol.Chunker;

@@ -21,8 +21,8 @@ public record LocalDataset(float[] features, int featureSize, int[] labels) {
             throw new IllegalArgumentException("featureSize must be positive, got " + featureSize);
         }
         if ((long) labels.length * featureSize != features.length) {
-            throw new IllegalArgumentException(features.length + " feature values do not make " + labels.length
-                    + " rows of " + featureSize);
+            throw new IllegalArgumentException(
+                    features.length + " feature values do not make " + labels.length + " rows of " + featureSize);
         }
     }
 
@@ -55,7 +55,9 @@ public record LocalDataset(float[] features, int featureSize, int[] labels) {
     /** Rows {@code [from, to)}. */
     public LocalDataset range(int from, int to) {
         Objects.checkFromToIndex(from, to, size());
-        return new LocalDataset(Arrays.copyOfRange(features, from * featureSize, to * featureSize), featureSize,
+        return new LocalDataset(
+                Arrays.copyOfRange(features, from * featureSize, to * featureSize),
+                featureSize,
                 Arrays.copyOfRange(labels, from, to));
     }
 

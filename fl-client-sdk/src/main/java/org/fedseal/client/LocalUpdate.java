@@ -46,7 +46,7 @@ public record LocalUpdate(float[] delta, long weight, Map<String, Double> metric
 
     @Override
     public String toString() {
-        return "LocalUpdate[values=" + delta.length + ", weight=" + weight + ", metrics=" + metrics
-                + ", base=" + baseModelHash + "]";
+        return "LocalUpdate[values=" + delta.length + ", weight=" + weight + ", metrics=" + metrics + ", base="
+                + baseModelHash + "]";
     }
 }

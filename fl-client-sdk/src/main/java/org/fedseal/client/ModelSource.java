@@ -33,7 +33,8 @@ public interface ModelSource {
         byte[] pk = publicKey(heParamsId, keyHash);
         Hash actual = Hash.sha256(pk);
         if (!actual.equals(keyHash)) {
-            throw new SubmissionException(SubmissionException.Reason.WRONG_PUBLIC_KEY,
+            throw new SubmissionException(
+                    SubmissionException.Reason.WRONG_PUBLIC_KEY,
                     "the public key served hashes to " + actual + ", the round names " + keyHash);
         }
         return pk;

@@ -40,8 +40,8 @@ public final class Partitioners {
         return (labels, clients) -> {
             checkClients(labels, clients);
             if (labels.length < clients) {
-                throw new IllegalArgumentException(labels.length + " samples cannot give each of " + clients
-                        + " clients one");
+                throw new IllegalArgumentException(
+                        labels.length + " samples cannot give each of " + clients + " clients one");
             }
             Random rnd = new Random(seed);
             int numClasses = 0;
@@ -70,7 +70,9 @@ public final class Partitioners {
                     int from = 0;
                     for (int c = 0; c < clients; c++) {
                         cum += p[c];
-                        int to = c == clients - 1 ? cls.size() : (int) Math.min(cls.size(), Math.round(cum * cls.size()));
+                        int to = c == clients - 1
+                                ? cls.size()
+                                : (int) Math.min(cls.size(), Math.round(cum * cls.size()));
                         to = Math.max(to, from);
                         assigned.get(c).addAll(cls.subList(from, to));
                         from = to;

@@ -26,7 +26,8 @@ public record RoundConfig(int localEpochs, double learningRate, int batchSize, d
             throw new IllegalArgumentException("localEpochs must be >= 1, got " + localEpochs);
         }
         if (!(learningRate >= 0) || Double.isInfinite(learningRate)) {
-            throw new IllegalArgumentException("learningRate must be >= 0 and finite (0 = the trainer's own), got " + learningRate);
+            throw new IllegalArgumentException(
+                    "learningRate must be >= 0 and finite (0 = the trainer's own), got " + learningRate);
         }
         if (batchSize < 0) {
             throw new IllegalArgumentException("batchSize must be >= 0 (0 = the trainer's own), got " + batchSize);
@@ -48,7 +49,10 @@ public record RoundConfig(int localEpochs, double learningRate, int batchSize, d
      * @throws IllegalArgumentException if the round's values are out of range (negative, NaN, infinite)
      */
     public static RoundConfig of(RoundOpened round) {
-        return new RoundConfig(Math.max(1, round.getLocalEpochs()), round.getLearningRate(), round.getBatchSize(),
+        return new RoundConfig(
+                Math.max(1, round.getLocalEpochs()),
+                round.getLearningRate(),
+                round.getBatchSize(),
                 round.getProximalMu());
     }
 

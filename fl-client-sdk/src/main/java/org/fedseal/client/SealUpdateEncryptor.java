@@ -1,9 +1,8 @@
 package org.fedseal.client;
 
-import org.fedseal.client.internal.LayoutEncryption;
-
 import java.util.List;
 import java.util.Objects;
+import org.fedseal.client.internal.LayoutEncryption;
 import org.fedseal.he.EncryptedVector;
 import org.fedseal.he.HeContext;
 import org.fedseal.he.HeParameters;
@@ -41,8 +40,8 @@ public final class SealUpdateEncryptor implements UpdateEncryptor {
      * An encryptor over a context and key the caller keeps owning (and closes after this encryptor).
      */
     public static SealUpdateEncryptor of(HeContext context, HePublicKey publicKey) {
-        return new SealUpdateEncryptor(Objects.requireNonNull(context, "context"),
-                Objects.requireNonNull(publicKey, "publicKey"), false);
+        return new SealUpdateEncryptor(
+                Objects.requireNonNull(context, "context"), Objects.requireNonNull(publicKey, "publicKey"), false);
     }
 
     /**
@@ -50,7 +49,8 @@ public final class SealUpdateEncryptor implements UpdateEncryptor {
      *
      * @throws MalformedHeDataException if the bytes are not a valid key for {@code parameters}
      */
-    public static SealUpdateEncryptor load(HeParameters parameters, byte[] publicKeyBytes) throws MalformedHeDataException {
+    public static SealUpdateEncryptor load(HeParameters parameters, byte[] publicKeyBytes)
+            throws MalformedHeDataException {
         HeContext ctx = HeContext.create(parameters);
         try {
             return new SealUpdateEncryptor(ctx, ctx.loadPublicKey(publicKeyBytes), true);
@@ -62,7 +62,8 @@ public final class SealUpdateEncryptor implements UpdateEncryptor {
 
     /** The layout clients should use for a model of {@code totalValues} parameters under {@code parameters}. */
     public static ChunkLayout defaultLayout(HeParameters parameters, long totalValues) {
-        return Chunker.layout(totalValues, parameters.valuesPerCiphertext(Packing.COMPLEX), DEFAULT_CIPHERTEXTS_PER_CHUNK);
+        return Chunker.layout(
+                totalValues, parameters.valuesPerCiphertext(Packing.COMPLEX), DEFAULT_CIPHERTEXTS_PER_CHUNK);
     }
 
     @Override

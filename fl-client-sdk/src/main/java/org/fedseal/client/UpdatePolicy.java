@@ -97,8 +97,8 @@ public record UpdatePolicy(double clipBound, double noiseMultiplier) {
             throw new IllegalArgumentException(ClientConfig.CLIP_L2_BOUND + " must be positive, got " + clipBound);
         }
         if (!(noiseMultiplier >= 0) || Double.isInfinite(noiseMultiplier)) {
-            throw new IllegalArgumentException(ClientConfig.NOISE_MULTIPLIER + " must be >= 0 and finite, got "
-                    + noiseMultiplier);
+            throw new IllegalArgumentException(
+                    ClientConfig.NOISE_MULTIPLIER + " must be >= 0 and finite, got " + noiseMultiplier);
         }
     }
 
@@ -206,7 +206,8 @@ public record UpdatePolicy(double clipBound, double noiseMultiplier) {
      */
     public static double granularity(double c, double s, int d) {
         if (!(c > 0) || Double.isInfinite(c) || !(s > 0) || Double.isInfinite(s) || d < 1) {
-            throw new IllegalArgumentException("need c > 0, s > 0 finite and d >= 1, got c=" + c + ", s=" + s + ", d=" + d);
+            throw new IllegalArgumentException(
+                    "need c > 0, s > 0 finite and d >= 1, got c=" + c + ", s=" + s + ", d=" + d);
         }
         double target = Math.min(c / (512 * Math.sqrt(d)), s * c / 16);
         return Math.scalb(1.0, Math.getExponent(target));
@@ -231,8 +232,8 @@ public record UpdatePolicy(double clipBound, double noiseMultiplier) {
     public double clientNoiseMultiplier(RoundOpened round) {
         double z = round.getNoiseMultiplier();
         if (!(z >= 0) || Double.isInfinite(z)) {
-            throw new IllegalArgumentException("round " + round.getModelId() + "/" + round.getRound()
-                    + " has an invalid noise multiplier " + z);
+            throw new IllegalArgumentException(
+                    "round " + round.getModelId() + "/" + round.getRound() + " has an invalid noise multiplier " + z);
         }
         if (z == 0) {
             return noiseMultiplier;
@@ -263,7 +264,8 @@ public record UpdatePolicy(double clipBound, double noiseMultiplier) {
             throw new SubmissionException(SubmissionException.Reason.HEADROOM_EXCEEDED, e.getMessage(), e);
         }
         if (weight < 1) {
-            throw new SubmissionException(SubmissionException.Reason.INVALID_UPDATE, "weight must be >= 1, got " + weight);
+            throw new SubmissionException(
+                    SubmissionException.Reason.INVALID_UPDATE, "weight must be >= 1, got " + weight);
         }
         weight = weightFor(weight, round);
         Optional<String> weightProblem = bounds.weightProblem(weight);
@@ -271,11 +273,16 @@ public record UpdatePolicy(double clipBound, double noiseMultiplier) {
             throw new SubmissionException(SubmissionException.Reason.HEADROOM_EXCEEDED, weightProblem.get());
         }
         if (!bounds.fitsNoise(s)) {
-            throw new SubmissionException(SubmissionException.Reason.HEADROOM_EXCEEDED, "noise multiplier "
-                    + s + " (local " + noiseMultiplier + ", round " + round.getNoiseMultiplier() + " over quorum "
-                    + round.getQuorum() + ") does not fit the round's headroom: clipNorm " + bounds.clipNorm() + " x (1 + "
-                    + RoundBounds.NOISE_TAIL_SIGMAS + " sigma) x maxTotalWeight " + bounds.maxTotalWeight() + " > sumNormBound "
-                    + bounds.sumNormBound());
+            throw new SubmissionException(
+                    SubmissionException.Reason.HEADROOM_EXCEEDED,
+                    "noise multiplier "
+                            + s + " (local " + noiseMultiplier + ", round " + round.getNoiseMultiplier()
+                            + " over quorum "
+                            + round.getQuorum() + ") does not fit the round's headroom: clipNorm " + bounds.clipNorm()
+                            + " x (1 + "
+                            + RoundBounds.NOISE_TAIL_SIGMAS + " sigma) x maxTotalWeight " + bounds.maxTotalWeight()
+                            + " > sumNormBound "
+                            + bounds.sumNormBound());
         }
         double c = clipFor(bounds);
         float[] v;
@@ -288,13 +295,14 @@ public record UpdatePolicy(double clipBound, double noiseMultiplier) {
         for (int i = 0; i < v.length; i++) {
             double x = (double) v[i] * weight;
             if (Math.abs(x) > limit) {
-                throw new SubmissionException(SubmissionException.Reason.HEADROOM_EXCEEDED, "weighted value " + x
-                        + " at index " + i + " is beyond " + limit + " (noise outlier beyond "
-                        + RoundBounds.NOISE_TAIL_SIGMAS + " sigma)");
+                throw new SubmissionException(
+                        SubmissionException.Reason.HEADROOM_EXCEEDED,
+                        "weighted value " + x
+                                + " at index " + i + " is beyond " + limit + " (noise outlier beyond "
+                                + RoundBounds.NOISE_TAIL_SIGMAS + " sigma)");
             }
             v[i] = (float) x;
         }
         return v;
     }
 }
-

@@ -31,8 +31,12 @@ public interface UpdateSigner {
     /** {@code commit} with its signature set (the signature field of the input is ignored). */
     default UpdateCommit signCommit(UpdateCommit commit) {
         Objects.requireNonNull(commit, "commit");
-        UpdateCommit unsigned = UpdateCommit.newBuilder(commit).setSignature(ByteBuffer.allocate(0)).build();
+        UpdateCommit unsigned = UpdateCommit.newBuilder(commit)
+                .setSignature(ByteBuffer.allocate(0))
+                .build();
         byte[] sig = sign(Signatures.signedMessage(unsigned));
-        return UpdateCommit.newBuilder(unsigned).setSignature(ByteBuffer.wrap(sig)).build();
+        return UpdateCommit.newBuilder(unsigned)
+                .setSignature(ByteBuffer.wrap(sig))
+                .build();
     }
 }

@@ -1,13 +1,12 @@
 package org.fedseal.client;
 
-import org.fedseal.protocol.ModelWeights;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.fedseal.protocol.Hash;
+import org.fedseal.protocol.ModelWeights;
 import org.junit.jupiter.api.Test;
 
 class BaseModelTest {

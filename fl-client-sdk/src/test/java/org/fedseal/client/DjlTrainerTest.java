@@ -43,14 +43,21 @@ class DjlTrainerTest {
     @Test
     void leNet5TrainsOnImageShapedMnistRows() {
         LocalDataset all = Mnist2500.load();
-        try (DjlTrainer t = DjlTrainer.builder().block(DjlTrainer.leNet5(10)).dataset(all.range(0, 600)).featureShape(1, 28, 28)
-                .learningRate(0.1f).batchSize(32).build()) {
+        try (DjlTrainer t = DjlTrainer.builder()
+                .block(DjlTrainer.leNet5(10))
+                .dataset(all.range(0, 600))
+                .featureShape(1, 28, 28)
+                .learningRate(0.1f)
+                .batchSize(32)
+                .build()) {
             assertEquals(61_706, t.parameterCount());
             assertArrayEquals(new Shape[] {new Shape(1, 1, 28, 28)}, t.inputShapes());
             float[] base = t.initialParameters(42);
             LocalUpdate u = t.fit(base, 2);
             assertEquals(600, u.weight());
-            assertTrue(u.metrics().get(LocalUpdate.METRIC_ACCURACY) > 0.3, u.metrics().toString());
+            assertTrue(
+                    u.metrics().get(LocalUpdate.METRIC_ACCURACY) > 0.3,
+                    u.metrics().toString());
             LocalDataset test = all.range(2000, 2500);
             double before = t.accuracy(base, test);
             double after = t.accuracy(DjlTrainer.add(base, u.delta()), test);
@@ -80,13 +87,25 @@ class DjlTrainerTest {
             y[i] = (float) (s + 0.05 * rnd.nextGaussian());
         }
         try (NDManager m = NDManager.newBaseManager(DjlTrainer.ENGINE)) {
-            ArrayDataset train = new ArrayDataset.Builder().setData(m.create(x, new Shape(n, features)))
-                    .optLabels(m.create(y, new Shape(n, 1))).setSampling(16, true).build();
-            ArrayDataset test = new ArrayDataset.Builder().setData(m.create(x, new Shape(n, features)))
-                    .optLabels(m.create(y, new Shape(n, 1))).setSampling(100, false).build();
-            try (DjlTrainer t = DjlTrainer.builder().block(DjlTrainer.mlp(features, 1)).dataset(train).loss(Loss::l2Loss)
-                    .optimizer(() -> Optimizer.adam().optLearningRateTracker(Tracker.fixed(0.05f)).build())
-                    .evaluator(() -> new L1Loss("mae")).build()) {
+            ArrayDataset train = new ArrayDataset.Builder()
+                    .setData(m.create(x, new Shape(n, features)))
+                    .optLabels(m.create(y, new Shape(n, 1)))
+                    .setSampling(16, true)
+                    .build();
+            ArrayDataset test = new ArrayDataset.Builder()
+                    .setData(m.create(x, new Shape(n, features)))
+                    .optLabels(m.create(y, new Shape(n, 1)))
+                    .setSampling(100, false)
+                    .build();
+            try (DjlTrainer t = DjlTrainer.builder()
+                    .block(DjlTrainer.mlp(features, 1))
+                    .dataset(train)
+                    .loss(Loss::l2Loss)
+                    .optimizer(() -> Optimizer.adam()
+                            .optLearningRateTracker(Tracker.fixed(0.05f))
+                            .build())
+                    .evaluator(() -> new L1Loss("mae"))
+                    .build()) {
                 assertEquals(n, t.sampleCount());
                 assertEquals(features + 1, t.parameterCount());
                 float[] p = t.initialParameters(5);
@@ -94,11 +113,14 @@ class DjlTrainerTest {
                 for (int round = 0; round < 2; round++) {
                     LocalUpdate u = t.fit(p, 3);
                     assertTrue(u.metrics().containsKey("mae"), u.metrics().toString());
-                    assertTrue(!u.metrics().containsKey(LocalUpdate.METRIC_ACCURACY), "no accuracy for a regression loss");
+                    assertTrue(
+                            !u.metrics().containsKey(LocalUpdate.METRIC_ACCURACY), "no accuracy for a regression loss");
                     p = DjlTrainer.add(p, u.delta());
                 }
                 Map<String, Double> after = t.evaluate(p, test);
-                System.out.printf("regression: L2 loss %.4f -> %.4f, MAE %.4f%n", before, after.get(LocalUpdate.METRIC_LOSS), after.get("mae"));
+                System.out.printf(
+                        "regression: L2 loss %.4f -> %.4f, MAE %.4f%n",
+                        before, after.get(LocalUpdate.METRIC_LOSS), after.get("mae"));
                 assertTrue(after.get(LocalUpdate.METRIC_LOSS) < before / 10, before + " -> " + after);
                 assertTrue(after.get("mae") < 0.2, after.toString());
             }
@@ -114,14 +136,18 @@ class DjlTrainerTest {
             ArrayDataset inner = DjlTrainer.arrayDataset(m, digits, new Shape(784), 25, true);
             Dataset iterableOnly = new Dataset() {
                 @Override
-                public Iterable<Batch> getData(NDManager manager) throws java.io.IOException, ai.djl.translate.TranslateException {
+                public Iterable<Batch> getData(NDManager manager)
+                        throws java.io.IOException, ai.djl.translate.TranslateException {
                     return inner.getData(manager);
                 }
 
                 @Override
                 public void prepare(Progress progress) {}
             };
-            try (DjlTrainer t = DjlTrainer.builder().block(DjlTrainer.mlp(784, 10, 16)).dataset(iterableOnly).build()) {
+            try (DjlTrainer t = DjlTrainer.builder()
+                    .block(DjlTrainer.mlp(784, 10, 16))
+                    .dataset(iterableOnly)
+                    .build()) {
                 assertEquals(100, t.sampleCount());
                 LocalUpdate u = t.fit(t.initialParameters(1), 1);
                 assertEquals(100, u.weight());
@@ -133,11 +159,24 @@ class DjlTrainerTest {
     @Test
     void builderRefusesContradictions() {
         LocalDataset d = Mnist2500.load().range(0, 10);
-        assertThrows(IllegalStateException.class, () -> DjlTrainer.builder().block(DjlTrainer.mlp(784, 10)).dataset(d)
-                .learningRate(0.1f).optimizer(() -> Optimizer.adam().build()).build());
-        assertThrows(IllegalArgumentException.class, () -> DjlTrainer.builder().block(DjlTrainer.mlp(784, 10)).dataset(d)
-                .featureShape(1, 28, 27).build());
-        assertThrows(IllegalStateException.class, () -> DjlTrainer.builder().dataset(d).build());
+        assertThrows(
+                IllegalStateException.class,
+                () -> DjlTrainer.builder()
+                        .block(DjlTrainer.mlp(784, 10))
+                        .dataset(d)
+                        .learningRate(0.1f)
+                        .optimizer(() -> Optimizer.adam().build())
+                        .build());
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> DjlTrainer.builder()
+                        .block(DjlTrainer.mlp(784, 10))
+                        .dataset(d)
+                        .featureShape(1, 28, 27)
+                        .build());
+        assertThrows(
+                IllegalStateException.class,
+                () -> DjlTrainer.builder().dataset(d).build());
     }
 
     /**
@@ -146,8 +185,11 @@ class DjlTrainerTest {
      */
     @Test
     void layoutRebuildsWhatDjlSaves(@TempDir Path dir) throws Exception {
-        try (DjlTrainer t = DjlTrainer.builder().block(DjlTrainer.leNet5(10)).dataset(Mnist2500.load().range(0, 10))
-                .featureShape(1, 28, 28).build()) {
+        try (DjlTrainer t = DjlTrainer.builder()
+                .block(DjlTrainer.leNet5(10))
+                .dataset(Mnist2500.load().range(0, 10))
+                .featureShape(1, 28, 28)
+                .build()) {
             ModelLayout layout = t.layout();
             assertEquals(t.parameterCount(), ModelLayouts.parameterCount(layout));
             assertEquals(10, layout.getTensors().size());

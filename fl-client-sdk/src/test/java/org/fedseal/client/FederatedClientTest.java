@@ -103,9 +103,14 @@ class FederatedClientTest {
     }
 
     FederatedClient client(Map<String, Object> config, ModelSource source, UpdateEncryptor enc) {
-        return FederatedClient.builder(config).trainer(new FakeTrainer()).encryptor(enc).modelSource(source)
-                .signingKey(signing.privateKey()).producer(producer)
-                .clock(Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC)).build();
+        return FederatedClient.builder(config)
+                .trainer(new FakeTrainer())
+                .encryptor(enc)
+                .modelSource(source)
+                .signingKey(signing.privateKey())
+                .producer(producer)
+                .clock(Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC))
+                .build();
     }
 
     RoundOpened round(Hash baseHash, String params, Hash pk, long deadline) {
@@ -130,7 +135,8 @@ class FederatedClientTest {
                 assertArrayEquals(new UpdateKey("m1", 3, "alice").toBytes(), r.key());
                 assertTrue(r.value().length < 1 << 20);
             }
-            UpdateCommit commit = (UpdateCommit) WireCodec.DEFAULT.decode(sent.get(3).value(), UpdateEnvelope.class)
+            UpdateCommit commit = (UpdateCommit) WireCodec.DEFAULT
+                    .decode(sent.get(3).value(), UpdateEnvelope.class)
                     .getPayload();
             assertTrue(Signatures.verify(commit, signing.publicKey()), "commit signature");
             assertEquals(50, commit.getWeight());
@@ -141,13 +147,16 @@ class FederatedClientTest {
             double[] decrypted = new double[PARAMS];
             int at = 0;
             for (int i = 0; i < 3; i++) {
-                UpdateChunk chunk = (UpdateChunk) WireCodec.DEFAULT.decode(sent.get(i).value(), UpdateEnvelope.class)
+                UpdateChunk chunk = (UpdateChunk) WireCodec.DEFAULT
+                        .decode(sent.get(i).value(), UpdateEnvelope.class)
                         .getPayload();
                 assertEquals(i, chunk.getChunkIndex());
-                assertTrue(CanonicalHash.of(chunk).matches(commit.getChunkHashes().get(i)));
+                assertTrue(
+                        CanonicalHash.of(chunk).matches(commit.getChunkHashes().get(i)));
                 byte[] ct = new byte[chunk.getCiphertexts().get(0).remaining()];
                 chunk.getCiphertexts().get(0).duplicate().get(ct);
-                try (EncryptedVector v = he.loadVector(ct); var dec = he.decryptor(keys.secretKey())) {
+                try (EncryptedVector v = he.loadVector(ct);
+                        var dec = he.decryptor(keys.secretKey())) {
                     double[] part = dec.decrypt(v);
                     System.arraycopy(part, 0, decrypted, at, part.length);
                     at += part.length;
@@ -165,7 +174,8 @@ class FederatedClientTest {
         try (FederatedClient client = client(config(), null, encryptor)) {
             RoundOpened open = goodRound();
             LocalUpdate u = client.trainOnce(open, base);
-            RoundOpened closed = round(base.versionHash(), HeParameters.CKKS_8192.id(), encryptor.publicKeyHash(), NOW - 1);
+            RoundOpened closed =
+                    round(base.versionHash(), HeParameters.CKKS_8192.id(), encryptor.publicKeyHash(), NOW - 1);
             SubmissionException e = assertThrows(SubmissionException.class, () -> client.submit(closed, u));
             assertEquals(SubmissionException.Reason.ROUND_CLOSED, e.reason());
             e = assertThrows(SubmissionException.class, () -> client.trainOnce(closed, base));
@@ -178,8 +188,8 @@ class FederatedClientTest {
     void wrongBaseModelSendsNothing() throws Exception {
         try (FederatedClient client = client(config(), null, encryptor)) {
             // round names another version
-            RoundOpened other = round(Hash.sha256(new byte[] {1}), HeParameters.CKKS_8192.id(), encryptor.publicKeyHash(),
-                    NOW + 60_000);
+            RoundOpened other = round(
+                    Hash.sha256(new byte[] {1}), HeParameters.CKKS_8192.id(), encryptor.publicKeyHash(), NOW + 60_000);
             SubmissionException e = assertThrows(SubmissionException.class, () -> client.trainOnce(other, base));
             assertEquals(SubmissionException.Reason.WRONG_BASE_MODEL, e.reason());
             // an update trained on the right base, submitted to a round with another base
@@ -210,12 +220,12 @@ class FederatedClientTest {
     void wrongPublicKeyHashOrParamsSendsNothing() throws Exception {
         try (FederatedClient client = client(config(), null, encryptor)) {
             LocalUpdate u = client.trainOnce(goodRound(), base);
-            RoundOpened wrongKey = round(base.versionHash(), HeParameters.CKKS_8192.id(), Hash.sha256(new byte[] {2}),
-                    NOW + 60_000);
+            RoundOpened wrongKey =
+                    round(base.versionHash(), HeParameters.CKKS_8192.id(), Hash.sha256(new byte[] {2}), NOW + 60_000);
             SubmissionException e = assertThrows(SubmissionException.class, () -> client.submit(wrongKey, u));
             assertEquals(SubmissionException.Reason.WRONG_PUBLIC_KEY, e.reason());
-            RoundOpened wrongParams = round(base.versionHash(), HeParameters.CKKS_16384.id(), encryptor.publicKeyHash(),
-                    NOW + 60_000);
+            RoundOpened wrongParams =
+                    round(base.versionHash(), HeParameters.CKKS_16384.id(), encryptor.publicKeyHash(), NOW + 60_000);
             e = assertThrows(SubmissionException.class, () -> client.submit(wrongParams, u));
             assertEquals(SubmissionException.Reason.WRONG_HE_PARAMS, e.reason());
             assertTrue(producer.history().isEmpty());
@@ -224,10 +234,12 @@ class FederatedClientTest {
 
     @Test
     void keysFromModelSourceAreChecked() throws Exception {
-        try (HeContext big = HeContext.create(HeParameters.CKKS_16384); HeKeyPair bigKeys = big.generateKeys()) {
+        try (HeContext big = HeContext.create(HeParameters.CKKS_16384);
+                HeKeyPair bigKeys = big.generateKeys()) {
             byte[] goodKey = keys.publicKey().toBytes();
             byte[] bigKey = bigKeys.publicKey().toBytes();
-            InMemoryModelSource source = new InMemoryModelSource().putModel(base)
+            InMemoryModelSource source = new InMemoryModelSource()
+                    .putModel(base)
                     .putPublicKey(goodKey)
                     .putPublicKey(bigKey)
                     .putPublicKey(Hash.sha256(new byte[] {3}), goodKey); // served under a hash it does not have
@@ -237,14 +249,14 @@ class FederatedClientTest {
                 assertEquals(3, r.chunkCount());
                 int sent = producer.history().size();
                 // a 16384 key where the round says 8192
-                RoundOpened wrongParams = round(base.versionHash(), HeParameters.CKKS_8192.id(), Hash.sha256(bigKey),
-                        NOW + 60_000);
+                RoundOpened wrongParams =
+                        round(base.versionHash(), HeParameters.CKKS_8192.id(), Hash.sha256(bigKey), NOW + 60_000);
                 SubmissionException e = assertThrows(SubmissionException.class, () -> client.participate(wrongParams));
                 assertEquals(SubmissionException.Reason.WRONG_HE_PARAMS, e.reason());
                 assertTrue(e.getMessage().contains("ckks-16384"), e.getMessage());
                 // a key that does not hash to what the round names
-                RoundOpened lying = round(base.versionHash(), HeParameters.CKKS_8192.id(), Hash.sha256(new byte[] {3}),
-                        NOW + 60_000);
+                RoundOpened lying = round(
+                        base.versionHash(), HeParameters.CKKS_8192.id(), Hash.sha256(new byte[] {3}), NOW + 60_000);
                 e = assertThrows(SubmissionException.class, () -> client.participate(lying));
                 assertEquals(SubmissionException.Reason.WRONG_PUBLIC_KEY, e.reason());
                 // an unknown parameter id
@@ -260,8 +272,14 @@ class FederatedClientTest {
     void badLayoutSendsNothing() throws Exception {
         try (FederatedClient client = client(config(), null, encryptor)) {
             LocalUpdate u = client.trainOnce(goodRound(), base);
-            RoundOpened r = TestRecords.round("m1", 3, base.versionHash(), HeParameters.CKKS_8192.id(),
-                    encryptor.publicKeyHash(), org.fedseal.protocol.Chunker.layout(PARAMS + 1, 8192, 1), NOW + 60_000);
+            RoundOpened r = TestRecords.round(
+                    "m1",
+                    3,
+                    base.versionHash(),
+                    HeParameters.CKKS_8192.id(),
+                    encryptor.publicKeyHash(),
+                    org.fedseal.protocol.Chunker.layout(PARAMS + 1, 8192, 1),
+                    NOW + 60_000);
             SubmissionException e = assertThrows(SubmissionException.class, () -> client.submit(r, u));
             assertEquals(SubmissionException.Reason.BAD_CHUNK_LAYOUT, e.reason());
             // 10 ciphertexts per chunk would exceed 1 MiB, but this model only has 3: use a tiny record limit instead
@@ -298,24 +316,36 @@ class FederatedClientTest {
         assertTrue(e.getMessage().contains(ClientConfig.CLIENT_ID), e.getMessage());
 
         Map<String, Object> c5 = config();
-        e = assertThrows(IllegalArgumentException.class, () -> FederatedClient.builder(c5).encryptor(encryptor)
-                .signingKey(signing.privateKey()).build());
+        e = assertThrows(
+                IllegalArgumentException.class,
+                () -> FederatedClient.builder(c5)
+                        .encryptor(encryptor)
+                        .signingKey(signing.privateKey())
+                        .build());
         assertTrue(e.getMessage().contains(ClientConfig.BOOTSTRAP_SERVERS), e.getMessage());
 
         Map<String, Object> c6 = config();
-        e = assertThrows(IllegalArgumentException.class, () -> FederatedClient.builder(c6).encryptor(encryptor)
-                .producer(producer).build());
+        e = assertThrows(
+                IllegalArgumentException.class,
+                () -> FederatedClient.builder(c6)
+                        .encryptor(encryptor)
+                        .producer(producer)
+                        .build());
         assertTrue(e.getMessage().contains(ClientConfig.SIGNING_KEY_FILE), e.getMessage());
     }
 
     @Test
     void permanentKafkaFailureIsTyped() throws Exception {
-        MockProducer<byte[], byte[]> failing = new MockProducer<>(false, null, new ByteArraySerializer(),
-                new ByteArraySerializer());
+        MockProducer<byte[], byte[]> failing =
+                new MockProducer<>(false, null, new ByteArraySerializer(), new ByteArraySerializer());
         failing.sendException = new org.apache.kafka.common.errors.AuthorizationException("denied");
-        try (FederatedClient client = FederatedClient.builder(config()).trainer(new FakeTrainer()).encryptor(encryptor)
-                .signingKey(signing.privateKey()).producer(failing)
-                .clock(Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC)).build()) {
+        try (FederatedClient client = FederatedClient.builder(config())
+                .trainer(new FakeTrainer())
+                .encryptor(encryptor)
+                .signingKey(signing.privateKey())
+                .producer(failing)
+                .clock(Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC))
+                .build()) {
             LocalUpdate u = client.trainOnce(goodRound(), base);
             SubmissionException e = assertThrows(SubmissionException.class, () -> client.submit(goodRound(), u));
             assertEquals(SubmissionException.Reason.TRANSPORT_FAILED, e.reason());

@@ -82,17 +82,31 @@ class FederatedEvaluationClientTest {
     }
 
     RoundOpened evaluationRound(BaseModel base, double lossBound) {
-        RoundBounds b = RoundBounds.loosest(HeParameters.CKKS_8192.maxSumNorm(), FederatedEvaluation.clipNormFor(lossBound));
-        return b.applyTo(RoundOpened.newBuilder()).setModelId("m1").setRound(4).setBaseModelHash(base.versionHash().toByteBuffer())
-                .setHeParamsId(HeParameters.CKKS_8192.id()).setPublicKeyHash(encryptor.publicKeyHash().toByteBuffer()).setQuorum(1)
-                .setDeadlineEpochMillis(NOW + 60_000).setChunkLayout(FederatedEvaluation.layout(encryptor.valuesPerCiphertext()))
-                .setLocalEpochs(1).setOpenedAtEpochMillis(0L).setTask(RoundTask.EVALUATE).build();
+        RoundBounds b =
+                RoundBounds.loosest(HeParameters.CKKS_8192.maxSumNorm(), FederatedEvaluation.clipNormFor(lossBound));
+        return b.applyTo(RoundOpened.newBuilder())
+                .setModelId("m1")
+                .setRound(4)
+                .setBaseModelHash(base.versionHash().toByteBuffer())
+                .setHeParamsId(HeParameters.CKKS_8192.id())
+                .setPublicKeyHash(encryptor.publicKeyHash().toByteBuffer())
+                .setQuorum(1)
+                .setDeadlineEpochMillis(NOW + 60_000)
+                .setChunkLayout(FederatedEvaluation.layout(encryptor.valuesPerCiphertext()))
+                .setLocalEpochs(1)
+                .setOpenedAtEpochMillis(0L)
+                .setTask(RoundTask.EVALUATE)
+                .build();
     }
 
     FederatedClient client(LocalTrainer trainer, MockProducer<byte[], byte[]> producer) {
         return FederatedClient.builder(Map.of(ClientConfig.CLIENT_ID, "alice", ClientConfig.CLIP_L2_BOUND, 0.5))
-                .trainer(trainer).encryptor(encryptor).signingKey(SigningKeyPair.generate().privateKey()).producer(producer)
-                .clock(Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC)).build();
+                .trainer(trainer)
+                .encryptor(encryptor)
+                .signingKey(SigningKeyPair.generate().privateKey())
+                .producer(producer)
+                .clock(Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC))
+                .build();
     }
 
     @Test
@@ -102,24 +116,32 @@ class FederatedEvaluationClientTest {
         float[] p = t.initialParameters(5);
         p = DjlTrainer.add(p, t.fit(p, 2).delta());
         BaseModel base = BaseModel.initial("m1", p, 0);
-        MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+        MockProducer<byte[], byte[]> producer =
+                new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
         try (FederatedClient client = client(t, producer)) {
             RoundOpened round = evaluationRound(base, 10);
-            assertEquals(SubmissionException.Reason.INVALID_UPDATE,
-                    assertThrows(SubmissionException.class, () -> client.trainOnce(round, base)).reason());
+            assertEquals(
+                    SubmissionException.Reason.INVALID_UPDATE,
+                    assertThrows(SubmissionException.class, () -> client.trainOnce(round, base))
+                            .reason());
             LocalUpdate u = client.evaluateOnce(round, base);
             LocalEvaluation e = t.evaluate(p);
             assertEquals(90, u.weight());
             assertEquals(e.accuracy(), u.metrics().get(LocalUpdate.METRIC_ACCURACY));
             client.submit(round, u);
             assertEquals(2, producer.history().size()); // one chunk, one commit
-            UpdateCommit commit = (UpdateCommit) WireCodec.DEFAULT.decode(producer.history().get(1).value(), UpdateEnvelope.class).getPayload();
+            UpdateCommit commit = (UpdateCommit) WireCodec.DEFAULT
+                    .decode(producer.history().get(1).value(), UpdateEnvelope.class)
+                    .getPayload();
             assertEquals(90, commit.getWeight());
-            UpdateChunk chunk = (UpdateChunk) WireCodec.DEFAULT.decode(producer.history().get(0).value(), UpdateEnvelope.class).getPayload();
+            UpdateChunk chunk = (UpdateChunk) WireCodec.DEFAULT
+                    .decode(producer.history().get(0).value(), UpdateEnvelope.class)
+                    .getPayload();
             byte[] ct = new byte[chunk.getCiphertexts().get(0).remaining()];
             chunk.getCiphertexts().get(0).duplicate().get(ct);
             double[] sum;
-            try (EncryptedVector v = he.loadVector(ct); var dec = he.decryptor(keys.secretKey())) {
+            try (EncryptedVector v = he.loadVector(ct);
+                    var dec = he.decryptor(keys.secretKey())) {
                 sum = dec.decrypt(v);
             }
             // the client's own clip bound (0.5) is below the vector's norm (> 1): it must not apply to evaluation sums
@@ -135,21 +157,27 @@ class FederatedEvaluationClientTest {
         JavaMlpTrainer t = new JavaMlpTrainer(d, 0, 3, 16, 0.1f, 7);
         BaseModel base = BaseModel.initial("m1", t.initialParameters(9), 0);
         RoundOpened round = evaluationRound(base, 10);
-        MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+        MockProducer<byte[], byte[]> producer =
+                new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
         org.apache.kafka.clients.consumer.MockConsumer<byte[], byte[]> consumer =
                 new org.apache.kafka.clients.consumer.MockConsumer<>("earliest");
         org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition("fedseal.rounds", 0);
         consumer.schedulePollTask(() -> {
             consumer.rebalance(java.util.List.of(tp));
             consumer.updateBeginningOffsets(Map.of(tp, 0L));
-            consumer.addRecord(new org.apache.kafka.clients.consumer.ConsumerRecord<>("fedseal.rounds", 0, 0L, new byte[0],
-                    WireCodec.DEFAULT.encode(round)));
+            consumer.addRecord(new org.apache.kafka.clients.consumer.ConsumerRecord<>(
+                    "fedseal.rounds", 0, 0L, new byte[0], WireCodec.DEFAULT.encode(round)));
         });
         java.util.concurrent.CompletableFuture<SubmissionReceipt> done = new java.util.concurrent.CompletableFuture<>();
         try (FederatedClient client = FederatedClient.builder(Map.of(ClientConfig.CLIENT_ID, "bob"))
-                .trainer(t).encryptor(encryptor).modelSource(new InMemoryModelSource().putModel(base))
-                .signingKey(SigningKeyPair.generate().privateKey()).producer(producer).consumerFactory(() -> consumer)
-                .clock(Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC)).build()) {
+                .trainer(t)
+                .encryptor(encryptor)
+                .modelSource(new InMemoryModelSource().putModel(base))
+                .signingKey(SigningKeyPair.generate().privateKey())
+                .producer(producer)
+                .consumerFactory(() -> consumer)
+                .clock(Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC))
+                .build()) {
             client.startListening(new RoundListener() {
                 @Override
                 public void onSubmitted(RoundOpened r, SubmissionReceipt receipt) {
@@ -163,7 +191,9 @@ class FederatedEvaluationClientTest {
             });
             SubmissionReceipt receipt = done.get(30, java.util.concurrent.TimeUnit.SECONDS);
             assertEquals(1, receipt.chunkCount());
-            UpdateCommit commit = (UpdateCommit) WireCodec.DEFAULT.decode(producer.history().get(1).value(), UpdateEnvelope.class).getPayload();
+            UpdateCommit commit = (UpdateCommit) WireCodec.DEFAULT
+                    .decode(producer.history().get(1).value(), UpdateEnvelope.class)
+                    .getPayload();
             assertEquals(60, commit.getWeight(), "an evaluation sum weighs its examples");
         }
     }
@@ -175,14 +205,25 @@ class FederatedEvaluationClientTest {
         JavaMlpTrainer t = new JavaMlpTrainer(d, 0, 3, 16, 0.1f, 7);
         BaseModel base = BaseModel.initial("m1", t.initialParameters(2), 0);
         byte[] pk = keys.publicKey().toBytes();
-        int perCiphertext = JavaUpdateEncryptor.load(pk, new java.security.SecureRandom()).valuesPerCiphertext();
+        int perCiphertext =
+                JavaUpdateEncryptor.load(pk, new java.security.SecureRandom()).valuesPerCiphertext();
         RoundBounds b = RoundBounds.loosest(HeParameters.CKKS_8192.maxSumNorm(), FederatedEvaluation.clipNormFor(10));
-        RoundOpened round = b.applyTo(RoundOpened.newBuilder()).setModelId("m1").setRound(5).setBaseModelHash(base.versionHash().toByteBuffer())
-                .setHeParamsId(HeParameters.CKKS_8192.id()).setPublicKeyHash(org.fedseal.protocol.Hash.sha256(pk).toByteBuffer()).setQuorum(1)
-                .setDeadlineEpochMillis(System.currentTimeMillis() + 60_000).setChunkLayout(FederatedEvaluation.layout(perCiphertext))
-                .setLocalEpochs(1).setOpenedAtEpochMillis(0L).setTask(RoundTask.EVALUATE).build();
+        RoundOpened round = b.applyTo(RoundOpened.newBuilder())
+                .setModelId("m1")
+                .setRound(5)
+                .setBaseModelHash(base.versionHash().toByteBuffer())
+                .setHeParamsId(HeParameters.CKKS_8192.id())
+                .setPublicKeyHash(org.fedseal.protocol.Hash.sha256(pk).toByteBuffer())
+                .setQuorum(1)
+                .setDeadlineEpochMillis(System.currentTimeMillis() + 60_000)
+                .setChunkLayout(FederatedEvaluation.layout(perCiphertext))
+                .setLocalEpochs(1)
+                .setOpenedAtEpochMillis(0L)
+                .setTask(RoundTask.EVALUATE)
+                .build();
         java.util.List<byte[]> posted = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
-        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 4);
+        com.sun.net.httpserver.HttpServer server =
+                com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 4);
         server.createContext("/", ex -> {
             posted.add(ex.getRequestBody().readAllBytes());
             byte[] ok = "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -193,21 +234,33 @@ class FederatedEvaluationClientTest {
         server.start();
         try {
             UpdateSigner signer = UpdateSigner.of(SigningKeyPair.generate().privateKey());
-            HttpParticipant phone = new HttpParticipant("phone-1", t, UpdatePolicy.of(0.5),
+            HttpParticipant phone = new HttpParticipant(
+                    "phone-1",
+                    t,
+                    UpdatePolicy.of(0.5),
                     new InMemoryModelSource().putModel(base).putPublicKey(pk),
-                    new HttpUpdateTransport(java.net.URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "phone-1", signer),
+                    new HttpUpdateTransport(
+                            java.net.URI.create(
+                                    "http://127.0.0.1:" + server.getAddress().getPort()),
+                            "phone-1",
+                            signer),
                     signer);
             java.util.List<String> steps = new java.util.ArrayList<>();
             phone.participate(round, steps::add);
             assertTrue(steps.stream().anyMatch(m -> m.startsWith("evaluating")), steps.toString());
             assertEquals(2, posted.size());
-            UpdateChunk chunk = (UpdateChunk) WireCodec.DEFAULT.decode(posted.get(0), UpdateEnvelope.class).getPayload();
-            UpdateCommit commit = (UpdateCommit) WireCodec.DEFAULT.decode(posted.get(1), UpdateEnvelope.class).getPayload();
+            UpdateChunk chunk = (UpdateChunk) WireCodec.DEFAULT
+                    .decode(posted.get(0), UpdateEnvelope.class)
+                    .getPayload();
+            UpdateCommit commit = (UpdateCommit) WireCodec.DEFAULT
+                    .decode(posted.get(1), UpdateEnvelope.class)
+                    .getPayload();
             assertEquals(50, commit.getWeight());
             byte[] ct = new byte[chunk.getCiphertexts().get(0).remaining()];
             chunk.getCiphertexts().get(0).duplicate().get(ct);
             double[] sum;
-            try (EncryptedVector v = he.loadVector(ct); var dec = he.decryptor(keys.secretKey())) {
+            try (EncryptedVector v = he.loadVector(ct);
+                    var dec = he.decryptor(keys.secretKey())) {
                 sum = dec.decrypt(v);
             }
             LocalEvaluation e = t.evaluate(base.parameters());
@@ -224,7 +277,8 @@ class FederatedEvaluationClientTest {
         LocalDataset d = data(30, 4, 3, 3);
         JavaMlpTrainer t = new JavaMlpTrainer(d, 0, 3, 16, 0.1f, 7);
         BaseModel base = BaseModel.initial("m1", new float[t.parameterCount()], 0); // loss ln 3 = 1.0986 per example
-        MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+        MockProducer<byte[], byte[]> producer =
+                new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
         try (FederatedClient client = client(t, producer)) {
             RoundOpened round = evaluationRound(base, 1.0);
             SubmissionException ex = assertThrows(SubmissionException.class, () -> client.evaluateOnce(round, base));

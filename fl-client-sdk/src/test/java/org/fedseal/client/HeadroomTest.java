@@ -59,9 +59,17 @@ class HeadroomTest {
     }
 
     static RoundOpened round(RoundOpened.Builder bounds) {
-        return bounds.setModelId("m").setRound(1).setBaseModelHash(base.versionHash().toByteBuffer()).setHeParamsId(T50.id())
-                .setPublicKeyHash(encryptor.publicKeyHash().toByteBuffer()).setQuorum(2).setDeadlineEpochMillis(NOW + 60_000)
-                .setChunkLayout(layout).setLocalEpochs(1).setOpenedAtEpochMillis(0).build();
+        return bounds.setModelId("m")
+                .setRound(1)
+                .setBaseModelHash(base.versionHash().toByteBuffer())
+                .setHeParamsId(T50.id())
+                .setPublicKeyHash(encryptor.publicKeyHash().toByteBuffer())
+                .setQuorum(2)
+                .setDeadlineEpochMillis(NOW + 60_000)
+                .setChunkLayout(layout)
+                .setLocalEpochs(1)
+                .setOpenedAtEpochMillis(0)
+                .build();
     }
 
     static float[] constantDelta() {
@@ -93,9 +101,13 @@ class HeadroomTest {
     @Test
     void theDemosOldSettingsCannotOpenARoundAndNoClientEncryptsForThem() {
         // clip 10 and max total weight 20,000 (the demo's client settings before): sums up to 200,000 > 32,767
-        RoundOpened forged = round(RoundOpened.newBuilder().setClipNorm(10).setMaxUpdateWeight(1500).setMaxTotalWeight(20_000)
+        RoundOpened forged = round(RoundOpened.newBuilder()
+                .setClipNorm(10)
+                .setMaxUpdateWeight(1500)
+                .setMaxTotalWeight(20_000)
                 .setSumNormBound(T50.maxSumNorm()));
-        SubmissionException e = assertThrows(SubmissionException.class,
+        SubmissionException e = assertThrows(
+                SubmissionException.class,
                 () -> UpdatePolicy.roundDefaults().prepare(constantDelta(), 1500, forged, new Random()));
         assertEquals(SubmissionException.Reason.HEADROOM_EXCEEDED, e.reason());
         assertTrue(e.getMessage().contains("sumNormBound"), e.getMessage());
@@ -103,22 +115,28 @@ class HeadroomTest {
 
     @Test
     void whatTheBoundsAdmitDecryptsExactly() throws Exception {
-        // the four clients of weight 1,500 do not fit 3,276; two do, and their sum is exact (it wrapped to -361 at four)
-        RoundBounds bounds = new RoundBounds(10, 1500, RoundBounds.largestTotalWeight(T50.maxSumNorm(), 10), T50.maxSumNorm());
+        // the four clients of weight 1,500 do not fit 3,276; two do, and their sum is exact (it wrapped to -361 at
+        // four)
+        RoundBounds bounds =
+                new RoundBounds(10, 1500, RoundBounds.largestTotalWeight(T50.maxSumNorm(), 10), T50.maxSumNorm());
         RoundOpened round = round(bounds.applyTo(RoundOpened.newBuilder()));
         double[] sum = encryptedSum(round, 1500, 1500);
         double expected = 2 * 1500 * (double) DELTA;
         for (int i = 0; i < PARAMS; i++) {
             assertEquals(expected, sum[i], 1e-3, "value " + i);
         }
-        assertTrue(bounds.addWeight(3000, 1500).isEmpty(), "a third client of 1,500 must be refused where the sum is formed");
+        assertTrue(
+                bounds.addWeight(3000, 1500).isEmpty(),
+                "a third client of 1,500 must be refused where the sum is formed");
     }
 
     @Test
     void aWeightAboveTheRoundsBoundIsATypedRefusalNotAnEncoderCrash() throws Exception {
         // 2 clients x weight 3,000 made participate() throw the unchecked HeOperationException
-        RoundOpened round = round(RoundBounds.withDefaults(T50.maxSumNorm(), 10.0, null, null, 2).applyTo(RoundOpened.newBuilder()));
-        MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+        RoundOpened round = round(
+                RoundBounds.withDefaults(T50.maxSumNorm(), 10.0, null, null, 2).applyTo(RoundOpened.newBuilder()));
+        MockProducer<byte[], byte[]> producer =
+                new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
         LocalTrainer heavy = new LocalTrainer() {
             @Override
             public int parameterCount() {
@@ -135,9 +153,13 @@ class HeadroomTest {
                 return new LocalUpdate(constantDelta(), 3000, Map.of());
             }
         };
-        try (FederatedClient client = FederatedClient.builder(Map.of(ClientConfig.CLIENT_ID, "heavy")).trainer(heavy)
-                .encryptor(encryptor).signingKey(SigningKeyPair.generate().privateKey()).producer(producer)
-                .clock(Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC)).build()) {
+        try (FederatedClient client = FederatedClient.builder(Map.of(ClientConfig.CLIENT_ID, "heavy"))
+                .trainer(heavy)
+                .encryptor(encryptor)
+                .signingKey(SigningKeyPair.generate().privateKey())
+                .producer(producer)
+                .clock(Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC))
+                .build()) {
             LocalUpdate u = client.trainOnce(round, base);
             SubmissionException e = assertThrows(SubmissionException.class, () -> client.submit(round, u));
             assertEquals(SubmissionException.Reason.HEADROOM_EXCEEDED, e.reason());
@@ -149,7 +171,8 @@ class HeadroomTest {
     @Test
     void noiseMustFitTheHeadroomToo() {
         RoundOpened full = round(RoundBounds.loosest(T50.maxSumNorm(), 10).applyTo(RoundOpened.newBuilder()));
-        SubmissionException e = assertThrows(SubmissionException.class,
+        SubmissionException e = assertThrows(
+                SubmissionException.class,
                 () -> new UpdatePolicy(Double.POSITIVE_INFINITY, 0.5).prepare(constantDelta(), 10, full, new Random()));
         assertEquals(SubmissionException.Reason.HEADROOM_EXCEEDED, e.reason());
     }

@@ -32,7 +32,8 @@ class JavaMlpTrainerTest {
         assertEquals(2000, u.weight());
         assertTrue(before < 0.2, "untrained accuracy " + before);
         assertTrue(after > 0.8, "held-out accuracy after 3 epochs " + after);
-        assertTrue(u.metrics().get(LocalUpdate.METRIC_ACCURACY) > 0.75, u.metrics().toString());
+        assertTrue(
+                u.metrics().get(LocalUpdate.METRIC_ACCURACY) > 0.75, u.metrics().toString());
     }
 
     @Test

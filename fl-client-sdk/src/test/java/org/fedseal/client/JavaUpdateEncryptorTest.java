@@ -22,9 +22,9 @@ class JavaUpdateEncryptorTest {
     @Test
     void payloadsMatchSealLayoutAndDecryptWithSeal() throws Exception {
         try (HeContext he = HeContext.create(HeParameters.CKKS_8192);
-             HeKeyPair keys = he.generateKeys();
-             HeDecryptor dec = he.decryptor(keys.secretKey());
-             SealUpdateEncryptor seal = SealUpdateEncryptor.of(he, keys.publicKey())) {
+                HeKeyPair keys = he.generateKeys();
+                HeDecryptor dec = he.decryptor(keys.secretKey());
+                SealUpdateEncryptor seal = SealUpdateEncryptor.of(he, keys.publicKey())) {
             byte[] pk = keys.publicKey().toBytes();
             JavaUpdateEncryptor java = JavaUpdateEncryptor.load(pk);
             assertEquals(seal.heParamsId(), java.heParamsId());
@@ -48,9 +48,10 @@ class JavaUpdateEncryptorTest {
             for (int i = 0; i < fromJava.size(); i++) {
                 assertEquals(fromSeal.get(i).length, fromJava.get(i).length, "payload " + i + " size");
                 // same FSEV header (magic, version, packing, length, count)
-                assertArrayEquals(Arrays.copyOf(fromSeal.get(i), 20), Arrays.copyOf(fromJava.get(i), 20), "header " + i);
+                assertArrayEquals(
+                        Arrays.copyOf(fromSeal.get(i), 20), Arrays.copyOf(fromJava.get(i), 20), "header " + i);
                 try (EncryptedVector v = he.loadVector(fromJava.get(i));
-                     EncryptedVector s = he.loadVector(fromSeal.get(i))) {
+                        EncryptedVector s = he.loadVector(fromSeal.get(i))) {
                     s.addInPlace(v); // SEAL adds the Java ciphertext to its own
                     double[] plain = dec.decrypt(v);
                     double[] twice = dec.decrypt(s);

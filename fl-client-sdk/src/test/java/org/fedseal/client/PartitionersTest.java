@@ -70,7 +70,8 @@ class PartitionersTest {
         }
         // label skew: the dominant class share per client is much larger with small alpha
         assertTrue(meanDominantShare(skewed, l) > meanDominantShare(flat, l) + 0.2);
-        assertArrayEquals(skewed.get(0), Partitioners.dirichlet(0.1, 3).partition(l, 5).get(0), "seeded");
+        assertArrayEquals(
+                skewed.get(0), Partitioners.dirichlet(0.1, 3).partition(l, 5).get(0), "seeded");
     }
 
     static double meanDominantShare(List<int[]> parts, int[] labels) {

@@ -46,7 +46,8 @@ class RoundConfigTest {
             JavaMlpTrainer t = new JavaMlpTrainer(ONE, 0, 2, 1, 1f, 3);
             LocalUpdate u = t.fit(new float[4], new RoundConfig(2, 0, 0, mu));
             double w0 = 0.5 + (1 - s) - mu * 0.5;
-            assertArrayEquals(new float[] {(float) w0, (float) -w0, (float) w0, (float) -w0}, u.delta(), 1e-6f, "mu " + mu);
+            assertArrayEquals(
+                    new float[] {(float) w0, (float) -w0, (float) w0, (float) -w0}, u.delta(), 1e-6f, "mu " + mu);
         }
     }
 
@@ -54,15 +55,23 @@ class RoundConfigTest {
     void javaTrainerTakesTheRoundsLearningRateAndBatchSize() {
         JavaMlpTrainer t = new JavaMlpTrainer(ONE, 0, 2, 1, 1f, 3);
         // one step of gradient (−½, ½, −½, ½) at learning rate 0.25 instead of the trainer's 1
-        assertArrayEquals(new float[] {0.125f, -0.125f, 0.125f, -0.125f}, t.fit(new float[4], new RoundConfig(1, 0.25, 0, 0)).delta(),
+        assertArrayEquals(
+                new float[] {0.125f, -0.125f, 0.125f, -0.125f},
+                t.fit(new float[4], new RoundConfig(1, 0.25, 0, 0)).delta(),
                 1e-7f);
         LocalDataset two = new LocalDataset(new float[] {1f, 1f}, 1, new int[] {0, 0});
         JavaMlpTrainer b1 = new JavaMlpTrainer(two, 0, 2, 1, 1f, 3);
         // batch 2: one step with the mean gradient of two equal rows = the single-row step
-        assertArrayEquals(new float[] {0.5f, -0.5f, 0.5f, -0.5f}, b1.fit(new float[4], new RoundConfig(1, 0, 2, 0)).delta(), 1e-7f);
+        assertArrayEquals(
+                new float[] {0.5f, -0.5f, 0.5f, -0.5f},
+                b1.fit(new float[4], new RoundConfig(1, 0, 2, 0)).delta(),
+                1e-7f);
         // its own batch 1: two steps
         assertTrue(b1.fit(new float[4], 1).delta()[0] > 0.6f);
-        assertArrayEquals(b1.fit(new float[4], 1).delta(), b1.fit(new float[4], RoundConfig.epochs(1)).delta(), "0 = the trainer's own");
+        assertArrayEquals(
+                b1.fit(new float[4], 1).delta(),
+                b1.fit(new float[4], RoundConfig.epochs(1)).delta(),
+                "0 = the trainer's own");
     }
 
     @Test
@@ -72,20 +81,27 @@ class RoundConfigTest {
         float[] base = t.initialParameters(2);
         double plain = norm(t.fit(base, new RoundConfig(3, 0, 0, 0)).delta());
         double some = norm(t.fit(base, new RoundConfig(3, 0, 0, 1)).delta());
-        double large = norm(t.fit(base, new RoundConfig(3, 0, 0, 10)).delta()); // η·μ = 1: each step restarts from the base
+        double large =
+                norm(t.fit(base, new RoundConfig(3, 0, 0, 10)).delta()); // η·μ = 1: each step restarts from the base
         assertTrue(some < plain && large < 0.3 * plain, plain + " > " + some + " > " + large);
     }
 
     @Test
     void djlTrainerFollowsTheRoundsLearningRateBatchSizeAndProximalTerm() {
         LocalDataset data = Mnist2500.load().range(0, 256);
-        try (DjlTrainer t = DjlTrainer.builder().block(DjlTrainer.mlp(784, 10, 16)).dataset(data).learningRate(0.1f).batchSize(32)
+        try (DjlTrainer t = DjlTrainer.builder()
+                .block(DjlTrainer.mlp(784, 10, 16))
+                .dataset(data)
+                .learningRate(0.1f)
+                .batchSize(32)
                 .build()) {
             float[] base = t.initialParameters(11);
             // batch = the whole set: one full-batch step, so the delta is −η·∇L(base), linear in η
             float[] lr1 = t.fit(base, new RoundConfig(1, 0.1, 256, 0)).delta();
             float[] lr2 = t.fit(base, new RoundConfig(1, 0.2, 256, 0)).delta();
-            assertTrue(relDiff(lr2, scaled(lr1, 2)) < 1e-4, "one full-batch step at 0.2 is twice the step at 0.1: " + relDiff(lr2, scaled(lr1, 2)));
+            assertTrue(
+                    relDiff(lr2, scaled(lr1, 2)) < 1e-4,
+                    "one full-batch step at 0.2 is twice the step at 0.1: " + relDiff(lr2, scaled(lr1, 2)));
             float[] own = t.fit(base, new RoundConfig(1, 0.2, 0, 0)).delta(); // the trainer's batch 32: 8 steps
             assertTrue(relDiff(own, scaled(lr1, 2)) > 1e-2, "the round's batch size was not applied");
             // FedProx: two full-batch steps; step 1 is the same, step 2 adds −η·μ·(w1 − w0) = −η·μ·step1
@@ -154,30 +170,58 @@ class RoundConfigTest {
     @Test
     void clientPassesTheRoundConfigAndSkipsRoundsThatDidNotSampleIt() throws Exception {
         long now = 1_000_000L;
-        try (HeContext he = HeContext.create(HeParameters.CKKS_8192); HeKeyPair keys = he.generateKeys();
-             SealUpdateEncryptor enc = SealUpdateEncryptor.of(he, keys.publicKey())) {
+        try (HeContext he = HeContext.create(HeParameters.CKKS_8192);
+                HeKeyPair keys = he.generateKeys();
+                SealUpdateEncryptor enc = SealUpdateEncryptor.of(he, keys.publicKey())) {
             BaseModel base = BaseModel.initial("m1", new float[100], 0);
             ChunkLayout layout = Chunker.layout(100, 8192, 1);
-            RoundOpened round = RoundOpened.newBuilder(TestRecords.round("m1", 2, base.versionHash(), HeParameters.CKKS_8192.id(),
-                    enc.publicKeyHash(), layout, now + 60_000)).setLocalEpochs(3).setLearningRate(0.05).setBatchSize(16)
-                    .setProximalMu(0.01).build();
-            MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+            RoundOpened round = RoundOpened.newBuilder(TestRecords.round(
+                            "m1",
+                            2,
+                            base.versionHash(),
+                            HeParameters.CKKS_8192.id(),
+                            enc.publicKeyHash(),
+                            layout,
+                            now + 60_000))
+                    .setLocalEpochs(3)
+                    .setLearningRate(0.05)
+                    .setBatchSize(16)
+                    .setProximalMu(0.01)
+                    .build();
+            MockProducer<byte[], byte[]> producer =
+                    new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
             Recording trainer = new Recording();
             Legacy legacy = new Legacy();
             InMemoryModelSource source = new InMemoryModelSource().putModel(base);
             Clock clock = Clock.fixed(Instant.ofEpochMilli(now), ZoneOffset.UTC);
             SigningKeyPair signing = SigningKeyPair.generate();
-            try (FederatedClient alice = FederatedClient.builder(Map.of(ClientConfig.CLIENT_ID, "alice")).trainer(trainer).encryptor(enc)
-                    .modelSource(source).signingKey(signing.privateKey()).producer(producer).clock(clock).build();
-                 FederatedClient old = FederatedClient.builder(Map.of(ClientConfig.CLIENT_ID, "alice")).trainer(legacy).encryptor(enc)
-                    .modelSource(source).signingKey(signing.privateKey()).producer(producer).clock(clock).build()) {
+            try (FederatedClient alice = FederatedClient.builder(Map.of(ClientConfig.CLIENT_ID, "alice"))
+                            .trainer(trainer)
+                            .encryptor(enc)
+                            .modelSource(source)
+                            .signingKey(signing.privateKey())
+                            .producer(producer)
+                            .clock(clock)
+                            .build();
+                    FederatedClient old = FederatedClient.builder(Map.of(ClientConfig.CLIENT_ID, "alice"))
+                            .trainer(legacy)
+                            .encryptor(enc)
+                            .modelSource(source)
+                            .signingKey(signing.privateKey())
+                            .producer(producer)
+                            .clock(clock)
+                            .build()) {
                 alice.trainOnce(round, base);
                 assertEquals(new RoundConfig(3, 0.05, 16, 0.01), trainer.seen);
                 old.trainOnce(round, base);
-                assertEquals(3, legacy.epochs, "a trainer without fit(base, RoundConfig) still gets the round's epochs");
+                assertEquals(
+                        3, legacy.epochs, "a trainer without fit(base, RoundConfig) still gets the round's epochs");
 
                 trainer.seen = null;
-                RoundOpened others = RoundOpened.newBuilder(round).setSamplingFraction(0.5).setSampledClients(List.of("bob", "carol")).build();
+                RoundOpened others = RoundOpened.newBuilder(round)
+                        .setSamplingFraction(0.5)
+                        .setSampledClients(List.of("bob", "carol"))
+                        .build();
                 SubmissionException e = assertThrows(SubmissionException.class, () -> alice.participate(others));
                 assertEquals(SubmissionException.Reason.NOT_SAMPLED, e.reason());
                 assertTrue(e.getMessage().contains("alice"), e.getMessage());
@@ -185,13 +229,18 @@ class RoundConfigTest {
                 assertNull(trainer.seen, "an unsampled client does not train");
                 assertTrue(producer.history().isEmpty(), "an unsampled client sends nothing");
 
-                RoundOpened mine = RoundOpened.newBuilder(others).setSampledClients(List.of("alice", "bob")).build();
+                RoundOpened mine = RoundOpened.newBuilder(others)
+                        .setSampledClients(List.of("alice", "bob"))
+                        .build();
                 assertNotNull(alice.participate(mine));
                 assertEquals(2, producer.history().size(), "one chunk and the commit");
 
-                RoundOpened bad = RoundOpened.newBuilder(round).setLearningRate(-1).build();
-                assertEquals(SubmissionException.Reason.BAD_ROUND_CONFIG,
-                        assertThrows(SubmissionException.class, () -> alice.trainOnce(bad, base)).reason());
+                RoundOpened bad =
+                        RoundOpened.newBuilder(round).setLearningRate(-1).build();
+                assertEquals(
+                        SubmissionException.Reason.BAD_ROUND_CONFIG,
+                        assertThrows(SubmissionException.class, () -> alice.trainOnce(bad, base))
+                                .reason());
             }
         }
     }
@@ -199,29 +248,51 @@ class RoundConfigTest {
     /** Listener mode: a round that did not sample this client is skipped (no callback, no records), the next one taken. */
     @Test
     void listenerSkipsRoundsThatDidNotSampleIt() throws Exception {
-        try (HeContext he = HeContext.create(HeParameters.CKKS_8192); HeKeyPair keys = he.generateKeys();
-             SealUpdateEncryptor enc = SealUpdateEncryptor.of(he, keys.publicKey())) {
+        try (HeContext he = HeContext.create(HeParameters.CKKS_8192);
+                HeKeyPair keys = he.generateKeys();
+                SealUpdateEncryptor enc = SealUpdateEncryptor.of(he, keys.publicKey())) {
             BaseModel base = BaseModel.initial("m1", new float[100], 0);
-            RoundOpened open = TestRecords.round("m1", 1, base.versionHash(), HeParameters.CKKS_8192.id(), enc.publicKeyHash(),
-                    Chunker.layout(100, 8192, 1), System.currentTimeMillis() + 60_000);
-            RoundOpened notMe = RoundOpened.newBuilder(open).setSamplingFraction(0.5).setSampledClients(List.of("bob")).build();
-            RoundOpened me = RoundOpened.newBuilder(open).setRound(2).setSamplingFraction(0.5).setSampledClients(List.of("alice")).build();
-            org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition(org.fedseal.protocol.Topics.ROUNDS, 0);
-            org.apache.kafka.clients.consumer.MockConsumer<byte[], byte[]> consumer = new org.apache.kafka.clients.consumer.MockConsumer<>("earliest");
+            RoundOpened open = TestRecords.round(
+                    "m1",
+                    1,
+                    base.versionHash(),
+                    HeParameters.CKKS_8192.id(),
+                    enc.publicKeyHash(),
+                    Chunker.layout(100, 8192, 1),
+                    System.currentTimeMillis() + 60_000);
+            RoundOpened notMe = RoundOpened.newBuilder(open)
+                    .setSamplingFraction(0.5)
+                    .setSampledClients(List.of("bob"))
+                    .build();
+            RoundOpened me = RoundOpened.newBuilder(open)
+                    .setRound(2)
+                    .setSamplingFraction(0.5)
+                    .setSampledClients(List.of("alice"))
+                    .build();
+            org.apache.kafka.common.TopicPartition tp =
+                    new org.apache.kafka.common.TopicPartition(org.fedseal.protocol.Topics.ROUNDS, 0);
+            org.apache.kafka.clients.consumer.MockConsumer<byte[], byte[]> consumer =
+                    new org.apache.kafka.clients.consumer.MockConsumer<>("earliest");
             consumer.schedulePollTask(() -> {
                 consumer.rebalance(List.of(tp));
                 consumer.updateBeginningOffsets(Map.of(tp, 0L));
-                consumer.addRecord(new org.apache.kafka.clients.consumer.ConsumerRecord<>(tp.topic(), 0, 0, new byte[0],
-                        org.fedseal.protocol.WireCodec.DEFAULT.encode(notMe)));
-                consumer.addRecord(new org.apache.kafka.clients.consumer.ConsumerRecord<>(tp.topic(), 0, 1, new byte[0],
-                        org.fedseal.protocol.WireCodec.DEFAULT.encode(me)));
+                consumer.addRecord(new org.apache.kafka.clients.consumer.ConsumerRecord<>(
+                        tp.topic(), 0, 0, new byte[0], org.fedseal.protocol.WireCodec.DEFAULT.encode(notMe)));
+                consumer.addRecord(new org.apache.kafka.clients.consumer.ConsumerRecord<>(
+                        tp.topic(), 0, 1, new byte[0], org.fedseal.protocol.WireCodec.DEFAULT.encode(me)));
             });
-            MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+            MockProducer<byte[], byte[]> producer =
+                    new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
             Recording trainer = new Recording();
             java.util.List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
-            try (FederatedClient alice = FederatedClient.builder(Map.of(ClientConfig.CLIENT_ID, "alice")).trainer(trainer).encryptor(enc)
-                    .modelSource(new InMemoryModelSource().putModel(base)).signingKey(SigningKeyPair.generate().privateKey())
-                    .producer(producer).consumerFactory(() -> consumer).build()) {
+            try (FederatedClient alice = FederatedClient.builder(Map.of(ClientConfig.CLIENT_ID, "alice"))
+                    .trainer(trainer)
+                    .encryptor(enc)
+                    .modelSource(new InMemoryModelSource().putModel(base))
+                    .signingKey(SigningKeyPair.generate().privateKey())
+                    .producer(producer)
+                    .consumerFactory(() -> consumer)
+                    .build()) {
                 alice.startListening(new RoundListener() {
                     @Override
                     public void onSubmitted(RoundOpened round, SubmissionReceipt receipt) {
@@ -258,11 +329,24 @@ class RoundConfigTest {
             }
         };
         UpdateSigner signer = UpdateSigner.of(SigningKeyPair.generate().privateKey());
-        HttpParticipant p = new HttpParticipant("phone-9", new Legacy(), UpdatePolicy.roundDefaults(), untouchable,
-                new HttpUpdateTransport(java.net.URI.create("http://127.0.0.1:9"), "phone-9", signer), signer);
-        RoundOpened round = RoundOpened.newBuilder(TestRecords.round("m1", 2, org.fedseal.protocol.Hash.sha256(new byte[1]),
-                HeParameters.CKKS_8192.id(), org.fedseal.protocol.Hash.sha256(new byte[2]), Chunker.layout(100, 8192, 1),
-                System.currentTimeMillis() + 60_000)).setSamplingFraction(0.5).setSampledClients(List.of("phone-1")).build();
+        HttpParticipant p = new HttpParticipant(
+                "phone-9",
+                new Legacy(),
+                UpdatePolicy.roundDefaults(),
+                untouchable,
+                new HttpUpdateTransport(java.net.URI.create("http://127.0.0.1:9"), "phone-9", signer),
+                signer);
+        RoundOpened round = RoundOpened.newBuilder(TestRecords.round(
+                        "m1",
+                        2,
+                        org.fedseal.protocol.Hash.sha256(new byte[1]),
+                        HeParameters.CKKS_8192.id(),
+                        org.fedseal.protocol.Hash.sha256(new byte[2]),
+                        Chunker.layout(100, 8192, 1),
+                        System.currentTimeMillis() + 60_000))
+                .setSamplingFraction(0.5)
+                .setSampledClients(List.of("phone-1"))
+                .build();
         SubmissionException e = assertThrows(SubmissionException.class, () -> p.participate(round, null));
         assertEquals(SubmissionException.Reason.NOT_SAMPLED, e.reason());
     }

@@ -15,18 +15,40 @@ import org.fedseal.protocol.wire.RoundOpened;
 final class TestRecords {
     private TestRecords() {}
 
-    static RoundOpened round(String modelId, int round, Hash base, String heParamsId, Hash publicKey, ChunkLayout layout,
-                             long deadline) {
-        double headroom = HeParameters.byId(heParamsId).orElse(HeParameters.CKKS_8192).maxSumNorm(); // unknown ids are tested too
-        return RoundBounds.loosest(headroom, 10.0).applyTo(RoundOpened.newBuilder())
-                .setModelId(modelId).setRound(round).setBaseModelHash(base.toByteBuffer()).setHeParamsId(heParamsId)
-                .setPublicKeyHash(publicKey.toByteBuffer()).setQuorum(1).setDeadlineEpochMillis(deadline)
-                .setChunkLayout(layout).setLocalEpochs(1).setOpenedAtEpochMillis(0L).build();
+    static RoundOpened round(
+            String modelId,
+            int round,
+            Hash base,
+            String heParamsId,
+            Hash publicKey,
+            ChunkLayout layout,
+            long deadline) {
+        double headroom =
+                HeParameters.byId(heParamsId).orElse(HeParameters.CKKS_8192).maxSumNorm(); // unknown ids are tested too
+        return RoundBounds.loosest(headroom, 10.0)
+                .applyTo(RoundOpened.newBuilder())
+                .setModelId(modelId)
+                .setRound(round)
+                .setBaseModelHash(base.toByteBuffer())
+                .setHeParamsId(heParamsId)
+                .setPublicKeyHash(publicKey.toByteBuffer())
+                .setQuorum(1)
+                .setDeadlineEpochMillis(deadline)
+                .setChunkLayout(layout)
+                .setLocalEpochs(1)
+                .setOpenedAtEpochMillis(0L)
+                .build();
     }
 
     /** An unsigned COMPLETED aggregate over per-ciphertext sums grouped into chunks per the layout. */
-    static AggregatePublished aggregate(String modelId, int round, String heParamsId, ChunkLayout layout,
-                                        List<byte[]> summedCiphertexts, long totalWeight, int participants) {
+    static AggregatePublished aggregate(
+            String modelId,
+            int round,
+            String heParamsId,
+            ChunkLayout layout,
+            List<byte[]> summedCiphertexts,
+            long totalWeight,
+            int participants) {
         List<ChunkSum> sums = new ArrayList<>();
         int per = layout.getCiphertextsPerChunk();
         for (int c = 0; c < layout.getChunkCount(); c++) {
@@ -41,10 +63,20 @@ final class TestRecords {
             ids.add("client-" + i);
         }
         return AggregatePublished.newBuilder()
-                .setModelId(modelId).setRound(round).setStatus(AggregateStatus.COMPLETED).setChunkSums(sums)
-                .setParticipants(ids).setTotalWeight(totalWeight).setAcceptedUpdateHashes(List.of())
-                .setAcceptedUpdateRoot(ByteBuffer.allocate(32)).setAcceptedCount(participants).setRejectedCount(0)
-                .setHeParamsId(heParamsId).setAggregatorId("test").setClosedAtEpochMillis(0L)
-                .setSignature(ByteBuffer.allocate(0)).build();
+                .setModelId(modelId)
+                .setRound(round)
+                .setStatus(AggregateStatus.COMPLETED)
+                .setChunkSums(sums)
+                .setParticipants(ids)
+                .setTotalWeight(totalWeight)
+                .setAcceptedUpdateHashes(List.of())
+                .setAcceptedUpdateRoot(ByteBuffer.allocate(32))
+                .setAcceptedCount(participants)
+                .setRejectedCount(0)
+                .setHeParamsId(heParamsId)
+                .setAggregatorId("test")
+                .setClosedAtEpochMillis(0L)
+                .setSignature(ByteBuffer.allocate(0))
+                .build();
     }
 }

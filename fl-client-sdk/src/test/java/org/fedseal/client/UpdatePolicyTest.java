@@ -13,11 +13,23 @@ import org.junit.jupiter.api.Test;
 
 class UpdatePolicyTest {
     static RoundOpened round(RoundBounds b) {
-        return b.applyTo(RoundOpened.newBuilder()).setModelId("m").setRound(1).setBaseModelHash(java.nio.ByteBuffer.allocate(32))
-                .setHeParamsId("ckks-8192-v1").setPublicKeyHash(java.nio.ByteBuffer.allocate(32)).setQuorum(1)
-                .setDeadlineEpochMillis(1).setChunkLayout(ChunkLayout.newBuilder().setTotalValues(1).setValuesPerCiphertext(8192)
-                        .setCiphertextCount(1).setCiphertextsPerChunk(1).setChunkCount(1).build())
-                .setOpenedAtEpochMillis(0).build();
+        return b.applyTo(RoundOpened.newBuilder())
+                .setModelId("m")
+                .setRound(1)
+                .setBaseModelHash(java.nio.ByteBuffer.allocate(32))
+                .setHeParamsId("ckks-8192-v1")
+                .setPublicKeyHash(java.nio.ByteBuffer.allocate(32))
+                .setQuorum(1)
+                .setDeadlineEpochMillis(1)
+                .setChunkLayout(ChunkLayout.newBuilder()
+                        .setTotalValues(1)
+                        .setValuesPerCiphertext(8192)
+                        .setCiphertextCount(1)
+                        .setCiphertextsPerChunk(1)
+                        .setChunkCount(1)
+                        .build())
+                .setOpenedAtEpochMillis(0)
+                .build();
     }
 
     @Test
@@ -52,7 +64,8 @@ class UpdatePolicyTest {
     @Test
     void prepareMultipliesByWeight() throws Exception {
         UpdatePolicy p = UpdatePolicy.of(100.0);
-        float[] v = p.prepare(new float[] {0.5f, -0.25f}, 40, round(new RoundBounds(200, 1000, 1000, 1e6)), new Random(0));
+        float[] v =
+                p.prepare(new float[] {0.5f, -0.25f}, 40, round(new RoundBounds(200, 1000, 1000, 1e6)), new Random(0));
         assertArrayEquals(new float[] {20f, -10f}, v);
         // the smaller of the client's and the round's clip bound is in force
         float[] clipped = p.prepare(new float[] {3f, 4f}, 1, round(new RoundBounds(1, 1000, 1000, 1e6)), new Random(0));
@@ -74,7 +87,8 @@ class UpdatePolicyTest {
     void weightsAndNoiseAreCheckedAgainstTheRound() {
         RoundOpened r = round(new RoundBounds(1.0, 1000, 4000, 4000 * 1.6));
         UpdatePolicy ok = UpdatePolicy.roundDefaults();
-        SubmissionException s = assertThrows(SubmissionException.class, () -> ok.prepare(new float[] {1}, 1001, r, new Random()));
+        SubmissionException s =
+                assertThrows(SubmissionException.class, () -> ok.prepare(new float[] {1}, 1001, r, new Random()));
         assertEquals(SubmissionException.Reason.HEADROOM_EXCEEDED, s.reason());
         s = assertThrows(SubmissionException.class, () -> ok.prepare(new float[] {1}, 0, r, new Random()));
         assertEquals(SubmissionException.Reason.INVALID_UPDATE, s.reason());
@@ -83,15 +97,19 @@ class UpdatePolicyTest {
         assertTrue(s.getMessage().contains("[0]"), s.getMessage());
         // σ = 0.1 fits (1 + 0.6 = 1.6), σ = 0.2 does not
         assertEquals(1, assertDoesNotThrowPrepare(new UpdatePolicy(Double.POSITIVE_INFINITY, 0.1), r).length);
-        s = assertThrows(SubmissionException.class, () -> new UpdatePolicy(Double.POSITIVE_INFINITY, 0.2)
-                .prepare(new float[] {1}, 1, r, new Random()));
+        s = assertThrows(
+                SubmissionException.class,
+                () -> new UpdatePolicy(Double.POSITIVE_INFINITY, 0.2).prepare(new float[] {1}, 1, r, new Random()));
         assertEquals(SubmissionException.Reason.HEADROOM_EXCEEDED, s.reason());
         assertThrows(IllegalArgumentException.class, () -> new UpdatePolicy(0, 0));
         assertThrows(IllegalArgumentException.class, () -> new UpdatePolicy(1, Double.NaN));
     }
 
     private static RoundOpened dpRound(RoundBounds b, double z, int quorum) {
-        return RoundOpened.newBuilder(round(b)).setNoiseMultiplier(z).setQuorum(quorum).build();
+        return RoundOpened.newBuilder(round(b))
+                .setNoiseMultiplier(z)
+                .setQuorum(quorum)
+                .build();
     }
 
     @Test
@@ -101,7 +119,8 @@ class UpdatePolicyTest {
         UpdatePolicy p = UpdatePolicy.roundDefaults();
         assertEquals(1.5 / 2, p.clientNoiseMultiplier(r), 1e-12, "each of 4 adds z^2/4 of the variance");
         assertEquals(1, UpdatePolicy.weightFor(40, r), "fixed weight under DP");
-        assertEquals(40, UpdatePolicy.weightFor(40, round(new RoundBounds(clip, 1000, 4000, 1e6))), "FedAvg weight without");
+        assertEquals(
+                40, UpdatePolicy.weightFor(40, round(new RoundBounds(clip, 1000, 4000, 1e6))), "FedAvg weight without");
         int d = 20_000;
         double[] sum = new double[d];
         Random rnd = new Random(11);
@@ -122,8 +141,14 @@ class UpdatePolicyTest {
     @Test
     void localNoiseAddsToTheRoundsShare() {
         RoundOpened r = dpRound(new RoundBounds(1.0, 1000, 4000, 1e6), 2.0, 16);
-        assertEquals(Math.sqrt(0.3 * 0.3 + 4.0 / 16), new UpdatePolicy(Double.POSITIVE_INFINITY, 0.3).clientNoiseMultiplier(r), 1e-12);
-        assertEquals(0.3, new UpdatePolicy(Double.POSITIVE_INFINITY, 0.3).clientNoiseMultiplier(round(new RoundBounds(1, 1, 1, 1))));
+        assertEquals(
+                Math.sqrt(0.3 * 0.3 + 4.0 / 16),
+                new UpdatePolicy(Double.POSITIVE_INFINITY, 0.3).clientNoiseMultiplier(r),
+                1e-12);
+        assertEquals(
+                0.3,
+                new UpdatePolicy(Double.POSITIVE_INFINITY, 0.3)
+                        .clientNoiseMultiplier(round(new RoundBounds(1, 1, 1, 1))));
     }
 
     @Test
@@ -134,7 +159,10 @@ class UpdatePolicyTest {
         assertEquals(Math.scalb(1.0, Math.getExponent(gamma)), gamma, "a power of two");
         assertTrue(gamma <= c / (512 * Math.sqrt(d)) && gamma > c / (1024 * Math.sqrt(d)), "gamma " + gamma);
         assertEquals(Math.scalb(1.0, -9), UpdatePolicy.granularity(1.0, 0.5, 1), "c/512 binds for one coordinate");
-        assertEquals(Math.scalb(1.0, -11), UpdatePolicy.granularity(1.0, 0.01, 1), "s*c/16 = 0.000625 binds for little noise");
+        assertEquals(
+                Math.scalb(1.0, -11),
+                UpdatePolicy.granularity(1.0, 0.01, 1),
+                "s*c/16 = 0.000625 binds for little noise");
         float[] delta = new float[d];
         for (int i = 0; i < d; i++) {
             delta[i] = (float) Math.sin(i); // norm ~ 22, clipped to ~1
@@ -167,13 +195,18 @@ class UpdatePolicyTest {
     void aRoundsNoiseMustFitTheHeadroom() {
         // C (1 + 6 s) maxTotalWeight <= sumNormBound: s = z/sqrt(quorum) = 0.5 needs 4 x 4000 = 16000
         RoundOpened tight = dpRound(new RoundBounds(1.0, 1000, 4000, 15_000), 1.0, 4);
-        SubmissionException s = assertThrows(SubmissionException.class,
+        SubmissionException s = assertThrows(
+                SubmissionException.class,
                 () -> UpdatePolicy.roundDefaults().prepare(new float[] {0.5f}, 1, tight, new Random()));
         assertEquals(SubmissionException.Reason.HEADROOM_EXCEEDED, s.reason());
         assertTrue(s.getMessage().contains("round 1.0 over quorum 4"), s.getMessage());
         RoundOpened bad = dpRound(new RoundBounds(1.0, 1000, 4000, 1e6), Double.NaN, 4);
-        assertEquals(SubmissionException.Reason.HEADROOM_EXCEEDED, assertThrows(SubmissionException.class,
-                () -> UpdatePolicy.roundDefaults().prepare(new float[] {0.5f}, 1, bad, new Random())).reason());
+        assertEquals(
+                SubmissionException.Reason.HEADROOM_EXCEEDED,
+                assertThrows(
+                                SubmissionException.class,
+                                () -> UpdatePolicy.roundDefaults().prepare(new float[] {0.5f}, 1, bad, new Random()))
+                        .reason());
     }
 
     private static float[] assertDoesNotThrowPrepare(UpdatePolicy p, RoundOpened r) {

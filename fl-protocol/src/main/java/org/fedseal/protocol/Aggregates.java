@@ -37,9 +37,16 @@ public final class Aggregates {
      *     updates were bounded by its {@link RoundBounds})
      * @throws IllegalArgumentException if a chunk sum is of another round or out of order
      */
-    public static AggregatePublished manifest(String modelId, int round, AggregateStatus status, String heParamsId,
-                                              Collection<UpdateAccepted> accepted, List<AggregateChunkSum> chunkSums,
-                                              int rejectedCount, String aggregatorId, long closedAtEpochMillis) {
+    public static AggregatePublished manifest(
+            String modelId,
+            int round,
+            AggregateStatus status,
+            String heParamsId,
+            Collection<UpdateAccepted> accepted,
+            List<AggregateChunkSum> chunkSums,
+            int rejectedCount,
+            String aggregatorId,
+            long closedAtEpochMillis) {
         List<String> participants = new ArrayList<>();
         List<Hash> hashes = new ArrayList<>();
         long totalWeight = 0;
@@ -54,13 +61,15 @@ public final class Aggregates {
         for (int i = 0; i < chunkSums.size(); i++) {
             AggregateChunkSum c = chunkSums.get(i);
             if (!c.getModelId().equals(modelId) || c.getRound() != round || c.getChunkIndex() != i) {
-                throw new IllegalArgumentException("chunk sum " + c.getModelId() + "/" + c.getRound() + "#" + c.getChunkIndex()
-                        + " at position " + i + " of " + modelId + "/" + round);
+                throw new IllegalArgumentException("chunk sum " + c.getModelId() + "/" + c.getRound() + "#"
+                        + c.getChunkIndex() + " at position " + i + " of " + modelId + "/" + round);
             }
             chunkHashes.add(CanonicalHash.of(c).toByteBuffer());
         }
         return AggregatePublished.newBuilder()
-                .setModelId(modelId).setRound(round).setStatus(status)
+                .setModelId(modelId)
+                .setRound(round)
+                .setStatus(status)
                 .setChunkSums(List.of())
                 .setChunkSumHashes(chunkHashes)
                 .setParticipants(participants)
@@ -77,11 +86,21 @@ public final class Aggregates {
     }
 
     /** A chunk sum record bound to the accepted set {@code acceptedUpdateRoot}. */
-    public static AggregateChunkSum chunkSum(String modelId, int round, int chunkIndex, String heParamsId, Hash acceptedUpdateRoot,
-                                             List<byte[]> ciphertexts) {
-        return AggregateChunkSum.newBuilder().setModelId(modelId).setRound(round).setChunkIndex(chunkIndex).setHeParamsId(heParamsId)
+    public static AggregateChunkSum chunkSum(
+            String modelId,
+            int round,
+            int chunkIndex,
+            String heParamsId,
+            Hash acceptedUpdateRoot,
+            List<byte[]> ciphertexts) {
+        return AggregateChunkSum.newBuilder()
+                .setModelId(modelId)
+                .setRound(round)
+                .setChunkIndex(chunkIndex)
+                .setHeParamsId(heParamsId)
                 .setAcceptedUpdateRoot(acceptedUpdateRoot.toByteBuffer())
-                .setCiphertexts(ciphertexts.stream().map(ByteBuffer::wrap).toList()).build();
+                .setCiphertexts(ciphertexts.stream().map(ByteBuffer::wrap).toList())
+                .build();
     }
 
     /** True if the manifest carries its sums as separate {@link AggregateChunkSum} records. */
@@ -108,17 +127,20 @@ public final class Aggregates {
     public static void verifyChunk(AggregatePublished a, int i, AggregateChunkSum c) {
         Objects.requireNonNull(c, "chunk sum");
         if (i < 0 || i >= a.getChunkSumHashes().size()) {
-            throw new IllegalArgumentException("chunk index " + i + " outside the manifest's " + a.getChunkSumHashes().size());
+            throw new IllegalArgumentException("chunk index " + i + " outside the manifest's "
+                    + a.getChunkSumHashes().size());
         }
         if (!chunkSumHash(a, i).equals(CanonicalHash.of(c))) {
             throw new IllegalArgumentException("chunk sum " + i + " of " + a.getModelId() + "/" + a.getRound()
                     + " does not hash to the manifest's entry " + chunkSumHash(a, i));
         }
-        if (!c.getModelId().equals(a.getModelId()) || c.getRound() != a.getRound() || c.getChunkIndex() != i
+        if (!c.getModelId().equals(a.getModelId())
+                || c.getRound() != a.getRound()
+                || c.getChunkIndex() != i
                 || !c.getHeParamsId().equals(a.getHeParamsId())
                 || !c.getAcceptedUpdateRoot().equals(a.getAcceptedUpdateRoot())) {
-            throw new IllegalArgumentException("chunk sum " + i + " belongs to another aggregate than "
-                    + a.getModelId() + "/" + a.getRound());
+            throw new IllegalArgumentException(
+                    "chunk sum " + i + " belongs to another aggregate than " + a.getModelId() + "/" + a.getRound());
         }
     }
 

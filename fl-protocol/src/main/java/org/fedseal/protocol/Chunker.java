@@ -77,7 +77,8 @@ public final class Chunker {
     }
 
     /** A layout for these ciphertexts with the largest chunks that fit {@code maxRecordBytes}. */
-    public static ChunkLayout layoutFor(List<byte[]> ciphertexts, long totalValues, int valuesPerCiphertext, int maxRecordBytes) {
+    public static ChunkLayout layoutFor(
+            List<byte[]> ciphertexts, long totalValues, int valuesPerCiphertext, int maxRecordBytes) {
         int max = 0;
         for (byte[] c : ciphertexts) {
             max = Math.max(max, c.length);
@@ -92,7 +93,10 @@ public final class Chunker {
 
     /** True if the layout's derived counts agree with its inputs. */
     public static boolean isConsistent(ChunkLayout l) {
-        return l != null && l.getTotalValues() > 0 && l.getValuesPerCiphertext() > 0 && l.getCiphertextsPerChunk() > 0
+        return l != null
+                && l.getTotalValues() > 0
+                && l.getValuesPerCiphertext() > 0
+                && l.getCiphertextsPerChunk() > 0
                 && l.getCiphertextCount() == ceilDiv(l.getTotalValues(), l.getValuesPerCiphertext())
                 && l.getChunkCount() == ceilDiv(l.getCiphertextCount(), l.getCiphertextsPerChunk());
     }
@@ -113,15 +117,21 @@ public final class Chunker {
      * @throws RecordTooLargeException if a chunk's encoded {@link UpdateEnvelope} plus
      *     {@link #KAFKA_OVERHEAD_BYTES} would exceed {@code maxRecordBytes}
      */
-    public static List<UpdateChunk> split(String clientId, String modelId, int round, String updateId,
-                                          List<byte[]> ciphertexts, ChunkLayout layout, int maxRecordBytes) {
+    public static List<UpdateChunk> split(
+            String clientId,
+            String modelId,
+            int round,
+            String updateId,
+            List<byte[]> ciphertexts,
+            ChunkLayout layout,
+            int maxRecordBytes) {
         Objects.requireNonNull(ciphertexts, "ciphertexts");
         if (!isConsistent(layout)) {
             throw new IllegalArgumentException("inconsistent chunk layout " + layout);
         }
         if (ciphertexts.size() != layout.getCiphertextCount()) {
-            throw new IllegalArgumentException("layout expects " + layout.getCiphertextCount()
-                    + " ciphertexts, got " + ciphertexts.size());
+            throw new IllegalArgumentException(
+                    "layout expects " + layout.getCiphertextCount() + " ciphertexts, got " + ciphertexts.size());
         }
         List<UpdateChunk> out = new ArrayList<>(layout.getChunkCount());
         int per = layout.getCiphertextsPerChunk();
@@ -133,8 +143,13 @@ public final class Chunker {
                 cts.add(ByteBuffer.wrap(c.clone()));
             }
             UpdateChunk chunk = UpdateChunk.newBuilder()
-                    .setClientId(clientId).setModelId(modelId).setRound(round).setUpdateId(updateId)
-                    .setChunkIndex(i).setCiphertexts(cts).build();
+                    .setClientId(clientId)
+                    .setModelId(modelId)
+                    .setRound(round)
+                    .setUpdateId(updateId)
+                    .setChunkIndex(i)
+                    .setCiphertexts(cts)
+                    .build();
             long size = (long) WireCodec.encodedSize(new UpdateEnvelope(chunk)) + KAFKA_OVERHEAD_BYTES;
             if (size > maxRecordBytes) {
                 throw new RecordTooLargeException("UpdateChunk " + i, size, maxRecordBytes);
@@ -145,8 +160,8 @@ public final class Chunker {
     }
 
     /** The unsigned commit for these chunks (signature empty, chunk hashes filled in). */
-    public static UpdateCommit commitFor(List<UpdateChunk> chunks, String heParamsId, Hash baseModelHash,
-                                         long weight, long createdAtEpochMillis) {
+    public static UpdateCommit commitFor(
+            List<UpdateChunk> chunks, String heParamsId, Hash baseModelHash, long weight, long createdAtEpochMillis) {
         if (chunks.isEmpty()) {
             throw new IllegalArgumentException("an update has at least one chunk");
         }
@@ -155,16 +170,24 @@ public final class Chunker {
         for (int i = 0; i < chunks.size(); i++) {
             UpdateChunk c = chunks.get(i);
             if (c.getChunkIndex() != i) {
-                throw new IllegalArgumentException("chunks must be in index order; position " + i + " has index " + c.getChunkIndex());
+                throw new IllegalArgumentException(
+                        "chunks must be in index order; position " + i + " has index " + c.getChunkIndex());
             }
             hashes.add(CanonicalHash.of(c).toByteBuffer());
         }
         return UpdateCommit.newBuilder()
-                .setClientId(first.getClientId()).setModelId(first.getModelId()).setRound(first.getRound())
-                .setUpdateId(first.getUpdateId()).setHeParamsId(heParamsId)
-                .setBaseModelHash(baseModelHash.toByteBuffer()).setChunkCount(chunks.size()).setChunkHashes(hashes)
-                .setWeight(weight).setCreatedAtEpochMillis(createdAtEpochMillis)
-                .setSignature(ByteBuffer.allocate(0)).build();
+                .setClientId(first.getClientId())
+                .setModelId(first.getModelId())
+                .setRound(first.getRound())
+                .setUpdateId(first.getUpdateId())
+                .setHeParamsId(heParamsId)
+                .setBaseModelHash(baseModelHash.toByteBuffer())
+                .setChunkCount(chunks.size())
+                .setChunkHashes(hashes)
+                .setWeight(weight)
+                .setCreatedAtEpochMillis(createdAtEpochMillis)
+                .setSignature(ByteBuffer.allocate(0))
+                .build();
     }
 
     /**
@@ -172,13 +195,25 @@ public final class Chunker {
      *
      * @param ciphertexts one serialized ciphertext per element, in layout order
      */
-    public static PreparedUpdate prepare(String clientId, org.fedseal.protocol.wire.RoundOpened round, String updateId,
-                                         List<byte[]> ciphertexts, long weight, long createdAtEpochMillis,
-                                         SigningPrivateKey clientKey, int maxRecordBytes) {
-        List<UpdateChunk> chunks = split(clientId, round.getModelId(), round.getRound(), updateId, ciphertexts,
-                round.getChunkLayout(), maxRecordBytes);
-        UpdateCommit commit = commitFor(chunks, round.getHeParamsId(), Hash.of(round.getBaseModelHash()), weight,
-                createdAtEpochMillis);
+    public static PreparedUpdate prepare(
+            String clientId,
+            org.fedseal.protocol.wire.RoundOpened round,
+            String updateId,
+            List<byte[]> ciphertexts,
+            long weight,
+            long createdAtEpochMillis,
+            SigningPrivateKey clientKey,
+            int maxRecordBytes) {
+        List<UpdateChunk> chunks = split(
+                clientId,
+                round.getModelId(),
+                round.getRound(),
+                updateId,
+                ciphertexts,
+                round.getChunkLayout(),
+                maxRecordBytes);
+        UpdateCommit commit = commitFor(
+                chunks, round.getHeParamsId(), Hash.of(round.getBaseModelHash()), weight, createdAtEpochMillis);
         return new PreparedUpdate(chunks, Signatures.sign(commit, clientKey));
     }
 

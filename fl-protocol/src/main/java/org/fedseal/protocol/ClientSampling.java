@@ -80,11 +80,14 @@ public final class ClientSampling {
     public static int sampleSize(int eligible, double fraction, int minimum) {
         checkFraction(fraction);
         if (eligible < 0 || minimum < 0) {
-            throw new IllegalArgumentException("eligible and minimum must be >= 0, got " + eligible + " and " + minimum);
+            throw new IllegalArgumentException(
+                    "eligible and minimum must be >= 0, got " + eligible + " and " + minimum);
         }
         double x = fraction * eligible;
         double nearest = Math.rint(x);
-        long k = Math.abs(x - nearest) <= INTEGER_TOLERANCE * Math.max(1, eligible) ? (long) nearest : (long) Math.ceil(x);
+        long k = Math.abs(x - nearest) <= INTEGER_TOLERANCE * Math.max(1, eligible)
+                ? (long) nearest
+                : (long) Math.ceil(x);
         return (int) Math.min(eligible, Math.max(minimum, k));
     }
 

@@ -74,10 +74,16 @@ public final class FederatedEvaluation {
     /** The chunk layout of an evaluation round: {@value #LENGTH} values in one ciphertext of {@code valuesPerCiphertext} slots. */
     public static ChunkLayout layout(int valuesPerCiphertext) {
         if (valuesPerCiphertext < LENGTH) {
-            throw new IllegalArgumentException("a ciphertext must hold at least " + LENGTH + " values, got " + valuesPerCiphertext);
+            throw new IllegalArgumentException(
+                    "a ciphertext must hold at least " + LENGTH + " values, got " + valuesPerCiphertext);
         }
-        return ChunkLayout.newBuilder().setTotalValues(LENGTH).setValuesPerCiphertext(valuesPerCiphertext).setCiphertextCount(1)
-                .setCiphertextsPerChunk(1).setChunkCount(1).build();
+        return ChunkLayout.newBuilder()
+                .setTotalValues(LENGTH)
+                .setValuesPerCiphertext(valuesPerCiphertext)
+                .setCiphertextCount(1)
+                .setCiphertextsPerChunk(1)
+                .setChunkCount(1)
+                .build();
     }
 
     /** True if {@code round} is an evaluation round. */
@@ -115,8 +121,12 @@ public final class FederatedEvaluation {
      */
     public static float[] encode(long examples, Long correct, double lossSum) {
         checkSums(examples, correct, lossSum);
-        return new float[] {1f, correct == null ? 0f : (float) ((double) correct / examples), (float) (lossSum / examples),
-                correct == null ? 0f : 1f};
+        return new float[] {
+            1f,
+            correct == null ? 0f : (float) ((double) correct / examples),
+            (float) (lossSum / examples),
+            correct == null ? 0f : 1f
+        };
     }
 
     /** The L2 norm of {@link #encode}'s vector, computed in double as the clipping does. */
@@ -149,15 +159,18 @@ public final class FederatedEvaluation {
         double w = totalWeight;
         double tolerance = 1e-3 + 1e-6 * w; // CKKS noise plus float32 rounding of each client's values
         if (!(Math.abs(sum[0] - w) <= tolerance)) {
-            throw new IllegalArgumentException("not an evaluation sum of total weight " + totalWeight + ": its example count decrypts to "
-                    + sum[0]);
+            throw new IllegalArgumentException("not an evaluation sum of total weight " + totalWeight
+                    + ": its example count decrypts to " + sum[0]);
         }
         for (int i = 1; i < LENGTH; i++) {
             if (!Double.isFinite(sum[i]) || sum[i] < -tolerance || (i != 2 && sum[i] > w + tolerance)) {
-                throw new IllegalArgumentException("evaluation sum value " + i + " is out of range: " + sum[i] + " (total weight " + w + ")");
+                throw new IllegalArgumentException(
+                        "evaluation sum value " + i + " is out of range: " + sum[i] + " (total weight " + w + ")");
             }
         }
-        double covered = Math.abs(sum[3] - w) <= tolerance ? w : sum[3]; // every client has an accuracy: divide by the exact count
+        double covered = Math.abs(sum[3] - w) <= tolerance
+                ? w
+                : sum[3]; // every client has an accuracy: divide by the exact count
         Double accuracy = covered < 0.5 ? null : Math.min(1, Math.max(0, sum[1] / covered));
         return new Metrics(totalWeight, accuracy, Math.max(0, sum[2] / w));
     }

@@ -41,6 +41,7 @@ public final class KeyCeremonyTranscript {
     public static final int CONTRIBUTION_BYTES = 32;
     /** Largest payload a message may carry (a key share at N=16384 is about 800 KB). */
     public static final int MAX_PAYLOAD_BYTES = 2 << 20;
+
     private static final List<CeremonyPhase> PHASES =
             List.of(CeremonyPhase.SEED_CONTRIBUTION, CeremonyPhase.KEY_SHARE_COMMITMENT, CeremonyPhase.KEY_SHARE);
 
@@ -100,12 +101,13 @@ public final class KeyCeremonyTranscript {
      * @throws IllegalArgumentException if the record is not signed by {@code registryKey}, names
      *     fewer than two or repeated holders, or a holder has no key
      */
-    public static KeyCeremonyTranscript open(KeyCeremonyOpened opened, SigningPublicKey registryKey,
-            Map<String, SigningPublicKey> holderKeys) {
+    public static KeyCeremonyTranscript open(
+            KeyCeremonyOpened opened, SigningPublicKey registryKey, Map<String, SigningPublicKey> holderKeys) {
         Objects.requireNonNull(opened, "opened");
         Objects.requireNonNull(holderKeys, "holderKeys");
         if (!Signatures.verifyRecord(opened, registryKey)) {
-            throw new IllegalArgumentException("ceremony " + opened.getCeremonyId() + " is not signed by the registry's key");
+            throw new IllegalArgumentException(
+                    "ceremony " + opened.getCeremonyId() + " is not signed by the registry's key");
         }
         List<String> ids = opened.getHolderIds();
         if (ids.size() < 2 || new HashSet<>(ids).size() != ids.size()) {
@@ -123,10 +125,15 @@ public final class KeyCeremonyTranscript {
     }
 
     /** A holder's signed message for {@code phase}. */
-    public static KeyCeremonyMessage sign(String ceremonyId, String holderId, CeremonyPhase phase, byte[] payload,
-            SigningPrivateKey key) {
-        KeyCeremonyMessage m = KeyCeremonyMessage.newBuilder().setCeremonyId(ceremonyId).setHolderId(holderId).setPhase(phase)
-                .setPayload(ByteBuffer.wrap(payload.clone())).setSignature(ByteBuffer.allocate(0)).build();
+    public static KeyCeremonyMessage sign(
+            String ceremonyId, String holderId, CeremonyPhase phase, byte[] payload, SigningPrivateKey key) {
+        KeyCeremonyMessage m = KeyCeremonyMessage.newBuilder()
+                .setCeremonyId(ceremonyId)
+                .setHolderId(holderId)
+                .setPhase(phase)
+                .setPayload(ByteBuffer.wrap(payload.clone()))
+                .setSignature(ByteBuffer.allocate(0))
+                .build();
         return Signatures.signRecord(m, key);
     }
 
@@ -143,10 +150,12 @@ public final class KeyCeremonyTranscript {
         }
         SigningPublicKey key = holderKeys.get(m.getHolderId());
         if (key == null) {
-            throw new RejectedException(Rejection.UNKNOWN_HOLDER, m.getHolderId() + " is not a holder of this ceremony");
+            throw new RejectedException(
+                    Rejection.UNKNOWN_HOLDER, m.getHolderId() + " is not a holder of this ceremony");
         }
         if (!Signatures.verifyRecord(m, key)) {
-            throw new RejectedException(Rejection.BAD_SIGNATURE, "not signed by " + m.getHolderId() + "'s enrolled key");
+            throw new RejectedException(
+                    Rejection.BAD_SIGNATURE, "not signed by " + m.getHolderId() + "'s enrolled key");
         }
         int phase = PHASES.indexOf(m.getPhase());
         if (phase < 0) {
@@ -158,10 +167,12 @@ public final class KeyCeremonyTranscript {
             if (earlier.equals(m)) {
                 return false;
             }
-            throw new RejectedException(Rejection.EQUIVOCATION, m.getHolderId() + " already sent a different " + m.getPhase());
+            throw new RejectedException(
+                    Rejection.EQUIVOCATION, m.getHolderId() + " already sent a different " + m.getPhase());
         }
         if (phase > 0 && !isComplete(PHASES.get(phase - 1))) {
-            throw new RejectedException(Rejection.OUT_OF_ORDER, m.getPhase() + " before every holder's " + PHASES.get(phase - 1));
+            throw new RejectedException(
+                    Rejection.OUT_OF_ORDER, m.getPhase() + " before every holder's " + PHASES.get(phase - 1));
         }
         byte[] payload = Bytes.toArray(m.getPayload());
         checkPayload(m, payload);
@@ -176,19 +187,22 @@ public final class KeyCeremonyTranscript {
             }
             byte[] commitment = payloadOf(CeremonyPhase.KEY_SHARE_COMMITMENT, m.getHolderId());
             if (!Hash.sha256(payload).matches(ByteBuffer.wrap(commitment))) {
-                throw new RejectedException(Rejection.COMMITMENT_MISMATCH,
+                throw new RejectedException(
+                        Rejection.COMMITMENT_MISMATCH,
                         "the key share of " + m.getHolderId() + " does not hash to its commitment");
             }
             return;
         }
         if (payload.length != CONTRIBUTION_BYTES) {
-            throw new RejectedException(Rejection.BAD_PAYLOAD, m.getPhase() + " must be " + CONTRIBUTION_BYTES + " bytes, got "
-                    + payload.length);
+            throw new RejectedException(
+                    Rejection.BAD_PAYLOAD,
+                    m.getPhase() + " must be " + CONTRIBUTION_BYTES + " bytes, got " + payload.length);
         }
         for (KeyCeremonyMessage other : messages.get(m.getPhase()).values()) {
             if (Arrays.equals(payload, Bytes.toArray(other.getPayload()))) {
-                throw new RejectedException(Rejection.BAD_PAYLOAD, m.getPhase() + " of " + m.getHolderId() + " copies "
-                        + other.getHolderId() + "'s");
+                throw new RejectedException(
+                        Rejection.BAD_PAYLOAD,
+                        m.getPhase() + " of " + m.getHolderId() + " copies " + other.getHolderId() + "'s");
             }
         }
     }
@@ -232,8 +246,8 @@ public final class KeyCeremonyTranscript {
      */
     public List<byte[]> payloads(CeremonyPhase phase) {
         if (!isComplete(phase)) {
-            throw new IllegalStateException(phase + " is not complete: " + messages.getOrDefault(phase, Map.of()).keySet()
-                    + " of " + holderIds);
+            throw new IllegalStateException(phase + " is not complete: "
+                    + messages.getOrDefault(phase, Map.of()).keySet() + " of " + holderIds);
         }
         List<byte[]> out = new ArrayList<>();
         for (String id : holderIds) {

@@ -30,6 +30,7 @@ public final class MerkleLog {
     private final String logId;
     /** levels.get(j).get(i) = hash of the perfect subtree of height MIN_LEVEL + j at index i. */
     private final List<List<Hash>> levels = new ArrayList<>();
+
     private final TreeMath.RangeHasher hasher = new TreeMath.RangeHasher() {
         @Override
         public Hash leaf(long index) {

@@ -49,8 +49,12 @@ public final class MerkleVerifier {
     }
 
     /** Inclusion of a log {@code entry} (its leaf hash is computed here) under a signed tree head, checking the head's signature too. */
-    public static boolean verifyInclusion(byte[] entry, InclusionProof proof, SignedTreeHead head, SigningPublicKey logKey) {
-        if (entry == null || proof == null || head == null || proof.treeSize() != head.getTreeSize()
+    public static boolean verifyInclusion(
+            byte[] entry, InclusionProof proof, SignedTreeHead head, SigningPublicKey logKey) {
+        if (entry == null
+                || proof == null
+                || head == null
+                || proof.treeSize() != head.getTreeSize()
                 || !Signatures.verify(head, logKey)) {
             return false;
         }
@@ -126,11 +130,16 @@ public final class MerkleVerifier {
     }
 
     /** Consistency between two signed tree heads of the same log, checking both signatures. */
-    public static boolean verifyConsistency(ConsistencyProof proof, SignedTreeHead older, SignedTreeHead newer, SigningPublicKey logKey) {
-        if (proof == null || older == null || newer == null
+    public static boolean verifyConsistency(
+            ConsistencyProof proof, SignedTreeHead older, SignedTreeHead newer, SigningPublicKey logKey) {
+        if (proof == null
+                || older == null
+                || newer == null
                 || !java.util.Objects.equals(older.getLogId(), newer.getLogId())
-                || proof.size1() != older.getTreeSize() || proof.size2() != newer.getTreeSize()
-                || !Signatures.verify(older, logKey) || !Signatures.verify(newer, logKey)) {
+                || proof.size1() != older.getTreeSize()
+                || proof.size2() != newer.getTreeSize()
+                || !Signatures.verify(older, logKey)
+                || !Signatures.verify(newer, logKey)) {
             return false;
         }
         Hash r1 = rootOf(older);

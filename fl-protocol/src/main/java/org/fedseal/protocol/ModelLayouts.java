@@ -40,7 +40,10 @@ public final class ModelLayouts {
         for (long d : shape) {
             dims.add(d);
         }
-        return TensorSpec.newBuilder().setName(Objects.requireNonNull(name, "name")).setShape(dims).build();
+        return TensorSpec.newBuilder()
+                .setName(Objects.requireNonNull(name, "name"))
+                .setShape(dims)
+                .build();
     }
 
     /** The layout of a model known only by its size: one tensor {@value #FLAT_TENSOR_NAME} of shape {@code [parameterCount]}, no DJL template. */
@@ -48,8 +51,11 @@ public final class ModelLayouts {
         if (parameterCount < 1) {
             throw new IllegalArgumentException("parameterCount must be >= 1, got " + parameterCount);
         }
-        return ModelLayout.newBuilder().setTensors(List.of(tensor(FLAT_TENSOR_NAME, parameterCount)))
-                .setArchitecture("flat weight vector").setDjl(null).build();
+        return ModelLayout.newBuilder()
+                .setTensors(List.of(tensor(FLAT_TENSOR_NAME, parameterCount)))
+                .setArchitecture("flat weight vector")
+                .setDjl(null)
+                .build();
     }
 
     /**
@@ -97,13 +103,15 @@ public final class ModelLayouts {
         for (TensorSpec t : tensors) {
             String name = t.getName();
             if (name.isEmpty() || name.length() > MAX_NAME_LENGTH) {
-                throw new IllegalArgumentException("tensor name must have 1 to " + MAX_NAME_LENGTH + " characters, got " + name.length());
+                throw new IllegalArgumentException(
+                        "tensor name must have 1 to " + MAX_NAME_LENGTH + " characters, got " + name.length());
             }
             if (!names.add(name)) {
                 throw new IllegalArgumentException("tensor name " + name + " appears twice");
             }
             if (name.equals(SAFETENSORS_METADATA_KEY)) {
-                throw new IllegalArgumentException("tensor name " + name + " is reserved (the safetensors header's metadata key)");
+                throw new IllegalArgumentException(
+                        "tensor name " + name + " is reserved (the safetensors header's metadata key)");
             }
         }
         long total;
@@ -113,21 +121,23 @@ public final class ModelLayouts {
             throw new IllegalArgumentException("the layout's element count overflows a long");
         }
         if (total != parameterCount) {
-            throw new IllegalArgumentException("the layout's tensors hold " + total + " values, the model has " + parameterCount);
+            throw new IllegalArgumentException(
+                    "the layout's tensors hold " + total + " values, the model has " + parameterCount);
         }
         DjlParamsTemplate djl = layout.getDjl();
         if (djl != null) {
             List<Long> offsets = djl.getDataOffsets();
             if (offsets.size() != tensors.size()) {
-                throw new IllegalArgumentException("the DJL template has " + offsets.size() + " data offsets for " + tensors.size() + " tensors");
+                throw new IllegalArgumentException(
+                        "the DJL template has " + offsets.size() + " data offsets for " + tensors.size() + " tensors");
             }
             long length = djl.getBlockParameters().remaining();
             long previous = 0;
             for (int i = 0; i < offsets.size(); i++) {
                 long o = offsets.get(i);
                 if (o < previous || o > length) {
-                    throw new IllegalArgumentException("DJL data offset " + i + " is " + o + ": offsets must be non-decreasing and at most "
-                            + length + " (the template's length)");
+                    throw new IllegalArgumentException("DJL data offset " + i + " is " + o
+                            + ": offsets must be non-decreasing and at most " + length + " (the template's length)");
                 }
                 previous = o;
             }

@@ -34,7 +34,8 @@ public final class ModelWeights {
     public static float[] decode(byte[] bytes) {
         Objects.requireNonNull(bytes, "bytes");
         if (bytes.length == 0 || bytes.length % 4 != 0) {
-            throw new IllegalArgumentException("model weights must be a non-empty sequence of float32, got " + bytes.length + " bytes");
+            throw new IllegalArgumentException(
+                    "model weights must be a non-empty sequence of float32, got " + bytes.length + " bytes");
         }
         float[] out = new float[bytes.length / 4];
         ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
@@ -97,7 +98,8 @@ public final class ModelWeights {
      */
     public static float[] applyMean(float[] base, double[] mean) {
         if (mean.length < base.length) {
-            throw new IllegalArgumentException("mean update has " + mean.length + " values, the base model " + base.length);
+            throw new IllegalArgumentException(
+                    "mean update has " + mean.length + " values, the base model " + base.length);
         }
         requireFinite(base, "base weights");
         float[] out = new float[base.length];

@@ -54,15 +54,19 @@ public record RoundBounds(double clipNorm, long maxUpdateWeight, long maxTotalWe
             throw new IllegalArgumentException("maxTotalWeight must be >= 1, got " + maxTotalWeight);
         }
         if (maxUpdateWeight < 1 || maxUpdateWeight > maxTotalWeight) {
-            throw new IllegalArgumentException("maxUpdateWeight must be in [1, maxTotalWeight = " + maxTotalWeight + "], got "
-                    + maxUpdateWeight);
+            throw new IllegalArgumentException(
+                    "maxUpdateWeight must be in [1, maxTotalWeight = " + maxTotalWeight + "], got " + maxUpdateWeight);
         }
         double worst = clipNorm * maxTotalWeight;
         if (worst > sumNormBound) {
             throw new IllegalArgumentException(String.format(
                     "a full round could wrap: clipNorm (%s) x maxTotalWeight (%d) = %s exceeds the parameter set's headroom "
                             + "sumNormBound = %.6g; lower maxTotalWeight to at most %d or the clip norm to at most %s",
-                    clipNorm, maxTotalWeight, worst, sumNormBound, largestTotalWeight(sumNormBound, clipNorm),
+                    clipNorm,
+                    maxTotalWeight,
+                    worst,
+                    sumNormBound,
+                    largestTotalWeight(sumNormBound, clipNorm),
                     largestClipNorm(sumNormBound, maxTotalWeight)));
         }
     }
@@ -80,21 +84,23 @@ public record RoundBounds(double clipNorm, long maxUpdateWeight, long maxTotalWe
      * @param quorum the round's quorum, at least 1
      * @throws IllegalArgumentException as the constructor
      */
-    public static RoundBounds withDefaults(double sumNormBound, Double clipNorm, Long maxTotalWeight, Long maxUpdateWeight,
-                                           int quorum) {
+    public static RoundBounds withDefaults(
+            double sumNormBound, Double clipNorm, Long maxTotalWeight, Long maxUpdateWeight, int quorum) {
         if (quorum < 1) {
             throw new IllegalArgumentException("quorum must be >= 1, got " + quorum);
         }
         double c = clipNorm == null ? DEFAULT_CLIP_NORM : clipNorm;
         if (maxTotalWeight == null && c > 0 && Double.isFinite(c) && largestTotalWeight(sumNormBound, c) < 1) {
-            throw new IllegalArgumentException("clipNorm " + c + " alone exceeds the parameter set's headroom sumNormBound = "
-                    + String.format("%.6g", sumNormBound) + ": not even one update of weight 1 fits");
+            throw new IllegalArgumentException(
+                    "clipNorm " + c + " alone exceeds the parameter set's headroom sumNormBound = "
+                            + String.format("%.6g", sumNormBound) + ": not even one update of weight 1 fits");
         }
-        long total = maxTotalWeight != null ? maxTotalWeight
+        long total = maxTotalWeight != null
+                ? maxTotalWeight
                 : (c > 0 && Double.isFinite(c) ? largestTotalWeight(sumNormBound, c) : 1);
         if (quorum > total) {
-            throw new IllegalArgumentException("quorum " + quorum + " can never be reached: every update weighs at least 1 and "
-                    + "maxTotalWeight is " + total);
+            throw new IllegalArgumentException("quorum " + quorum
+                    + " can never be reached: every update weighs at least 1 and " + "maxTotalWeight is " + total);
         }
         long perUpdate = maxUpdateWeight != null ? maxUpdateWeight : total / quorum;
         return new RoundBounds(c, perUpdate, total, sumNormBound);
@@ -138,12 +144,15 @@ public record RoundBounds(double clipNorm, long maxUpdateWeight, long maxTotalWe
             throw new IllegalArgumentException("round " + round.getModelId() + "/" + round.getRound()
                     + " carries no headroom bounds (opened by a registry before 0.2): refusing it");
         }
-        return new RoundBounds(round.getClipNorm(), round.getMaxUpdateWeight(), round.getMaxTotalWeight(), round.getSumNormBound());
+        return new RoundBounds(
+                round.getClipNorm(), round.getMaxUpdateWeight(), round.getMaxTotalWeight(), round.getSumNormBound());
     }
 
     /** Sets these bounds on a RoundOpened builder. */
     public RoundOpened.Builder applyTo(RoundOpened.Builder b) {
-        return b.setClipNorm(clipNorm).setMaxUpdateWeight(maxUpdateWeight).setMaxTotalWeight(maxTotalWeight)
+        return b.setClipNorm(clipNorm)
+                .setMaxUpdateWeight(maxUpdateWeight)
+                .setMaxTotalWeight(maxTotalWeight)
                 .setSumNormBound(sumNormBound);
     }
 

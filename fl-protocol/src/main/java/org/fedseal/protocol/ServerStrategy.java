@@ -93,7 +93,8 @@ final class ServerStrategy implements Strategy {
     private double[] checked(StrategyState state, int i, int n) {
         double[] v = state.vector(i);
         if (v.length != n) {
-            throw new IllegalArgumentException(name + " state vector " + i + " has " + v.length + " values, the model " + n);
+            throw new IllegalArgumentException(
+                    name + " state vector " + i + " has " + v.length + " values, the model " + n);
         }
         return v;
     }

@@ -41,7 +41,8 @@ public final class SigningPrivateKey {
     public static SigningPrivateKey importPkcs8(byte[] pkcs8) {
         Objects.requireNonNull(pkcs8, "pkcs8");
         try {
-            return new SigningPrivateKey(KeyFactory.getInstance("Ed25519").generatePrivate(new PKCS8EncodedKeySpec(pkcs8.clone())));
+            return new SigningPrivateKey(
+                    KeyFactory.getInstance("Ed25519").generatePrivate(new PKCS8EncodedKeySpec(pkcs8.clone())));
         } catch (InvalidKeySpecException | RuntimeException e) {
             throw new IllegalArgumentException("not a PKCS#8 Ed25519 private key");
         } catch (NoSuchAlgorithmException e) {
@@ -63,7 +64,8 @@ public final class SigningPrivateKey {
         String text = new String(content, StandardCharsets.US_ASCII).trim();
         if (text.startsWith("-----BEGIN")) {
             if (!text.startsWith("-----BEGIN PRIVATE KEY-----")) {
-                throw new IllegalArgumentException("a PEM file that is not a PKCS#8 private key (expected -----BEGIN PRIVATE KEY-----)");
+                throw new IllegalArgumentException(
+                        "a PEM file that is not a PKCS#8 private key (expected -----BEGIN PRIVATE KEY-----)");
             }
             text = text.replaceAll("-----[A-Z ]+-----", "");
         }
@@ -89,8 +91,8 @@ public final class SigningPrivateKey {
         try {
             return importPkcs8(decodePkcs8(content));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(file + " is not a PKCS#8 Ed25519 private key (DER, PEM or base64): "
-                    + e.getMessage(), e);
+            throw new IllegalArgumentException(
+                    file + " is not a PKCS#8 Ed25519 private key (DER, PEM or base64): " + e.getMessage(), e);
         }
     }
 

@@ -68,7 +68,7 @@ public final class SigningPublicKey {
 
     private static void requireStrictPoint(EdECPublicKey key) {
         switch (Ed25519Points.check(key.getPoint().getY(), key.getPoint().isXOdd())) {
-            case VALID -> { }
+            case VALID -> {}
             case NON_CANONICAL -> throw new IllegalArgumentException("non-canonical Ed25519 public key encoding");
             case NOT_ON_CURVE -> throw new IllegalArgumentException("Ed25519 public key is not a curve point");
             case SMALL_ORDER -> throw new IllegalArgumentException("small-order Ed25519 public key");
@@ -95,7 +95,9 @@ public final class SigningPublicKey {
      * any malformed signature, including one whose {@code R} is non-canonical or of small order.
      */
     public boolean verify(byte[] message, byte[] signature) {
-        if (message == null || signature == null || signature.length != 64
+        if (message == null
+                || signature == null
+                || signature.length != 64
                 || Ed25519Points.check(signature, 0) != Ed25519Points.Verdict.VALID) {
             return false;
         }

@@ -53,8 +53,8 @@ final class Strategies {
         SortedMap<String, Double> hp = new TreeMap<>(d);
         for (Map.Entry<String, Double> e : given.entrySet()) {
             if (!d.containsKey(e.getKey())) {
-                throw new IllegalArgumentException("unknown hyperparameter '" + e.getKey() + "' for " + name + "; known: "
-                        + String.join(", ", d.keySet()));
+                throw new IllegalArgumentException("unknown hyperparameter '" + e.getKey() + "' for " + name
+                        + "; known: " + String.join(", ", d.keySet()));
             }
             double v = e.getValue();
             checkRange(name, e.getKey(), v);
@@ -86,8 +86,9 @@ final class Strategies {
         for (Hyperparameter h : spec.getHyperparameters()) {
             String key = h.getName().toString();
             if (previous != null && previous.compareTo(key) >= 0) {
-                throw new IllegalArgumentException("strategy " + spec.getName() + ": hyperparameters must be sorted by name without"
-                        + " duplicates ('" + previous + "' before '" + key + "')");
+                throw new IllegalArgumentException(
+                        "strategy " + spec.getName() + ": hyperparameters must be sorted by name without"
+                                + " duplicates ('" + previous + "' before '" + key + "')");
             }
             previous = key;
             given.put(key, h.getValue());

@@ -91,7 +91,9 @@ public interface Strategy {
      */
     default StrategyState resume(StrategyState parentState, int parameterCount) {
         StrategyState initial = initialState(parameterCount);
-        if (parentState == null || parentState.isEmpty() || !parentState.strategy().equals(name())
+        if (parentState == null
+                || parentState.isEmpty()
+                || !parentState.strategy().equals(name())
                 || parentState.size() != initial.size()) {
             return initial;
         }
@@ -122,7 +124,10 @@ public interface Strategy {
     default StrategySpec toSpec() {
         List<Hyperparameter> hp = new ArrayList<>();
         for (Map.Entry<String, Double> e : hyperparameters().entrySet()) {
-            hp.add(Hyperparameter.newBuilder().setName(e.getKey()).setValue(e.getValue()).build());
+            hp.add(Hyperparameter.newBuilder()
+                    .setName(e.getKey())
+                    .setValue(e.getValue())
+                    .build());
         }
         return StrategySpec.newBuilder().setName(name()).setHyperparameters(hp).build();
     }

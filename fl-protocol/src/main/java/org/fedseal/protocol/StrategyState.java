@@ -48,15 +48,16 @@ public final class StrategyState {
             throw new IllegalArgumentException("a strategy state names its strategy (1..65535 UTF-8 bytes)");
         }
         if (vectors.isEmpty()) {
-            throw new IllegalArgumentException("a non-empty strategy state holds at least one vector; use StrategyState.EMPTY");
+            throw new IllegalArgumentException(
+                    "a non-empty strategy state holds at least one vector; use StrategyState.EMPTY");
         }
         List<double[]> copy = new ArrayList<>(vectors.size());
         for (int v = 0; v < vectors.size(); v++) {
             double[] values = vectors.get(v).clone();
             for (int i = 0; i < values.length; i++) {
                 if (!Double.isFinite(values[i])) {
-                    throw new IllegalArgumentException(strategy + " state vector " + v + " has a non-finite value at index " + i
-                            + ": " + values[i]);
+                    throw new IllegalArgumentException(strategy + " state vector " + v
+                            + " has a non-finite value at index " + i + ": " + values[i]);
                 }
             }
             copy.add(values);
@@ -88,8 +89,8 @@ public final class StrategyState {
             for (long v = 0; v < count; v++) {
                 long length = Integer.toUnsignedLong(b.getInt());
                 if (length * 8 > b.remaining()) {
-                    throw new IllegalArgumentException("strategy state vector " + v + " declares " + length + " values, "
-                            + b.remaining() + " bytes remain");
+                    throw new IllegalArgumentException("strategy state vector " + v + " declares " + length
+                            + " values, " + b.remaining() + " bytes remain");
                 }
                 double[] values = new double[(int) length];
                 b.asDoubleBuffer().get(values);
@@ -179,6 +180,8 @@ public final class StrategyState {
 
     @Override
     public String toString() {
-        return isEmpty() ? "StrategyState[empty]" : "StrategyState[" + strategy + ", " + vectors.size() + " vectors, " + hash() + "]";
+        return isEmpty()
+                ? "StrategyState[empty]"
+                : "StrategyState[" + strategy + ", " + vectors.size() + " vectors, " + hash() + "]";
     }
 }

@@ -40,7 +40,8 @@ public record UpdateKey(String modelId, int round, String clientId) {
             return Optional.empty();
         }
         try {
-            return Optional.of(new UpdateKey(s.substring(0, a), Integer.parseInt(s.substring(a + 1, b)), s.substring(b + 1)));
+            return Optional.of(
+                    new UpdateKey(s.substring(0, a), Integer.parseInt(s.substring(a + 1, b)), s.substring(b + 1)));
         } catch (RuntimeException e) {
             return Optional.empty();
         }

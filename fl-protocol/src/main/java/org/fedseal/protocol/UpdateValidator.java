@@ -91,7 +91,8 @@ public final class UpdateValidator {
             round = c.getRound();
             client = c.getClientId();
         } else {
-            return ValidationResult.reject(MALFORMED, "unknown payload " + p.getClass().getSimpleName());
+            return ValidationResult.reject(
+                    MALFORMED, "unknown payload " + p.getClass().getSimpleName());
         }
         if (key != null) {
             if (!key.modelId().equals(model)) {
@@ -121,7 +122,11 @@ public final class UpdateValidator {
         if (r.isRejected()) {
             return r;
         }
-        return validateChunkInRound(chunk.getModelId(), chunk.getRound(), chunk.getClientId(), chunk.getChunkIndex(),
+        return validateChunkInRound(
+                chunk.getModelId(),
+                chunk.getRound(),
+                chunk.getClientId(),
+                chunk.getChunkIndex(),
                 chunk.getCiphertexts().size());
     }
 
@@ -139,19 +144,23 @@ public final class UpdateValidator {
         if (cts == null || cts.isEmpty()) {
             return ValidationResult.reject(MALFORMED, "chunk " + chunk.getChunkIndex() + " has no ciphertexts");
         }
-        long size = 64L + chunk.getClientId().length() + chunk.getModelId().length() + chunk.getUpdateId().length();
+        long size = 64L
+                + chunk.getClientId().length()
+                + chunk.getModelId().length()
+                + chunk.getUpdateId().length();
         for (ByteBuffer b : cts) {
             if (b == null || b.remaining() == 0) {
                 return ValidationResult.reject(MALFORMED, "empty ciphertext in chunk " + chunk.getChunkIndex());
             }
             if (b.remaining() > limits.maxCiphertextBytes()) {
-                return ValidationResult.reject(OVERSIZED, "ciphertext of " + b.remaining() + " bytes exceeds "
-                        + limits.maxCiphertextBytes());
+                return ValidationResult.reject(
+                        OVERSIZED, "ciphertext of " + b.remaining() + " bytes exceeds " + limits.maxCiphertextBytes());
             }
             size += b.remaining() + 5L;
         }
         if (size > limits.maxRecordBytes()) {
-            return ValidationResult.reject(OVERSIZED, "chunk of about " + size + " bytes exceeds " + limits.maxRecordBytes());
+            return ValidationResult.reject(
+                    OVERSIZED, "chunk of about " + size + " bytes exceeds " + limits.maxRecordBytes());
         }
         return ValidationResult.ok();
     }
@@ -162,7 +171,8 @@ public final class UpdateValidator {
      * if it names one ({@link ClientSampling#admits}, else {@code NOT_SAMPLED}), the index and ciphertext count fit
      * the round's layout.
      */
-    public ValidationResult validateChunkInRound(String modelId, int round, String clientId, int chunkIndex, int ciphertextCount) {
+    public ValidationResult validateChunkInRound(
+            String modelId, int round, String clientId, int chunkIndex, int ciphertextCount) {
         if (context.clientKey(clientId).isEmpty()) {
             return ValidationResult.reject(UNKNOWN_CLIENT, "client " + clientId + " is not enrolled");
         }
@@ -175,12 +185,14 @@ public final class UpdateValidator {
         }
         ChunkLayout layout = rc.round.getChunkLayout();
         if (chunkIndex < 0 || chunkIndex >= layout.getChunkCount()) {
-            return ValidationResult.reject(BAD_CHUNK_LAYOUT, "chunk index " + chunkIndex + " outside [0, " + layout.getChunkCount() + ")");
+            return ValidationResult.reject(
+                    BAD_CHUNK_LAYOUT, "chunk index " + chunkIndex + " outside [0, " + layout.getChunkCount() + ")");
         }
         int expected = Chunker.ciphertextsInChunk(layout, chunkIndex);
         if (ciphertextCount != expected) {
-            return ValidationResult.reject(BAD_CHUNK_LAYOUT, "chunk " + chunkIndex + " has " + ciphertextCount
-                    + " ciphertexts, layout says " + expected);
+            return ValidationResult.reject(
+                    BAD_CHUNK_LAYOUT,
+                    "chunk " + chunkIndex + " has " + ciphertextCount + " ciphertexts, layout says " + expected);
         }
         return ValidationResult.ok();
     }
@@ -200,7 +212,9 @@ public final class UpdateValidator {
         if (r.isRejected()) {
             return r;
         }
-        if (commit.getHeParamsId() == null || commit.getBaseModelHash() == null || commit.getChunkHashes() == null
+        if (commit.getHeParamsId() == null
+                || commit.getBaseModelHash() == null
+                || commit.getChunkHashes() == null
                 || commit.getSignature() == null) {
             return ValidationResult.reject(MALFORMED, "commit has missing fields");
         }
@@ -209,8 +223,10 @@ public final class UpdateValidator {
             return ValidationResult.reject(UNKNOWN_CLIENT, "client " + commit.getClientId() + " is not enrolled");
         }
         if (!Signatures.verify(commit, key.get())) {
-            return ValidationResult.reject(BAD_SIGNATURE, "commit " + commit.getUpdateId()
-                    + " is not signed by the enrolled key " + key.get().fingerprint());
+            return ValidationResult.reject(
+                    BAD_SIGNATURE,
+                    "commit " + commit.getUpdateId() + " is not signed by the enrolled key "
+                            + key.get().fingerprint());
         }
         RoundCheck rc = openRound(commit.getModelId(), commit.getRound());
         if (rc.result.isRejected()) {
@@ -221,20 +237,25 @@ public final class UpdateValidator {
             return notSampled(commit.getClientId(), round);
         }
         if (commit.getCreatedAtEpochMillis() > context.nowEpochMillis() + limits.maxClockSkewMillis()) {
-            return ValidationResult.reject(CLOCK_SKEW, "commit created at " + commit.getCreatedAtEpochMillis()
-                    + ", in the future of " + context.nowEpochMillis());
+            return ValidationResult.reject(
+                    CLOCK_SKEW,
+                    "commit created at " + commit.getCreatedAtEpochMillis() + ", in the future of "
+                            + context.nowEpochMillis());
         }
         if (!sameBytes(commit.getBaseModelHash(), round.getBaseModelHash())) {
             return ValidationResult.reject(WRONG_BASE_MODEL, "update trained from a base model other than the round's");
         }
         if (!commit.getHeParamsId().equals(round.getHeParamsId())) {
-            return ValidationResult.reject(WRONG_HE_PARAMS, "HE parameters " + commit.getHeParamsId()
-                    + ", round uses " + round.getHeParamsId());
+            return ValidationResult.reject(
+                    WRONG_HE_PARAMS,
+                    "HE parameters " + commit.getHeParamsId() + ", round uses " + round.getHeParamsId());
         }
         int expected = round.getChunkLayout().getChunkCount();
         if (commit.getChunkCount() != expected || commit.getChunkHashes().size() != expected) {
-            return ValidationResult.reject(BAD_CHUNK_LAYOUT, "commit declares " + commit.getChunkCount() + " chunks and "
-                    + commit.getChunkHashes().size() + " hashes, round layout has " + expected);
+            return ValidationResult.reject(
+                    BAD_CHUNK_LAYOUT,
+                    "commit declares " + commit.getChunkCount() + " chunks and "
+                            + commit.getChunkHashes().size() + " hashes, round layout has " + expected);
         }
         for (ByteBuffer h : commit.getChunkHashes()) {
             if (h == null || h.remaining() != Hash.LENGTH) {
@@ -252,8 +273,10 @@ public final class UpdateValidator {
             return ValidationResult.reject(INVALID_WEIGHT, weightProblem.get());
         }
         if (context.alreadyAccepted(commit.getModelId(), commit.getRound(), commit.getClientId())) {
-            return ValidationResult.reject(DUPLICATE, "client " + commit.getClientId() + " already has an accepted update in "
-                    + commit.getModelId() + "/" + commit.getRound());
+            return ValidationResult.reject(
+                    DUPLICATE,
+                    "client " + commit.getClientId() + " already has an accepted update in " + commit.getModelId() + "/"
+                            + commit.getRound());
         }
         if (context.updateIdSeen(commit.getClientId(), commit.getUpdateId(), commit.getModelId(), commit.getRound())) {
             return ValidationResult.reject(REPLAY, "update id " + commit.getUpdateId() + " was seen before");
@@ -282,16 +305,22 @@ public final class UpdateValidator {
                 return ValidationResult.reject(MALFORMED, "null chunk");
             }
             if (!commit.getModelId().equals(c.getModelId())) {
-                return ValidationResult.reject(WRONG_MODEL, "chunk " + c.getChunkIndex() + " is for model " + c.getModelId()
-                        + ", commit for " + commit.getModelId());
+                return ValidationResult.reject(
+                        WRONG_MODEL,
+                        "chunk " + c.getChunkIndex() + " is for model " + c.getModelId() + ", commit for "
+                                + commit.getModelId());
             }
             if (commit.getRound() != c.getRound()) {
-                return ValidationResult.reject(WRONG_ROUND, "chunk " + c.getChunkIndex() + " is for round " + c.getRound()
-                        + ", commit for " + commit.getRound());
+                return ValidationResult.reject(
+                        WRONG_ROUND,
+                        "chunk " + c.getChunkIndex() + " is for round " + c.getRound() + ", commit for "
+                                + commit.getRound());
             }
-            if (!commit.getClientId().equals(c.getClientId()) || !commit.getUpdateId().equals(c.getUpdateId())) {
-                return ValidationResult.reject(CHUNK_MISMATCH, "chunk " + c.getChunkIndex() + " belongs to "
-                        + c.getClientId() + "/" + c.getUpdateId());
+            if (!commit.getClientId().equals(c.getClientId())
+                    || !commit.getUpdateId().equals(c.getUpdateId())) {
+                return ValidationResult.reject(
+                        CHUNK_MISMATCH,
+                        "chunk " + c.getChunkIndex() + " belongs to " + c.getClientId() + "/" + c.getUpdateId());
             }
             ValidationResult cr = validateChunk(c);
             if (cr.isRejected()) {
@@ -300,15 +329,16 @@ public final class UpdateValidator {
             int idx = c.getChunkIndex();
             Hash h = CanonicalHash.of(c);
             if (!h.matches(commit.getChunkHashes().get(idx))) {
-                return ValidationResult.reject(CHUNK_HASH_MISMATCH, "chunk " + idx + " hashes to " + h
-                        + ", not to the committed hash");
+                return ValidationResult.reject(
+                        CHUNK_HASH_MISMATCH, "chunk " + idx + " hashes to " + h + ", not to the committed hash");
             }
             seen.putIfAbsent(idx, h);
         }
         if (seen.size() != commit.getChunkCount()) {
             for (int i = 0; i < commit.getChunkCount(); i++) {
                 if (!seen.containsKey(i)) {
-                    return ValidationResult.reject(CHUNK_MISSING, "chunk " + i + " of " + commit.getChunkCount() + " is missing");
+                    return ValidationResult.reject(
+                            CHUNK_MISSING, "chunk " + i + " of " + commit.getChunkCount() + " is missing");
                 }
             }
         }
@@ -320,31 +350,43 @@ public final class UpdateValidator {
     private RoundCheck openRound(String modelId, int round) {
         Optional<RoundState> s = context.round(modelId, round);
         if (s.isEmpty()) {
-            return new RoundCheck(null, ValidationResult.reject(UNKNOWN_ROUND, "no round " + round + " of model " + modelId));
+            return new RoundCheck(
+                    null, ValidationResult.reject(UNKNOWN_ROUND, "no round " + round + " of model " + modelId));
         }
         RoundOpened o = s.get().opened();
         if (!modelId.equals(o.getModelId())) {
-            return new RoundCheck(null, ValidationResult.reject(WRONG_MODEL, "round lookup returned model " + o.getModelId()));
+            return new RoundCheck(
+                    null, ValidationResult.reject(WRONG_MODEL, "round lookup returned model " + o.getModelId()));
         }
         if (o.getRound() != round) {
-            return new RoundCheck(null, ValidationResult.reject(WRONG_ROUND, "round lookup returned round " + o.getRound()));
+            return new RoundCheck(
+                    null, ValidationResult.reject(WRONG_ROUND, "round lookup returned round " + o.getRound()));
         }
         if (s.get().closed()) {
-            return new RoundCheck(null, ValidationResult.reject(ROUND_CLOSED, "round " + modelId + "/" + round + " is closed"));
+            return new RoundCheck(
+                    null, ValidationResult.reject(ROUND_CLOSED, "round " + modelId + "/" + round + " is closed"));
         }
         if (context.nowEpochMillis() > o.getDeadlineEpochMillis()) {
-            return new RoundCheck(null, ValidationResult.reject(LATE, "round " + modelId + "/" + round + " deadline "
-                    + o.getDeadlineEpochMillis() + " has passed"));
+            return new RoundCheck(
+                    null,
+                    ValidationResult.reject(
+                            LATE,
+                            "round " + modelId + "/" + round + " deadline " + o.getDeadlineEpochMillis()
+                                    + " has passed"));
         }
         if (!Chunker.isConsistent(o.getChunkLayout())) {
-            return new RoundCheck(null, ValidationResult.reject(BAD_CHUNK_LAYOUT, "round has an inconsistent chunk layout"));
+            return new RoundCheck(
+                    null, ValidationResult.reject(BAD_CHUNK_LAYOUT, "round has an inconsistent chunk layout"));
         }
         return new RoundCheck(o, ValidationResult.ok());
     }
 
     private static ValidationResult notSampled(String clientId, RoundOpened round) {
-        return ValidationResult.reject(NOT_SAMPLED, "client " + clientId + " is not among the " + round.getSampledClients().size()
-                + " clients sampled for round " + round.getModelId() + "/" + round.getRound());
+        return ValidationResult.reject(
+                NOT_SAMPLED,
+                "client " + clientId + " is not among the "
+                        + round.getSampledClients().size() + " clients sampled for round " + round.getModelId() + "/"
+                        + round.getRound());
     }
 
     private static ValidationResult checkIds(ValidationLimits limits, String... ids) {

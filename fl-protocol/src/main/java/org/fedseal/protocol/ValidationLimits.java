@@ -10,8 +10,8 @@ package org.fedseal.protocol;
  */
 public record ValidationLimits(int maxRecordBytes, int maxCiphertextBytes, int maxIdLength, long maxClockSkewMillis) {
     /** 1 MiB records, 1 MiB ciphertexts, 256-character ids, 5 minutes of clock skew. */
-    public static final ValidationLimits DEFAULTS = new ValidationLimits(WireCodec.DEFAULT_MAX_RECORD_BYTES,
-            WireCodec.DEFAULT_MAX_RECORD_BYTES, 256, 5 * 60_000L);
+    public static final ValidationLimits DEFAULTS = new ValidationLimits(
+            WireCodec.DEFAULT_MAX_RECORD_BYTES, WireCodec.DEFAULT_MAX_RECORD_BYTES, 256, 5 * 60_000L);
 
     /** Checks positivity. */
     public ValidationLimits {

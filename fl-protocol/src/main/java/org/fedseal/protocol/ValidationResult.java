@@ -44,16 +44,21 @@ public record ValidationResult(org.fedseal.protocol.wire.ReasonCode reasonCode, 
      *
      * @throws IllegalStateException if this result is accepted
      */
-    public UpdateRejected toRejected(String modelId, int round, String clientId, String updateId,
-                                     RecordKind kind, long atEpochMillis) {
+    public UpdateRejected toRejected(
+            String modelId, int round, String clientId, String updateId, RecordKind kind, long atEpochMillis) {
         if (isAccepted()) {
             throw new IllegalStateException("not a rejection");
         }
         return UpdateRejected.newBuilder()
-                .setModelId(modelId == null ? "" : modelId).setRound(round)
-                .setClientId(clientId).setUpdateId(updateId)
-                .setRecordKind(kind).setReason(reasonCode).setDetail(detail)
-                .setAtEpochMillis(atEpochMillis).build();
+                .setModelId(modelId == null ? "" : modelId)
+                .setRound(round)
+                .setClientId(clientId)
+                .setUpdateId(updateId)
+                .setRecordKind(kind)
+                .setReason(reasonCode)
+                .setDetail(detail)
+                .setAtEpochMillis(atEpochMillis)
+                .build();
     }
 
     @Override

@@ -90,7 +90,8 @@ public final class WireCodec {
         } catch (IOException e) {
             throw new IllegalStateException("in-memory encoding failed", e);
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException("cannot encode " + record.getSchema().getFullName() + ": " + e, e);
+            throw new IllegalArgumentException(
+                    "cannot encode " + record.getSchema().getFullName() + ": " + e, e);
         }
         return bos.toByteArray();
     }
@@ -107,16 +108,18 @@ public final class WireCodec {
             throw new WireFormatException(ReasonCode.MALFORMED, "null input for " + name, null);
         }
         if (bytes.length > maxRecordBytes) {
-            throw new WireFormatException(ReasonCode.OVERSIZED,
-                    name + " of " + bytes.length + " bytes exceeds the limit of " + maxRecordBytes, null);
+            throw new WireFormatException(
+                    ReasonCode.OVERSIZED,
+                    name + " of " + bytes.length + " bytes exceeds the limit of " + maxRecordBytes,
+                    null);
         }
         try {
             BoundedDecoder in = new BoundedDecoder(bytes);
             SpecificDatumReader<T> reader = new SpecificDatumReader<>(type);
             T value = reader.read(null, in);
             if (in.remaining() != 0) {
-                throw new WireFormatException(ReasonCode.MALFORMED,
-                        name + ": " + in.remaining() + " trailing bytes after the record", null);
+                throw new WireFormatException(
+                        ReasonCode.MALFORMED, name + ": " + in.remaining() + " trailing bytes after the record", null);
             }
             return value;
         } catch (WireFormatException e) {
@@ -152,7 +155,8 @@ public final class WireCodec {
             for (Schema.Field f : fields.subList(0, n)) {
                 prefix.add(new Schema.Field(f, f.schema()));
             }
-            Schema writer = Schema.createRecord(current.getName(), current.getDoc(), current.getNamespace(), false, prefix);
+            Schema writer =
+                    Schema.createRecord(current.getName(), current.getDoc(), current.getNamespace(), false, prefix);
             try {
                 BoundedDecoder in = new BoundedDecoder(bytes);
                 T value = new SpecificDatumReader<T>(writer, current).read(null, in);

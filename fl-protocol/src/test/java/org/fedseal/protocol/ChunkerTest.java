@@ -20,8 +20,11 @@ class ChunkerTest {
             List<UpdateChunk> chunks = Chunker.split("c", "m", 1, "u", cts, l, Chunker.DEFAULT_MAX_RECORD_BYTES);
             assertEquals(l.getChunkCount(), chunks.size());
             for (UpdateChunk c : chunks) {
-                assertTrue(WireCodec.encodedSize(new UpdateEnvelope(c)) + Chunker.KAFKA_OVERHEAD_BYTES <= Chunker.DEFAULT_MAX_RECORD_BYTES);
-                assertEquals(Chunker.ciphertextsInChunk(l, c.getChunkIndex()), c.getCiphertexts().size());
+                assertTrue(WireCodec.encodedSize(new UpdateEnvelope(c)) + Chunker.KAFKA_OVERHEAD_BYTES
+                        <= Chunker.DEFAULT_MAX_RECORD_BYTES);
+                assertEquals(
+                        Chunker.ciphertextsInChunk(l, c.getChunkIndex()),
+                        c.getCiphertexts().size());
             }
             List<byte[]> back = Chunker.reassemble(chunks);
             for (int i = 0; i < cts.size(); i++) {
@@ -34,11 +37,17 @@ class ChunkerTest {
 
     @Test
     void refusesWhatDoesNotFit() {
-        assertThrows(IllegalArgumentException.class, () -> Chunker.ciphertextsPerChunk(2 << 20, Chunker.DEFAULT_MAX_RECORD_BYTES));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> Chunker.ciphertextsPerChunk(2 << 20, Chunker.DEFAULT_MAX_RECORD_BYTES));
         ChunkLayout l = Chunker.layout(8192, 4096, 2);
-        assertThrows(RecordTooLargeException.class,
-                () -> Chunker.split("c", "m", 1, "u", Fixtures.ciphertexts(2, 600_000, 1), l, Chunker.DEFAULT_MAX_RECORD_BYTES));
-        assertThrows(IllegalArgumentException.class,
-                () -> Chunker.split("c", "m", 1, "u", Fixtures.ciphertexts(3, 10, 1), l, Chunker.DEFAULT_MAX_RECORD_BYTES));
+        assertThrows(
+                RecordTooLargeException.class,
+                () -> Chunker.split(
+                        "c", "m", 1, "u", Fixtures.ciphertexts(2, 600_000, 1), l, Chunker.DEFAULT_MAX_RECORD_BYTES));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> Chunker.split(
+                        "c", "m", 1, "u", Fixtures.ciphertexts(3, 10, 1), l, Chunker.DEFAULT_MAX_RECORD_BYTES));
     }
 }

@@ -22,17 +22,24 @@ import org.junit.jupiter.api.Test;
  * cap, the definition written out independently, and the {@link UpdateValidator}'s NOT_SAMPLED rejects.
  */
 class ClientSamplingTest {
-    static final List<String> TWENTY = IntStream.range(0, 20).mapToObj(i -> String.format("client-%02d", i)).toList();
+    static final List<String> TWENTY = IntStream.range(0, 20)
+            .mapToObj(i -> String.format("client-%02d", i))
+            .toList();
 
     static RoundOpened sampledRound(String model, int round, double fraction, int min) {
-        RoundOpened r = RoundOpened.newBuilder(Fixtures.round(model, round)).setSamplingFraction(fraction).setMinSampledClients(min).build();
+        RoundOpened r = RoundOpened.newBuilder(Fixtures.round(model, round))
+                .setSamplingFraction(fraction)
+                .setMinSampledClients(min)
+                .build();
         r.setSampledClients(new ArrayList<>(ClientSampling.sample(r, TWENTY)));
         return r;
     }
 
     @Test
     void sameRoundAndClientsGiveTheSameSampleWhateverTheInputOrder() {
-        RoundOpened r = RoundOpened.newBuilder(Fixtures.round("mnist", 1)).setSamplingFraction(0.25).build();
+        RoundOpened r = RoundOpened.newBuilder(Fixtures.round("mnist", 1))
+                .setSamplingFraction(0.25)
+                .build();
         List<String> a = ClientSampling.sample(r, TWENTY);
         List<String> shuffled = new ArrayList<>(TWENTY);
         Collections.shuffle(shuffled, new java.util.Random(5));
@@ -46,9 +53,13 @@ class ClientSamplingTest {
     /** The definition of the class documentation, written out here without the class's helpers. */
     @Test
     void sampleIsTheFiveSmallestSha256KeysOfTheDocumentedSeed() throws Exception {
-        RoundOpened r = RoundOpened.newBuilder(Fixtures.round("mnist", 1)).setSamplingFraction(0.25).build();
-        RoundOpened withSample = RoundOpened.newBuilder(r).setSampledClients(List.of("x", "y")).build();
-        byte[] body = WireCodec.encodeUnchecked(RoundOpened.newBuilder(withSample).setSampledClients(List.of()).build());
+        RoundOpened r = RoundOpened.newBuilder(Fixtures.round("mnist", 1))
+                .setSamplingFraction(0.25)
+                .build();
+        RoundOpened withSample =
+                RoundOpened.newBuilder(r).setSampledClients(List.of("x", "y")).build();
+        byte[] body = WireCodec.encodeUnchecked(
+                RoundOpened.newBuilder(withSample).setSampledClients(List.of()).build());
         java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
         md.update("FedSeal-ClientSampling-v1\n".getBytes(StandardCharsets.US_ASCII));
         byte[] seed = md.digest(body);
@@ -90,9 +101,14 @@ class ClientSamplingTest {
         }
         assertTrue(samples.size() >= 9, "10 rounds gave only " + samples.size() + " distinct samples");
         RoundOpened r = sampledRound("mnist", 1, 0.25, 0);
-        RoundOpened later = RoundOpened.newBuilder(r).setSampledClients(List.of()).setOpenedAtEpochMillis(r.getOpenedAtEpochMillis() + 1).build();
+        RoundOpened later = RoundOpened.newBuilder(r)
+                .setSampledClients(List.of())
+                .setOpenedAtEpochMillis(r.getOpenedAtEpochMillis() + 1)
+                .build();
         assertNotEquals(ClientSampling.seed(r), ClientSampling.seed(later), "the seed binds the opening time");
-        RoundOpened otherBase = RoundOpened.newBuilder(r).setBaseModelHash(Hash.sha256(new byte[] {1}).toByteBuffer()).build();
+        RoundOpened otherBase = RoundOpened.newBuilder(r)
+                .setBaseModelHash(Hash.sha256(new byte[] {1}).toByteBuffer())
+                .build();
         assertNotEquals(ClientSampling.seed(r), ClientSampling.seed(otherBase), "the seed binds the base version");
     }
 
@@ -119,7 +135,10 @@ class ClientSamplingTest {
         assertTrue(ClientSampling.admits(r, "anyone"));
         RoundOpened s = sampledRound("mnist", 1, 0.25, 0);
         String in = s.getSampledClients().get(0);
-        String out = TWENTY.stream().filter(c -> !s.getSampledClients().contains(c)).findFirst().orElseThrow();
+        String out = TWENTY.stream()
+                .filter(c -> !s.getSampledClients().contains(c))
+                .findFirst()
+                .orElseThrow();
         assertTrue(ClientSampling.admits(s, in));
         assertFalse(ClientSampling.admits(s, out));
     }
@@ -128,28 +147,58 @@ class ClientSamplingTest {
     void validatorRejectsCommitsAndChunksOfClientsNotSampled() {
         RoundOpened r = sampledRound("mnist", 1, 0.25, 0);
         String in = r.getSampledClients().get(0);
-        String out = TWENTY.stream().filter(c -> !r.getSampledClients().contains(c)).findFirst().orElseThrow();
+        String out = TWENTY.stream()
+                .filter(c -> !r.getSampledClients().contains(c))
+                .findFirst()
+                .orElseThrow();
         SigningKeyPair inKey = SigningKeyPair.generate();
         SigningKeyPair outKey = SigningKeyPair.generate();
         Fixtures.Ctx ctx = new Fixtures.Ctx().add(r, false);
         ctx.keys.put(in, inKey.publicKey());
         ctx.keys.put(out, outKey.publicKey());
         UpdateValidator v = new UpdateValidator(ctx);
-        Chunker.PreparedUpdate good = Chunker.prepare(in, r, "u-in", Fixtures.ciphertexts(7, 2000, 1), 50, Fixtures.NOW,
-                inKey.privateKey(), Chunker.DEFAULT_MAX_RECORD_BYTES);
+        Chunker.PreparedUpdate good = Chunker.prepare(
+                in,
+                r,
+                "u-in",
+                Fixtures.ciphertexts(7, 2000, 1),
+                50,
+                Fixtures.NOW,
+                inKey.privateKey(),
+                Chunker.DEFAULT_MAX_RECORD_BYTES);
         assertTrue(v.validateComplete(good.commit(), good.chunks()).isAccepted());
-        Chunker.PreparedUpdate bad = Chunker.prepare(out, r, "u-out", Fixtures.ciphertexts(7, 2000, 2), 50, Fixtures.NOW,
-                outKey.privateKey(), Chunker.DEFAULT_MAX_RECORD_BYTES);
+        Chunker.PreparedUpdate bad = Chunker.prepare(
+                out,
+                r,
+                "u-out",
+                Fixtures.ciphertexts(7, 2000, 2),
+                50,
+                Fixtures.NOW,
+                outKey.privateKey(),
+                Chunker.DEFAULT_MAX_RECORD_BYTES);
         ValidationResult commit = v.validateCommit(bad.commit());
         assertEquals(ReasonCode.NOT_SAMPLED, commit.reasonCode(), commit.toString());
         assertTrue(commit.toString().contains(out), commit.toString());
-        assertEquals(ReasonCode.NOT_SAMPLED, v.validateChunk(bad.chunks().get(0)).reasonCode());
-        assertEquals(ReasonCode.NOT_SAMPLED, v.validateComplete(bad.commit(), bad.chunks()).reasonCode());
+        assertEquals(
+                ReasonCode.NOT_SAMPLED, v.validateChunk(bad.chunks().get(0)).reasonCode());
+        assertEquals(
+                ReasonCode.NOT_SAMPLED,
+                v.validateComplete(bad.commit(), bad.chunks()).reasonCode());
         // a round without a sample admits the same client
-        Fixtures.Ctx open = new Fixtures.Ctx().add(RoundOpened.newBuilder(r).setSampledClients(List.of()).build(), false);
+        Fixtures.Ctx open = new Fixtures.Ctx()
+                .add(RoundOpened.newBuilder(r).setSampledClients(List.of()).build(), false);
         open.keys.put(out, outKey.publicKey());
-        Chunker.PreparedUpdate again = Chunker.prepare(out, RoundOpened.newBuilder(r).setSampledClients(List.of()).build(), "u-out2",
-                Fixtures.ciphertexts(7, 2000, 2), 50, Fixtures.NOW, outKey.privateKey(), Chunker.DEFAULT_MAX_RECORD_BYTES);
-        assertTrue(new UpdateValidator(open).validateComplete(again.commit(), again.chunks()).isAccepted());
+        Chunker.PreparedUpdate again = Chunker.prepare(
+                out,
+                RoundOpened.newBuilder(r).setSampledClients(List.of()).build(),
+                "u-out2",
+                Fixtures.ciphertexts(7, 2000, 2),
+                50,
+                Fixtures.NOW,
+                outKey.privateKey(),
+                Chunker.DEFAULT_MAX_RECORD_BYTES);
+        assertTrue(new UpdateValidator(open)
+                .validateComplete(again.commit(), again.chunks())
+                .isAccepted());
     }
 }

@@ -28,7 +28,11 @@ import org.junit.jupiter.api.Test;
  * verifies, as with libsodium and "Dalek strict" in the paper's table.
  */
 class Ed25519SpeccheckTest {
-    enum Outcome { KEY_REFUSED, SIGNATURE_REFUSED, ACCEPTED }
+    enum Outcome {
+        KEY_REFUSED,
+        SIGNATURE_REFUSED,
+        ACCEPTED
+    }
 
     /**
      * Expected outcome per case; {@code detail} is the key's error message (KEY_REFUSED) or our
@@ -42,17 +46,35 @@ class Ed25519SpeccheckTest {
     private static final List<Expected> EXPECTED = List.of(
             new Expected(Outcome.KEY_REFUSED, SMALL_A, "0: S = 0, A and R small order; the JDK alone accepts"),
             new Expected(Outcome.KEY_REFUSED, SMALL_A, "1: A small order (R mixed); the JDK alone accepts"),
-            new Expected(Outcome.SIGNATURE_REFUSED, "SMALL_ORDER", "2: R small order (A mixed); the JDK alone accepts, our R check refuses"),
-            new Expected(Outcome.ACCEPTED, "VALID", "3: A and R of mixed order (neither small): both equations hold, and we do not"
-                    + " check prime-order subgroup membership; accepted by every library in the paper"),
-            new Expected(Outcome.SIGNATURE_REFUSED, "VALID", "4: holds only cofactored ([8]R + [8k]A = [8S]B); the JDK is cofactorless"),
-            new Expected(Outcome.SIGNATURE_REFUSED, "VALID", "5: holds only cofactored without pre-reducing 8k; the JDK is cofactorless"),
+            new Expected(
+                    Outcome.SIGNATURE_REFUSED,
+                    "SMALL_ORDER",
+                    "2: R small order (A mixed); the JDK alone accepts, our R check refuses"),
+            new Expected(
+                    Outcome.ACCEPTED,
+                    "VALID",
+                    "3: A and R of mixed order (neither small): both equations hold, and we do not"
+                            + " check prime-order subgroup membership; accepted by every library in the paper"),
+            new Expected(
+                    Outcome.SIGNATURE_REFUSED,
+                    "VALID",
+                    "4: holds only cofactored ([8]R + [8k]A = [8S]B); the JDK is cofactorless"),
+            new Expected(
+                    Outcome.SIGNATURE_REFUSED,
+                    "VALID",
+                    "5: holds only cofactored without pre-reducing 8k; the JDK is cofactorless"),
             new Expected(Outcome.SIGNATURE_REFUSED, "VALID", "6: S > L; the JDK refuses S >= L (\"s is too large\")"),
             new Expected(Outcome.SIGNATURE_REFUSED, "VALID", "7: S >> L (bit 255 set); the JDK refuses S >= L"),
-            new Expected(Outcome.SIGNATURE_REFUSED, "NON_CANONICAL", "8: R non-canonical (x = 0 with the sign bit), hashed reduced;"
-                    + " refused by our R check (and by the JDK's decoding)"),
+            new Expected(
+                    Outcome.SIGNATURE_REFUSED,
+                    "NON_CANONICAL",
+                    "8: R non-canonical (x = 0 with the sign bit), hashed reduced;"
+                            + " refused by our R check (and by the JDK's decoding)"),
             new Expected(Outcome.SIGNATURE_REFUSED, "NON_CANONICAL", "9: R non-canonical, hashed as sent; as case 8"),
-            new Expected(Outcome.KEY_REFUSED, NON_CANONICAL_A, "10: A non-canonical (x = 0 with the sign bit, small order), hashed reduced"),
+            new Expected(
+                    Outcome.KEY_REFUSED,
+                    NON_CANONICAL_A,
+                    "10: A non-canonical (x = 0 with the sign bit, small order), hashed reduced"),
             new Expected(Outcome.KEY_REFUSED, NON_CANONICAL_A, "11: A non-canonical, hashed as sent"));
 
     /** One vector; all fields are hex in the file. */
@@ -97,8 +119,11 @@ class Ed25519SpeccheckTest {
         }
         // The base point (RFC 8032 §5.1) has prime order L; a mixed-order point (case 2's A) is not small either.
         assertEquals(Verdict.VALID, Ed25519Points.check(HexFormat.of().parseHex("58" + "66".repeat(31)), 0));
-        assertEquals(Verdict.VALID, Ed25519Points.check(
-                HexFormat.of().parseHex("f7badec5b8abeaf699583992219b7b223f1df3fbbea919844e3f7c554a43dd43"), 0));
+        assertEquals(
+                Verdict.VALID,
+                Ed25519Points.check(
+                        HexFormat.of().parseHex("f7badec5b8abeaf699583992219b7b223f1df3fbbea919844e3f7c554a43dd43"),
+                        0));
     }
 
     private static List<Case> cases() throws IOException {
@@ -112,11 +137,15 @@ class Ed25519SpeccheckTest {
         Matcher object = Pattern.compile("\\{([^{}]*)\\}").matcher(json);
         while (object.find()) {
             Map<String, String> f = new HashMap<>();
-            Matcher field = Pattern.compile("\"(\\w+)\"\\s*:\\s*\"([0-9a-fA-F]*)\"").matcher(object.group(1));
+            Matcher field =
+                    Pattern.compile("\"(\\w+)\"\\s*:\\s*\"([0-9a-fA-F]*)\"").matcher(object.group(1));
             while (field.find()) {
                 f.put(field.group(1), field.group(2));
             }
-            out.add(new Case(HexFormat.of().parseHex(f.get("message")), f.get("pub_key"), HexFormat.of().parseHex(f.get("signature"))));
+            out.add(new Case(
+                    HexFormat.of().parseHex(f.get("message")),
+                    f.get("pub_key"),
+                    HexFormat.of().parseHex(f.get("signature"))));
         }
         return out;
     }

@@ -42,7 +42,8 @@ class FederatedEvaluationTest {
     @Test
     void clipNormCoversEveryVectorUpToTheLossBound() {
         double c = FederatedEvaluation.clipNormFor(10);
-        assertTrue(FederatedEvaluation.norm(FederatedEvaluation.encode(7, 7L, 70.0)) <= c); // accuracy 1, loss exactly 10
+        assertTrue(
+                FederatedEvaluation.norm(FederatedEvaluation.encode(7, 7L, 70.0)) <= c); // accuracy 1, loss exactly 10
         assertTrue(FederatedEvaluation.norm(FederatedEvaluation.encode(7, 7L, 70.1)) > c);
         assertEquals(10, Math.sqrt(c * c - 3), 1e-12);
     }
@@ -50,9 +51,12 @@ class FederatedEvaluationTest {
     @Test
     void aSumOfAnotherWeightIsRefused() {
         double[] sum = {100, 50, 20, 100};
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FederatedEvaluation.decode(sum, 120));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> FederatedEvaluation.decode(sum, 120));
         assertTrue(e.getMessage().contains("total weight 120"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> FederatedEvaluation.decode(new double[] {100, 150, 20, 100}, 100));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> FederatedEvaluation.decode(new double[] {100, 150, 20, 100}, 100));
         assertThrows(IllegalArgumentException.class, () -> FederatedEvaluation.encode(5, 6L, 1));
         assertThrows(IllegalArgumentException.class, () -> FederatedEvaluation.encode(5, 1L, Double.NaN));
     }
@@ -60,6 +64,7 @@ class FederatedEvaluationTest {
     @Test
     void layoutIsOneCiphertext() {
         assertTrue(Chunker.isConsistent(FederatedEvaluation.layout(8192)));
-        assertEquals(FederatedEvaluation.LENGTH, FederatedEvaluation.layout(8192).getTotalValues());
+        assertEquals(
+                FederatedEvaluation.LENGTH, FederatedEvaluation.layout(8192).getTotalValues());
     }
 }

@@ -18,10 +18,18 @@ final class Fixtures {
     static final RoundBounds BOUNDS = new RoundBounds(1.0, 1_000, 10_000, 3.3554e7);
 
     static RoundOpened round(String model, int round) {
-        return BOUNDS.applyTo(RoundOpened.newBuilder()).setModelId(model).setRound(round).setBaseModelHash(BASE.toByteBuffer())
-                .setHeParamsId("ckks-8192-v1").setPublicKeyHash(Hash.sha256(new byte[] {9}).toByteBuffer())
-                .setQuorum(2).setDeadlineEpochMillis(NOW + 60_000).setChunkLayout(Chunker.layout(7 * 4096L - 100, 4096, 3))
-                .setLocalEpochs(1).setOpenedAtEpochMillis(NOW - 1000).build();
+        return BOUNDS.applyTo(RoundOpened.newBuilder())
+                .setModelId(model)
+                .setRound(round)
+                .setBaseModelHash(BASE.toByteBuffer())
+                .setHeParamsId("ckks-8192-v1")
+                .setPublicKeyHash(Hash.sha256(new byte[] {9}).toByteBuffer())
+                .setQuorum(2)
+                .setDeadlineEpochMillis(NOW + 60_000)
+                .setChunkLayout(Chunker.layout(7 * 4096L - 100, 4096, 3))
+                .setLocalEpochs(1)
+                .setOpenedAtEpochMillis(NOW - 1000)
+                .build();
     }
 
     static List<byte[]> ciphertexts(int count, int size, long seed) {

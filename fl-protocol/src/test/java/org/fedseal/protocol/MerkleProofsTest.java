@@ -118,7 +118,10 @@ class MerkleProofsTest {
                 longer.add(leaf);
                 assertFalse(MerkleVerifier.verifyInclusion(leaf, i, n, longer, root), "trailing element");
                 if (!p.path().isEmpty()) {
-                    assertFalse(MerkleVerifier.verifyInclusion(leaf, i, n, p.path().subList(0, p.path().size() - 1), root), "truncated");
+                    assertFalse(
+                            MerkleVerifier.verifyInclusion(
+                                    leaf, i, n, p.path().subList(0, p.path().size() - 1), root),
+                            "truncated");
                 }
             }
         }
@@ -136,8 +139,10 @@ class MerkleProofsTest {
                 Hash r2 = roots[(int) n];
                 assertFalse(MerkleVerifier.verifyConsistency(m, n, p.path(), flip(r1), r2));
                 assertFalse(MerkleVerifier.verifyConsistency(m, n, p.path(), r1, flip(r2)));
-                assertFalse(MerkleVerifier.verifyConsistency(m, n + 1, p.path(), r1, roots[(int) n + 1]), "wrong size2");
-                assertFalse(MerkleVerifier.verifyConsistency(m + 1, n, p.path(), roots[(int) m + 1], r2), "wrong size1");
+                assertFalse(
+                        MerkleVerifier.verifyConsistency(m, n + 1, p.path(), r1, roots[(int) n + 1]), "wrong size2");
+                assertFalse(
+                        MerkleVerifier.verifyConsistency(m + 1, n, p.path(), roots[(int) m + 1], r2), "wrong size1");
                 for (int k = 0; k < p.path().size(); k++) {
                     List<Hash> bad = new ArrayList<>(p.path());
                     bad.set(k, flip(bad.get(k)));
@@ -170,18 +175,26 @@ class MerkleProofsTest {
         assertTrue(MerkleVerifier.verifyInclusion(new byte[] {3}, l.inclusionProof(3, 27), newer, logKey.publicKey()));
         assertFalse(MerkleVerifier.verifyInclusion(new byte[] {4}, l.inclusionProof(3, 27), newer, logKey.publicKey()));
 
-        SignedTreeHead alteredSize = SignedTreeHead.newBuilder(newer).setTreeSize(28).build();
-        SignedTreeHead alteredRoot = SignedTreeHead.newBuilder(newer).setRootHash(flip(Hash.of(newer.getRootHash())).toByteBuffer()).build();
-        SignedTreeHead alteredTime = SignedTreeHead.newBuilder(newer).setTimestampEpochMillis(2001).build();
+        SignedTreeHead alteredSize =
+                SignedTreeHead.newBuilder(newer).setTreeSize(28).build();
+        SignedTreeHead alteredRoot = SignedTreeHead.newBuilder(newer)
+                .setRootHash(flip(Hash.of(newer.getRootHash())).toByteBuffer())
+                .build();
+        SignedTreeHead alteredTime =
+                SignedTreeHead.newBuilder(newer).setTimestampEpochMillis(2001).build();
         byte[] sig = newer.getSignature().array().clone();
         sig[0] ^= 1;
-        SignedTreeHead alteredSig = SignedTreeHead.newBuilder(newer).setSignature(ByteBuffer.wrap(sig)).build();
+        SignedTreeHead alteredSig = SignedTreeHead.newBuilder(newer)
+                .setSignature(ByteBuffer.wrap(sig))
+                .build();
         for (SignedTreeHead bad : List.of(alteredSize, alteredRoot, alteredTime, alteredSig)) {
             assertFalse(Signatures.verify(bad, logKey.publicKey()), bad.toString());
         }
         assertFalse(Signatures.verify(newer, SigningKeyPair.generate().publicKey()));
-        assertFalse(MerkleVerifier.verifyConsistency(l.consistencyProof(10, 27), older, alteredRoot, logKey.publicKey()));
-        assertFalse(MerkleVerifier.verifyInclusion(new byte[] {3}, l.inclusionProof(3, 27), alteredSig, logKey.publicKey()));
+        assertFalse(
+                MerkleVerifier.verifyConsistency(l.consistencyProof(10, 27), older, alteredRoot, logKey.publicKey()));
+        assertFalse(MerkleVerifier.verifyInclusion(
+                new byte[] {3}, l.inclusionProof(3, 27), alteredSig, logKey.publicKey()));
     }
 
     @Test
@@ -198,7 +211,8 @@ class MerkleProofsTest {
         java.util.Collections.reverse(hs);
         assertEquals(a, MerkleHashes.acceptedUpdateRoot(hs));
         List<Hash> sorted = MerkleHashes.sortedUpdateHashes(hs);
-        List<Hash> leaves = sorted.stream().map(h -> MerkleHashes.leafHash(h.bytes())).toList();
+        List<Hash> leaves =
+                sorted.stream().map(h -> MerkleHashes.leafHash(h.bytes())).toList();
         InclusionProof p = MerkleHashes.inclusionProof(leaves, 3);
         assertTrue(MerkleVerifier.verifyInclusion(leaves.get(3), p, a));
     }

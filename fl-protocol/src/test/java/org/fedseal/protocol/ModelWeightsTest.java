@@ -12,7 +12,9 @@ class ModelWeightsTest {
     @Test
     void nonFiniteValuesAreRefusedAtTheFirstBadIndex() {
         Random rnd = new Random(3);
-        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.intBitsToFloat(0x7fc00001)}) {
+        for (float bad : new float[] {
+            Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.intBitsToFloat(0x7fc00001)
+        }) {
             for (int trial = 0; trial < 20; trial++) {
                 float[] w = new float[1 + rnd.nextInt(100)];
                 for (int i = 0; i < w.length; i++) {
@@ -23,10 +25,13 @@ class ModelWeightsTest {
                 if (at + 1 < w.length) {
                     w[w.length - 1] = bad; // a later one is not the one named
                 }
-                NonFiniteValueException e = assertThrows(NonFiniteValueException.class,
-                        () -> ModelWeights.decodeFinite(ModelWeights.encode(w)));
+                NonFiniteValueException e = assertThrows(
+                        NonFiniteValueException.class, () -> ModelWeights.decodeFinite(ModelWeights.encode(w)));
                 assertEquals(at, e.index());
-                assertEquals(at, assertThrows(NonFiniteValueException.class, () -> ModelWeights.requireFinite(w, "w")).index());
+                assertEquals(
+                        at,
+                        assertThrows(NonFiniteValueException.class, () -> ModelWeights.requireFinite(w, "w"))
+                                .index());
             }
         }
         float[] ok = {0f, -0f, Float.MAX_VALUE, -Float.MIN_VALUE};
@@ -36,13 +41,25 @@ class ModelWeightsTest {
     @Test
     void theUpdateRuleRefusesNonFiniteInputsAndResults() {
         float[] base = {1, 2, 3};
-        assertEquals(1, assertThrows(NonFiniteValueException.class,
-                () -> ModelWeights.applyMean(new float[] {1, Float.NaN, 3}, new double[3])).index());
-        assertEquals(2, assertThrows(NonFiniteValueException.class,
-                () -> ModelWeights.applyMean(base, new double[] {0, 0, Double.NaN})).index());
+        assertEquals(
+                1,
+                assertThrows(
+                                NonFiniteValueException.class,
+                                () -> ModelWeights.applyMean(new float[] {1, Float.NaN, 3}, new double[3]))
+                        .index());
+        assertEquals(
+                2,
+                assertThrows(
+                                NonFiniteValueException.class,
+                                () -> ModelWeights.applyMean(base, new double[] {0, 0, Double.NaN}))
+                        .index());
         // a finite double that overflows float32 (a wrapped or forged aggregate) is refused, not stored as Inf
-        assertEquals(0, assertThrows(NonFiniteValueException.class,
-                () -> ModelWeights.applyMean(base, new double[] {1e39, 0, 0})).index());
+        assertEquals(
+                0,
+                assertThrows(
+                                NonFiniteValueException.class,
+                                () -> ModelWeights.applyMean(base, new double[] {1e39, 0, 0}))
+                        .index());
         assertArrayEquals(new float[] {1.5f, 2, 3}, ModelWeights.applyMean(base, new double[] {0.5, 0, 0}));
     }
 

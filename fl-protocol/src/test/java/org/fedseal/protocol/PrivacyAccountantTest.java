@@ -23,8 +23,8 @@ class PrivacyAccountantTest {
         check(100_000_000, 1024, 0.1, 10, 1e-7, 5907982.3113978775, 1.25); // a fractional order wins
     }
 
-    private static void check(double n, double batch, double z, double epochs, double delta, double expectedEps,
-            double expectedOrder) {
+    private static void check(
+            double n, double batch, double z, double epochs, double delta, double expectedEps, double expectedOrder) {
         long steps = (long) Math.ceil(epochs * n / batch);
         Epsilon e = PrivacyAccountant.create().compose(batch / n, z, steps).epsilon(delta);
         assertEquals(expectedEps, e.epsilon(), expectedEps * 0.01, "within 1 %");
@@ -51,7 +51,10 @@ class PrivacyAccountantTest {
         double[][] table = {{1.12, 60, 2.92}, {0.6, 30, 9.74}, {1.2, 10, 1.20}};
         for (double[] row : table) {
             long steps = (long) row[1] * (60000 / 256);
-            double eps = PrivacyAccountant.create(orders).compose(q, row[0], steps).epsilon(1e-5, Conversion.CLASSIC).epsilon();
+            double eps = PrivacyAccountant.create(orders)
+                    .compose(q, row[0], steps)
+                    .epsilon(1e-5, Conversion.CLASSIC)
+                    .epsilon();
             assertEquals(row[2], eps, row[2] * 0.01, "z=" + row[0] + ", " + row[1] + " epochs");
         }
     }
@@ -75,7 +78,10 @@ class PrivacyAccountantTest {
         double two = PrivacyAccountant.create().compose(1, 1.0, 2).epsilon(1e-5).epsilon();
         assertTrue(two > one && two < 2 * one, "composition costs more than one round, less than twice (RDP)");
         assertEquals(0, PrivacyAccountant.create().epsilon(1e-5).epsilon(), "nothing spent");
-        assertEquals(Double.POSITIVE_INFINITY, PrivacyAccountant.create().compose(1, 0, 1).epsilon(1e-5).epsilon(), "no noise");
+        assertEquals(
+                Double.POSITIVE_INFINITY,
+                PrivacyAccountant.create().compose(1, 0, 1).epsilon(1e-5).epsilon(),
+                "no noise");
     }
 
     @Test
@@ -83,13 +89,19 @@ class PrivacyAccountantTest {
         org.fedseal.protocol.wire.RoundOpened r = Fixtures.round("m", 1);
         r.setNoiseMultiplier(1.5);
         r.setSamplingFraction(0.1); // public sample: no amplification
-        assertEquals(PrivacyAccountant.create().compose(1, 1.5, 1).epsilon(1e-5).epsilon(),
-                PrivacyAccountant.create().charge(r).epsilon(1e-5).epsilon(), 1e-12);
+        assertEquals(
+                PrivacyAccountant.create().compose(1, 1.5, 1).epsilon(1e-5).epsilon(),
+                PrivacyAccountant.create().charge(r).epsilon(1e-5).epsilon(),
+                1e-12);
         r.setNoiseMultiplier(0.0);
-        assertEquals(Double.POSITIVE_INFINITY, PrivacyAccountant.create().charge(r).epsilon(1e-5).epsilon());
+        assertEquals(
+                Double.POSITIVE_INFINITY,
+                PrivacyAccountant.create().charge(r).epsilon(1e-5).epsilon());
         r.setNoiseMultiplier(1.5);
         r.setTask(org.fedseal.protocol.wire.RoundTask.EVALUATE);
-        assertEquals(Double.POSITIVE_INFINITY, PrivacyAccountant.create().charge(r).epsilon(1e-5).epsilon());
+        assertEquals(
+                Double.POSITIVE_INFINITY,
+                PrivacyAccountant.create().charge(r).epsilon(1e-5).epsilon());
     }
 
     @Test
@@ -103,10 +115,14 @@ class PrivacyAccountantTest {
 
     @Test
     void refusesBadArguments() {
-        assertThrows(IllegalArgumentException.class, () -> PrivacyAccountant.create().compose(1.5, 1, 1));
-        assertThrows(IllegalArgumentException.class, () -> PrivacyAccountant.create().compose(0.5, -1, 1));
-        assertThrows(IllegalArgumentException.class, () -> PrivacyAccountant.create().compose(0.5, 1, -1));
-        assertThrows(IllegalArgumentException.class, () -> PrivacyAccountant.create().epsilon(0));
+        assertThrows(
+                IllegalArgumentException.class, () -> PrivacyAccountant.create().compose(1.5, 1, 1));
+        assertThrows(
+                IllegalArgumentException.class, () -> PrivacyAccountant.create().compose(0.5, -1, 1));
+        assertThrows(
+                IllegalArgumentException.class, () -> PrivacyAccountant.create().compose(0.5, 1, -1));
+        assertThrows(
+                IllegalArgumentException.class, () -> PrivacyAccountant.create().epsilon(0));
         assertThrows(IllegalArgumentException.class, () -> PrivacyAccountant.create(1.0));
     }
 }

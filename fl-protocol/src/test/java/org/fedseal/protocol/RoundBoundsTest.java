@@ -17,7 +17,8 @@ class RoundBoundsTest {
     @Test
     void issueCaseOneIsRefused() {
         // the demo's clip bound 10 and max.total.weight 20000 on the threshold set: sums could reach 200,000 > 32,767
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new RoundBounds(10, 1500, 20_000, T50));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> new RoundBounds(10, 1500, 20_000, T50));
         assertTrue(e.getMessage().contains("sumNormBound") && e.getMessage().contains("3276"), e.getMessage());
         // the four clients of weight 1,500 (6,000 in all) do not fit either
         assertThrows(IllegalArgumentException.class, () -> new RoundBounds(10, 1500, 6_000, T50));
@@ -86,8 +87,8 @@ class RoundBoundsTest {
 
     @Test
     void impossibleRoundsAreRefusedWithTheBoundNamed() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> RoundBounds.withDefaults(T50, 10.0, null, null, 100_000));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> RoundBounds.withDefaults(T50, 10.0, null, null, 100_000));
         assertTrue(e.getMessage().contains("quorum 100000 can never be reached"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> RoundBounds.withDefaults(T50, 1e6, null, null, 1));
         assertTrue(e.getMessage().contains("clipNorm 1000000.0 alone exceeds"), e.getMessage());
@@ -111,7 +112,14 @@ class RoundBoundsTest {
     void roundTripsThroughTheRecord() {
         RoundOpened r = Fixtures.round("m", 1);
         assertEquals(Fixtures.BOUNDS, RoundBounds.of(r));
-        RoundOpened legacy = RoundOpened.newBuilder(r).setClipNorm(0).setMaxTotalWeight(0).setMaxUpdateWeight(0).setSumNormBound(0).build();
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> RoundBounds.of(legacy)).getMessage().contains("before 0.2"));
+        RoundOpened legacy = RoundOpened.newBuilder(r)
+                .setClipNorm(0)
+                .setMaxTotalWeight(0)
+                .setMaxUpdateWeight(0)
+                .setSumNormBound(0)
+                .build();
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> RoundBounds.of(legacy))
+                .getMessage()
+                .contains("before 0.2"));
     }
 }

@@ -37,7 +37,9 @@ class SignaturesTest {
         SigningKeyPair again = SigningKeyPair.of(pub, priv);
         byte[] msg = {1, 2, 3};
         assertTrue(again.publicKey().verify(msg, priv.sign(msg)));
-        assertThrows(IllegalArgumentException.class, () -> SigningKeyPair.of(SigningKeyPair.generate().publicKey(), priv));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> SigningKeyPair.of(SigningKeyPair.generate().publicKey(), priv));
         assertThrows(IllegalArgumentException.class, () -> SigningPublicKey.fromX509(new byte[] {1, 2}));
         assertThrows(IllegalArgumentException.class, () -> SigningPrivateKey.importPkcs8(new byte[] {1, 2}));
     }
@@ -53,12 +55,19 @@ class SignaturesTest {
         assertTrue(Signatures.verify(agg, k));
         assertTrue(Signatures.verify(mv, k));
         assertEquals(CanonicalHash.versionHash(mv), Hash.of(mv.getVersionHash()));
-        assertFalse(Signatures.verify(UpdateCommit.newBuilder(commit).setRound(4).build(), k));
-        assertFalse(Signatures.verify(AggregatePublished.newBuilder(agg).setAcceptedCount(2).build(), k));
-        assertFalse(Signatures.verify(ModelVersionPublished.newBuilder(mv).setParentHash(Fixtures.empty()).build(), k));
+        assertFalse(
+                Signatures.verify(UpdateCommit.newBuilder(commit).setRound(4).build(), k));
+        assertFalse(Signatures.verify(
+                AggregatePublished.newBuilder(agg).setAcceptedCount(2).build(), k));
+        assertFalse(Signatures.verify(
+                ModelVersionPublished.newBuilder(mv)
+                        .setParentHash(Fixtures.empty())
+                        .build(),
+                k));
         assertFalse(Signatures.verify(commit, kp.publicKey()));
         // Signing does not modify the argument.
-        UpdateCommit unsigned = UpdateCommit.newBuilder(commit).setSignature(Fixtures.empty()).build();
+        UpdateCommit unsigned =
+                UpdateCommit.newBuilder(commit).setSignature(Fixtures.empty()).build();
         UpdateCommit signed = Signatures.sign(unsigned, kp.privateKey());
         assertEquals(0, unsigned.getSignature().remaining());
         assertArrayEquals(CanonicalHash.canonicalBytes(unsigned), CanonicalHash.canonicalBytes(signed));

@@ -31,7 +31,8 @@ class SigningKeySmallOrderTest {
     @Test
     void identityAndAllZeroKeysAreRefused() {
         for (String raw : new String[] {IDENTITY, ZERO}) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SigningPublicKey.fromX509(x509(raw)));
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> SigningPublicKey.fromX509(x509(raw)));
             assertEquals("small-order Ed25519 public key", e.getMessage(), raw);
         }
     }
@@ -58,12 +59,16 @@ class SigningKeySmallOrderTest {
     void nonCanonicalAndOffCurveKeysAreRefused() {
         // All parse with the JDK's KeyFactory (it decodes lazily, on first verification).
         Map<String, String> refused = Map.of(
-                "01" + "00".repeat(30) + "80", "non-canonical Ed25519 public key encoding", // identity, x = 0 with the sign bit
+                "01" + "00".repeat(30) + "80",
+                        "non-canonical Ed25519 public key encoding", // identity, x = 0 with the sign bit
                 "ed" + "ff".repeat(30) + "7f", "non-canonical Ed25519 public key encoding", // y = p
-                "ee" + "ff".repeat(30) + "7f", "non-canonical Ed25519 public key encoding", // y = p + 1, i.e. the identity
-                "02" + "00".repeat(31), "Ed25519 public key is not a curve point"); // (y^2 - 1) / (d y^2 + 1) is no square
+                "ee" + "ff".repeat(30) + "7f",
+                        "non-canonical Ed25519 public key encoding", // y = p + 1, i.e. the identity
+                "02" + "00".repeat(31),
+                        "Ed25519 public key is not a curve point"); // (y^2 - 1) / (d y^2 + 1) is no square
         refused.forEach((raw, message) -> {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SigningPublicKey.fromX509(x509(raw)));
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> SigningPublicKey.fromX509(x509(raw)));
             assertEquals(message, e.getMessage(), raw);
         });
     }

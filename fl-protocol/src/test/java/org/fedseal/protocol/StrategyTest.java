@@ -46,7 +46,8 @@ class StrategyTest {
     /** Runs two steps of {@code s}, the second from the decoded state of the first. */
     private static Strategy.Step[] twoSteps(Strategy s, float[] x0, double[] d1, double[] d2) {
         Strategy.Step a = s.step(x0, d1, s.resume(StrategyState.EMPTY, N));
-        Strategy.Step b = s.step(a.weights(), d2, s.resume(StrategyState.decode(a.state().encode()), N));
+        Strategy.Step b =
+                s.step(a.weights(), d2, s.resume(StrategyState.decode(a.state().encode()), N));
         return new Strategy.Step[] {a, b};
     }
 
@@ -68,7 +69,10 @@ class StrategyTest {
         Strategy prox = Strategy.fedProx(0.1);
         assertArrayEquals(ref, prox.step(x, d, StrategyState.EMPTY).weights());
         assertEquals(0.1, prox.proximalMu());
-        assertEquals(0.1, prox.configure(org.fedseal.protocol.wire.RoundOpened.newBuilder()).getProximalMu());
+        assertEquals(
+                0.1,
+                prox.configure(org.fedseal.protocol.wire.RoundOpened.newBuilder())
+                        .getProximalMu());
         assertEquals(0.0, Strategy.fedAdam(0.1).proximalMu());
     }
 
@@ -94,11 +98,23 @@ class StrategyTest {
         assertNotEquals(got[0].state().hash(), got[1].state().hash());
     }
 
-    private enum Rule { ADAGRAD, ADAM, YOGI }
+    private enum Rule {
+        ADAGRAD,
+        ADAM,
+        YOGI
+    }
 
     /** Reddi et al., Algorithm 2, written out for one rule. */
-    private static float[] reddi(Rule rule, float[] x0, List<double[]> deltas, double eta, double b1, double b2, double tau,
-                                 double[] mOut, double[] vOut) {
+    private static float[] reddi(
+            Rule rule,
+            float[] x0,
+            List<double[]> deltas,
+            double eta,
+            double b1,
+            double b2,
+            double tau,
+            double[] mOut,
+            double[] vOut) {
         double[] m = new double[N];
         double[] v = new double[N];
         for (int i = 0; i < N; i++) {
@@ -162,10 +178,17 @@ class StrategyTest {
 
     @Test
     void publishedDefaultsAndRoundConfiguration() {
-        assertEquals(Map.of("beta1", 0.9, "beta2", 0.99, "eta", 0.1, "eta_l", 0.1, "tau", 1e-3), Strategy.of("FedAdam", Map.of()).hyperparameters());
-        assertEquals(Map.of("beta1", 0.9, "beta2", 0.99, "eta", 0.01, "eta_l", 0.0316, "tau", 1e-3),
+        assertEquals(
+                Map.of("beta1", 0.9, "beta2", 0.99, "eta", 0.1, "eta_l", 0.1, "tau", 1e-3),
+                Strategy.of("FedAdam", Map.of()).hyperparameters());
+        assertEquals(
+                Map.of("beta1", 0.9, "beta2", 0.99, "eta", 0.01, "eta_l", 0.0316, "tau", 1e-3),
                 Strategy.of("FedYogi", Map.of()).hyperparameters());
-        assertEquals(0.0316, Strategy.of("FedYogi", Map.of()).configure(org.fedseal.protocol.wire.RoundOpened.newBuilder()).getLearningRate());
+        assertEquals(
+                0.0316,
+                Strategy.of("FedYogi", Map.of())
+                        .configure(org.fedseal.protocol.wire.RoundOpened.newBuilder())
+                        .getLearningRate());
     }
 
     @Test
@@ -182,10 +205,16 @@ class StrategyTest {
         assertSame(StrategyState.EMPTY, StrategyState.decode(new byte[0]));
         // -0.0 kept bit for bit
         StrategyState neg = StrategyState.of("FedAvgM", List.of(new double[] {-0.0, 0.0}));
-        assertEquals(Double.doubleToRawLongBits(-0.0), Double.doubleToRawLongBits(StrategyState.decode(neg.encode()).vector(0)[0]));
+        assertEquals(
+                Double.doubleToRawLongBits(-0.0),
+                Double.doubleToRawLongBits(StrategyState.decode(neg.encode()).vector(0)[0]));
         // malformed: truncated, trailing, wrong magic, non-finite
-        assertThrows(IllegalArgumentException.class, () -> StrategyState.decode(java.util.Arrays.copyOf(enc, enc.length - 1)));
-        assertThrows(IllegalArgumentException.class, () -> StrategyState.decode(java.util.Arrays.copyOf(enc, enc.length + 1)));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> StrategyState.decode(java.util.Arrays.copyOf(enc, enc.length - 1)));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> StrategyState.decode(java.util.Arrays.copyOf(enc, enc.length + 1)));
         byte[] bad = enc.clone();
         bad[0] = 'X';
         assertThrows(IllegalArgumentException.class, () -> StrategyState.decode(bad));
@@ -199,13 +228,18 @@ class StrategyTest {
         assertEquals(s.initialState(N), s.resume(Strategy.fedAvgM(1, 0.9).initialState(N), N));
         assertEquals(st, s.resume(st, N));
         assertEquals(s.initialState(N + 1), s.resume(st, N + 1));
-        assertThrows(IllegalArgumentException.class, () -> s.step(parent(1), delta(1), Strategy.fedAvgM(1, 0.9).initialState(N)));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> s.step(parent(1), delta(1), Strategy.fedAvgM(1, 0.9).initialState(N)));
     }
 
     private static StrategySpec spec(String name, Object... kv) {
         List<Hyperparameter> hp = new java.util.ArrayList<>();
         for (int i = 0; i < kv.length; i += 2) {
-            hp.add(Hyperparameter.newBuilder().setName((String) kv[i]).setValue((Double) kv[i + 1]).build());
+            hp.add(Hyperparameter.newBuilder()
+                    .setName((String) kv[i])
+                    .setValue((Double) kv[i + 1])
+                    .build());
         }
         return StrategySpec.newBuilder().setName(name).setHyperparameters(hp).build();
     }
@@ -215,25 +249,43 @@ class StrategyTest {
         for (String name : Strategy.names()) {
             Strategy s = Strategy.of(name, Map.of());
             StrategySpec spec = s.toSpec();
-            List<String> keys = spec.getHyperparameters().stream().map(h -> h.getName().toString()).toList();
+            List<String> keys = spec.getHyperparameters().stream()
+                    .map(h -> h.getName().toString())
+                    .toList();
             assertEquals(keys.stream().sorted().toList(), keys, name);
             assertEquals(s.hyperparameters(), Strategy.fromSpec(spec).hyperparameters());
         }
         assertEquals("FedAvg", Strategy.fromSpec(null).name());
-        assertEquals(0.02, Strategy.parse("fedadam:eta=0.02, tau=0.01").hyperparameters().get("eta"));
-        String unknown = assertThrows(IllegalArgumentException.class, () -> Strategy.fromSpec(spec("FedLion"))).getMessage();
+        assertEquals(
+                0.02,
+                Strategy.parse("fedadam:eta=0.02, tau=0.01").hyperparameters().get("eta"));
+        String unknown = assertThrows(IllegalArgumentException.class, () -> Strategy.fromSpec(spec("FedLion")))
+                .getMessage();
         assertTrue(unknown.contains("FedLion") && unknown.contains("FedAdam"), unknown);
-        String badKey = assertThrows(IllegalArgumentException.class, () -> Strategy.fromSpec(spec("FedAdam", "gamma", 0.1))).getMessage();
+        String badKey = assertThrows(
+                        IllegalArgumentException.class, () -> Strategy.fromSpec(spec("FedAdam", "gamma", 0.1)))
+                .getMessage();
         assertTrue(badKey.contains("gamma") && badKey.contains("beta1"), badKey);
-        String unsorted = assertThrows(IllegalArgumentException.class,
-                () -> Strategy.fromSpec(spec("FedAdam", "tau", 0.1, "eta", 0.1))).getMessage();
+        String unsorted = assertThrows(
+                        IllegalArgumentException.class,
+                        () -> Strategy.fromSpec(spec("FedAdam", "tau", 0.1, "eta", 0.1)))
+                .getMessage();
         assertTrue(unsorted.contains("sorted"), unsorted);
         assertThrows(IllegalArgumentException.class, () -> Strategy.fromSpec(spec("FedAdam", "eta", 0.1, "eta", 0.2)));
-        for (Object[] bad : new Object[][] {{"FedAdam", "beta1", 1.0}, {"FedAdam", "beta2", -0.1}, {"FedAdam", "eta", 0.0},
-                {"FedYogi", "tau", -1.0}, {"FedProx", "mu", -0.01}, {"FedAvgM", "beta", Double.NaN}, {"FedAdam", "eta", Double.POSITIVE_INFINITY},
-                {"FedAvg", "eta_l", -1.0}}) {
-            String msg = assertThrows(IllegalArgumentException.class,
-                    () -> Strategy.fromSpec(spec((String) bad[0], bad[1], bad[2]))).getMessage();
+        for (Object[] bad : new Object[][] {
+            {"FedAdam", "beta1", 1.0},
+            {"FedAdam", "beta2", -0.1},
+            {"FedAdam", "eta", 0.0},
+            {"FedYogi", "tau", -1.0},
+            {"FedProx", "mu", -0.01},
+            {"FedAvgM", "beta", Double.NaN},
+            {"FedAdam", "eta", Double.POSITIVE_INFINITY},
+            {"FedAvg", "eta_l", -1.0}
+        }) {
+            String msg = assertThrows(
+                            IllegalArgumentException.class,
+                            () -> Strategy.fromSpec(spec((String) bad[0], bad[1], bad[2])))
+                    .getMessage();
             assertTrue(msg.contains((String) bad[1]) && msg.contains((String) bad[0]), msg);
         }
         assertThrows(IllegalArgumentException.class, () -> Strategy.parse("FedAdam:eta"));

@@ -25,10 +25,20 @@ class UpdateValidatorTest {
 
     @BeforeEach
     void setUp() {
-        ctx = new Fixtures.Ctx().add(r1, false).add(Fixtures.round("mnist", 2), false).add(Fixtures.round("cifar", 1), false);
+        ctx = new Fixtures.Ctx()
+                .add(r1, false)
+                .add(Fixtures.round("mnist", 2), false)
+                .add(Fixtures.round("cifar", 1), false);
         ctx.keys.put("alice", client.publicKey());
         v = new UpdateValidator(ctx);
-        upd = Chunker.prepare("alice", r1, "u-1", Fixtures.ciphertexts(7, 2000, 1), 50, Fixtures.NOW, client.privateKey(),
+        upd = Chunker.prepare(
+                "alice",
+                r1,
+                "u-1",
+                Fixtures.ciphertexts(7, 2000, 1),
+                50,
+                Fixtures.NOW,
+                client.privateKey(),
                 Chunker.DEFAULT_MAX_RECORD_BYTES);
     }
 
@@ -46,7 +56,9 @@ class UpdateValidatorTest {
         ValidationResult r = v.validateComplete(upd.commit(), upd.chunks());
         assertTrue(r.isAccepted(), r.toString());
         assertNull(r.reasonCode());
-        assertEquals(Fixtures.ciphertexts(7, 2000, 1).get(6).length, Chunker.reassemble(upd.chunks()).get(6).length);
+        assertEquals(
+                Fixtures.ciphertexts(7, 2000, 1).get(6).length,
+                Chunker.reassemble(upd.chunks()).get(6).length);
     }
 
     @Test
@@ -54,10 +66,17 @@ class UpdateValidatorTest {
         UpdateKey key = new UpdateKey("mnist", 1, "alice");
         byte[] value = WireCodec.DEFAULT.encode(new UpdateEnvelope(upd.commit()));
         assertTrue(v.check(key.toBytes(), value).result().isAccepted());
-        assertReason(ReasonCode.WRONG_ROUND, v.check(new UpdateKey("mnist", 2, "alice").toBytes(), value).result());
-        assertReason(ReasonCode.WRONG_MODEL, v.check(new UpdateKey("cifar", 1, "alice").toBytes(), value).result());
-        assertReason(ReasonCode.MALFORMED, v.check(key.toBytes(), new byte[] {5, 1, 2}).result());
-        assertReason(ReasonCode.OVERSIZED, v.check(key.toBytes(), new byte[2 << 20]).result());
+        assertReason(
+                ReasonCode.WRONG_ROUND,
+                v.check(new UpdateKey("mnist", 2, "alice").toBytes(), value).result());
+        assertReason(
+                ReasonCode.WRONG_MODEL,
+                v.check(new UpdateKey("cifar", 1, "alice").toBytes(), value).result());
+        assertReason(
+                ReasonCode.MALFORMED,
+                v.check(key.toBytes(), new byte[] {5, 1, 2}).result());
+        assertReason(
+                ReasonCode.OVERSIZED, v.check(key.toBytes(), new byte[2 << 20]).result());
     }
 
     @Test
@@ -69,21 +88,30 @@ class UpdateValidatorTest {
         List<UpdateChunk> otherModel = new ArrayList<>(upd.chunks());
         otherModel.set(0, UpdateChunk.newBuilder(c).setModelId("cifar").build());
         assertReason(ReasonCode.WRONG_MODEL, v.validateComplete(upd.commit(), otherModel));
-        assertReason(ReasonCode.UNKNOWN_ROUND, v.validateChunk(UpdateChunk.newBuilder(c).setRound(9).build()));
+        assertReason(
+                ReasonCode.UNKNOWN_ROUND,
+                v.validateChunk(UpdateChunk.newBuilder(c).setRound(9).build()));
         List<UpdateChunk> otherUpdate = new ArrayList<>(upd.chunks());
-        otherUpdate.set(1, UpdateChunk.newBuilder(upd.chunks().get(1)).setUpdateId("u-2").build());
+        otherUpdate.set(
+                1,
+                UpdateChunk.newBuilder(upd.chunks().get(1)).setUpdateId("u-2").build());
         assertReason(ReasonCode.CHUNK_MISMATCH, v.validateComplete(upd.commit(), otherUpdate));
     }
 
     @Test
     void badSignatureIsDetected() {
-        UpdateCommit forged = UpdateCommit.newBuilder(upd.commit()).setWeight(5000).build();
+        UpdateCommit forged =
+                UpdateCommit.newBuilder(upd.commit()).setWeight(5000).build();
         assertReason(ReasonCode.BAD_SIGNATURE, v.validateCommit(forged));
-        UpdateCommit otherKey = Signatures.sign(upd.commit(), SigningKeyPair.generate().privateKey());
+        UpdateCommit otherKey =
+                Signatures.sign(upd.commit(), SigningKeyPair.generate().privateKey());
         assertReason(ReasonCode.BAD_SIGNATURE, v.validateCommit(otherKey));
-        UpdateCommit garbageSig = UpdateCommit.newBuilder(upd.commit()).setSignature(ByteBuffer.wrap(new byte[3])).build();
+        UpdateCommit garbageSig = UpdateCommit.newBuilder(upd.commit())
+                .setSignature(ByteBuffer.wrap(new byte[3]))
+                .build();
         assertReason(ReasonCode.BAD_SIGNATURE, v.validateCommit(garbageSig));
-        UpdateCommit unknown = Signatures.sign(UpdateCommit.newBuilder(upd.commit()).setClientId("mallory").build(), client.privateKey());
+        UpdateCommit unknown = Signatures.sign(
+                UpdateCommit.newBuilder(upd.commit()).setClientId("mallory").build(), client.privateKey());
         assertReason(ReasonCode.UNKNOWN_CLIENT, v.validateCommit(unknown));
     }
 
@@ -97,7 +125,9 @@ class UpdateValidatorTest {
         cts.set(0, ByteBuffer.wrap(ct));
         tampered.set(2, UpdateChunk.newBuilder(c).setCiphertexts(cts).build());
         assertReason(ReasonCode.CHUNK_HASH_MISMATCH, v.validateComplete(upd.commit(), tampered));
-        assertReason(ReasonCode.CHUNK_MISSING, v.validateComplete(upd.commit(), upd.chunks().subList(0, 2)));
+        assertReason(
+                ReasonCode.CHUNK_MISSING,
+                v.validateComplete(upd.commit(), upd.chunks().subList(0, 2)));
         List<UpdateChunk> dup = new ArrayList<>(upd.chunks());
         dup.add(upd.chunks().get(0));
         assertTrue(v.validateComplete(upd.commit(), dup).isAccepted());
@@ -112,31 +142,55 @@ class UpdateValidatorTest {
         assertReason(ReasonCode.LATE, v.validateCommit(upd.commit()));
         assertReason(ReasonCode.LATE, v.validateChunk(upd.chunks().get(0)));
         ctx.now = Fixtures.NOW;
-        UpdateCommit wrongBase = Signatures.sign(UpdateCommit.newBuilder(upd.commit())
-                .setBaseModelHash(Hash.sha256(new byte[] {7}).toByteBuffer()).build(), client.privateKey());
+        UpdateCommit wrongBase = Signatures.sign(
+                UpdateCommit.newBuilder(upd.commit())
+                        .setBaseModelHash(Hash.sha256(new byte[] {7}).toByteBuffer())
+                        .build(),
+                client.privateKey());
         assertReason(ReasonCode.WRONG_BASE_MODEL, v.validateCommit(wrongBase));
-        UpdateCommit wrongParams = Signatures.sign(UpdateCommit.newBuilder(upd.commit()).setHeParamsId("ckks-16384-v1").build(),
+        UpdateCommit wrongParams = Signatures.sign(
+                UpdateCommit.newBuilder(upd.commit())
+                        .setHeParamsId("ckks-16384-v1")
+                        .build(),
                 client.privateKey());
         assertReason(ReasonCode.WRONG_HE_PARAMS, v.validateCommit(wrongParams));
-        UpdateCommit wrongCount = Signatures.sign(UpdateCommit.newBuilder(upd.commit()).setChunkCount(4).build(), client.privateKey());
+        UpdateCommit wrongCount = Signatures.sign(
+                UpdateCommit.newBuilder(upd.commit()).setChunkCount(4).build(), client.privateKey());
         assertReason(ReasonCode.BAD_CHUNK_LAYOUT, v.validateCommit(wrongCount));
-        UpdateCommit zeroWeight = Signatures.sign(UpdateCommit.newBuilder(upd.commit()).setWeight(0).build(), client.privateKey());
+        UpdateCommit zeroWeight = Signatures.sign(
+                UpdateCommit.newBuilder(upd.commit()).setWeight(0).build(), client.privateKey());
         assertReason(ReasonCode.INVALID_WEIGHT, v.validateCommit(zeroWeight));
-        for (long w : new long[] {-1, Long.MIN_VALUE, Fixtures.BOUNDS.maxUpdateWeight() + 1, 1L << 62, Long.MAX_VALUE}) {
-            UpdateCommit tooHeavy = Signatures.sign(UpdateCommit.newBuilder(upd.commit()).setWeight(w).build(), client.privateKey());
+        for (long w :
+                new long[] {-1, Long.MIN_VALUE, Fixtures.BOUNDS.maxUpdateWeight() + 1, 1L << 62, Long.MAX_VALUE}) {
+            UpdateCommit tooHeavy = Signatures.sign(
+                    UpdateCommit.newBuilder(upd.commit()).setWeight(w).build(), client.privateKey());
             assertReason(ReasonCode.INVALID_WEIGHT, v.validateCommit(tooHeavy));
         }
-        UpdateCommit heaviest = Signatures.sign(UpdateCommit.newBuilder(upd.commit()).setWeight(Fixtures.BOUNDS.maxUpdateWeight())
-                .build(), client.privateKey());
+        UpdateCommit heaviest = Signatures.sign(
+                UpdateCommit.newBuilder(upd.commit())
+                        .setWeight(Fixtures.BOUNDS.maxUpdateWeight())
+                        .build(),
+                client.privateKey());
         assertTrue(v.validateCommit(heaviest).isAccepted());
         // a round record without bounds (a registry before 0.2) bounds nothing: refused
-        ctx.add(RoundOpened.newBuilder(r1).setClipNorm(0).setMaxTotalWeight(0).setMaxUpdateWeight(0).setSumNormBound(0).build(), false);
+        ctx.add(
+                RoundOpened.newBuilder(r1)
+                        .setClipNorm(0)
+                        .setMaxTotalWeight(0)
+                        .setMaxUpdateWeight(0)
+                        .setSumNormBound(0)
+                        .build(),
+                false);
         assertReason(ReasonCode.HEADROOM_EXCEEDED, v.validateCommit(upd.commit()));
         ctx.add(r1, false);
-        UpdateCommit future = Signatures.sign(UpdateCommit.newBuilder(upd.commit()).setCreatedAtEpochMillis(Fixtures.NOW + 3_600_000).build(),
+        UpdateCommit future = Signatures.sign(
+                UpdateCommit.newBuilder(upd.commit())
+                        .setCreatedAtEpochMillis(Fixtures.NOW + 3_600_000)
+                        .build(),
                 client.privateKey());
         assertReason(ReasonCode.CLOCK_SKEW, v.validateCommit(future));
-        UpdateChunk badIndex = UpdateChunk.newBuilder(upd.chunks().get(0)).setChunkIndex(3).build();
+        UpdateChunk badIndex =
+                UpdateChunk.newBuilder(upd.chunks().get(0)).setChunkIndex(3).build();
         assertReason(ReasonCode.BAD_CHUNK_LAYOUT, v.validateChunk(badIndex));
     }
 

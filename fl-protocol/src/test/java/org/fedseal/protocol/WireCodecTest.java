@@ -28,34 +28,91 @@ class WireCodecTest {
 
     static List<SpecificRecord> samples() {
         RoundOpened round = Fixtures.round("mnist", 3);
-        Chunker.PreparedUpdate upd = Chunker.prepare("alice", round, "u-1", Fixtures.ciphertexts(7, 300, 2), 10,
-                Fixtures.NOW, KEY.privateKey(), Chunker.DEFAULT_MAX_RECORD_BYTES);
+        Chunker.PreparedUpdate upd = Chunker.prepare(
+                "alice",
+                round,
+                "u-1",
+                Fixtures.ciphertexts(7, 300, 2),
+                10,
+                Fixtures.NOW,
+                KEY.privateKey(),
+                Chunker.DEFAULT_MAX_RECORD_BYTES);
         Hash h = CanonicalHash.of(upd.commit());
-        UpdateAccepted acc = UpdateAccepted.newBuilder().setModelId("mnist").setRound(3).setClientId("alice")
-                .setUpdateId("u-1").setUpdateHash(h.toByteBuffer()).setWeight(10).setAcceptedAtEpochMillis(Fixtures.NOW).build();
-        UpdateRejected rej = UpdateRejected.newBuilder().setModelId("mnist").setRound(3).setClientId(null).setUpdateId(null)
-                .setRecordKind(RecordKind.UPDATE_CHUNK).setReason(ReasonCode.CHUNK_HASH_MISMATCH).setDetail("x")
-                .setAtEpochMillis(Fixtures.NOW).build();
-        AggregatePublished agg = Signatures.sign(AggregatePublished.newBuilder().setModelId("mnist").setRound(3)
-                .setStatus(AggregateStatus.COMPLETED)
-                .setChunkSums(List.of(new ChunkSum(0, List.of(ByteBuffer.wrap(new byte[] {1, 2})))))
-                .setParticipants(List.of("alice")).setTotalWeight(10).setAcceptedUpdateHashes(List.of(h.toByteBuffer()))
-                .setAcceptedUpdateRoot(MerkleHashes.acceptedUpdateRoot(List.of(h)).toByteBuffer())
-                .setAcceptedCount(1).setRejectedCount(0).setHeParamsId("ckks-8192-v1").setAggregatorId("agg-1")
-                .setClosedAtEpochMillis(Fixtures.NOW).setSignature(Fixtures.empty()).build(), KEY.privateKey());
-        ModelVersionPublished mv = ModelVersionPublished.newBuilder().setModelId("mnist").setVersionHash(Fixtures.empty())
-                .setParentHash(Fixtures.BASE.toByteBuffer()).setAggregateHash(CanonicalHash.of(agg).toByteBuffer())
-                .setAcceptedUpdateRoot(agg.getAcceptedUpdateRoot()).setRound(3)
-                .setWeightsHash(Hash.sha256(new byte[] {4}).toByteBuffer()).setPublishedAtEpochMillis(Fixtures.NOW)
-                .setSignature(Fixtures.empty()).build();
+        UpdateAccepted acc = UpdateAccepted.newBuilder()
+                .setModelId("mnist")
+                .setRound(3)
+                .setClientId("alice")
+                .setUpdateId("u-1")
+                .setUpdateHash(h.toByteBuffer())
+                .setWeight(10)
+                .setAcceptedAtEpochMillis(Fixtures.NOW)
+                .build();
+        UpdateRejected rej = UpdateRejected.newBuilder()
+                .setModelId("mnist")
+                .setRound(3)
+                .setClientId(null)
+                .setUpdateId(null)
+                .setRecordKind(RecordKind.UPDATE_CHUNK)
+                .setReason(ReasonCode.CHUNK_HASH_MISMATCH)
+                .setDetail("x")
+                .setAtEpochMillis(Fixtures.NOW)
+                .build();
+        AggregatePublished agg = Signatures.sign(
+                AggregatePublished.newBuilder()
+                        .setModelId("mnist")
+                        .setRound(3)
+                        .setStatus(AggregateStatus.COMPLETED)
+                        .setChunkSums(List.of(new ChunkSum(0, List.of(ByteBuffer.wrap(new byte[] {1, 2})))))
+                        .setParticipants(List.of("alice"))
+                        .setTotalWeight(10)
+                        .setAcceptedUpdateHashes(List.of(h.toByteBuffer()))
+                        .setAcceptedUpdateRoot(
+                                MerkleHashes.acceptedUpdateRoot(List.of(h)).toByteBuffer())
+                        .setAcceptedCount(1)
+                        .setRejectedCount(0)
+                        .setHeParamsId("ckks-8192-v1")
+                        .setAggregatorId("agg-1")
+                        .setClosedAtEpochMillis(Fixtures.NOW)
+                        .setSignature(Fixtures.empty())
+                        .build(),
+                KEY.privateKey());
+        ModelVersionPublished mv = ModelVersionPublished.newBuilder()
+                .setModelId("mnist")
+                .setVersionHash(Fixtures.empty())
+                .setParentHash(Fixtures.BASE.toByteBuffer())
+                .setAggregateHash(CanonicalHash.of(agg).toByteBuffer())
+                .setAcceptedUpdateRoot(agg.getAcceptedUpdateRoot())
+                .setRound(3)
+                .setWeightsHash(Hash.sha256(new byte[] {4}).toByteBuffer())
+                .setPublishedAtEpochMillis(Fixtures.NOW)
+                .setSignature(Fixtures.empty())
+                .build();
         mv.setVersionHash(CanonicalHash.versionHash(mv).toByteBuffer());
         mv = Signatures.sign(mv, KEY.privateKey());
-        LogEntry le = LogEntry.newBuilder().setKind(LogEntryKind.UPDATE_ACCEPTED).setModelId("mnist").setRound(3)
-                .setSubjectHash(h.toByteBuffer()).setClientId("alice").setUpdateId("u-1").setPayload(acc)
-                .setAtEpochMillis(Fixtures.NOW).build();
+        LogEntry le = LogEntry.newBuilder()
+                .setKind(LogEntryKind.UPDATE_ACCEPTED)
+                .setModelId("mnist")
+                .setRound(3)
+                .setSubjectHash(h.toByteBuffer())
+                .setClientId("alice")
+                .setUpdateId("u-1")
+                .setPayload(acc)
+                .setAtEpochMillis(Fixtures.NOW)
+                .build();
         SignedTreeHead sth = MerkleLog.inMemory("l").signedTreeHead(KEY.privateKey(), Fixtures.NOW);
-        return List.of(round, upd.chunks().get(0), upd.commit(), new UpdateEnvelope(upd.chunks().get(2)),
-                new UpdateEnvelope(upd.commit()), acc, rej, agg, mv, le, sth, round.getChunkLayout());
+        return List.of(
+                round,
+                upd.chunks().get(0),
+                upd.commit(),
+                new UpdateEnvelope(upd.chunks().get(2)),
+                new UpdateEnvelope(upd.commit()),
+                acc,
+                rej,
+                agg,
+                mv,
+                le,
+                sth,
+                round.getChunkLayout());
     }
 
     @Test
@@ -98,10 +155,14 @@ class WireCodecTest {
     void hostileLengthPrefixesDoNotAllocate() {
         // UpdateChunk: 3 strings, 2 ints, then an array block count of ~2^31 and a bytes length of ~2^30.
         byte[] hugeArray = {2, 'a', 2, 'm', 2, 2, 'u', 2, (byte) 0xfe, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x0f};
-        WireFormatException e = assertThrows(WireFormatException.class, () -> WireCodec.DEFAULT.decode(hugeArray, org.fedseal.protocol.wire.UpdateChunk.class));
+        WireFormatException e = assertThrows(
+                WireFormatException.class,
+                () -> WireCodec.DEFAULT.decode(hugeArray, org.fedseal.protocol.wire.UpdateChunk.class));
         assertEquals(ReasonCode.MALFORMED, e.reasonCode());
         byte[] hugeBytes = {2, 'a', 2, 'm', 2, 2, 'u', 2, 2, (byte) 0xfe, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x07};
-        assertThrows(WireFormatException.class, () -> WireCodec.DEFAULT.decode(hugeBytes, org.fedseal.protocol.wire.UpdateChunk.class));
+        assertThrows(
+                WireFormatException.class,
+                () -> WireCodec.DEFAULT.decode(hugeBytes, org.fedseal.protocol.wire.UpdateChunk.class));
         assertThrows(WireFormatException.class, () -> WireCodec.DEFAULT.decode(null, RoundOpened.class));
     }
 
@@ -110,7 +171,8 @@ class WireCodecTest {
         WireCodec small = WireCodec.withMaxRecordBytes(64);
         SpecificRecord r = samples().get(0);
         assertThrows(RecordTooLargeException.class, () -> small.encode(samples().get(1)));
-        WireFormatException e = assertThrows(WireFormatException.class, () -> small.decode(new byte[65], RoundOpened.class));
+        WireFormatException e =
+                assertThrows(WireFormatException.class, () -> small.decode(new byte[65], RoundOpened.class));
         assertEquals(ReasonCode.OVERSIZED, e.reasonCode());
         byte[] good = WireCodec.DEFAULT.encode(r);
         byte[] trailing = java.util.Arrays.copyOf(good, good.length + 1);
@@ -121,10 +183,13 @@ class WireCodecTest {
     @Test
     void canonicalHashIgnoresSignatureOnly() {
         AggregatePublished agg = (AggregatePublished) samples().get(7);
-        AggregatePublished unsigned = AggregatePublished.newBuilder(agg).setSignature(Fixtures.empty()).build();
+        AggregatePublished unsigned = AggregatePublished.newBuilder(agg)
+                .setSignature(Fixtures.empty())
+                .build();
         assertEquals(CanonicalHash.of(agg), CanonicalHash.of(unsigned));
         assertEquals(64, CanonicalHash.of(agg).toString().length());
-        AggregatePublished other = AggregatePublished.newBuilder(agg).setTotalWeight(11).build();
+        AggregatePublished other =
+                AggregatePublished.newBuilder(agg).setTotalWeight(11).build();
         org.junit.jupiter.api.Assertions.assertNotEquals(CanonicalHash.of(agg), CanonicalHash.of(other));
         assertEquals(64, agg.getSignature().remaining());
     }

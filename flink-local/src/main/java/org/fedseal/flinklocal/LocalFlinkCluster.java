@@ -23,7 +23,6 @@ import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
 import org.fedseal.flinklocal.internal.FlinkProcessMain;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,7 +75,8 @@ public final class LocalFlinkCluster implements AutoCloseable {
     private final Path workDir;
     private final Path confDir;
     private final Path logDir;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final Object lock = new Object();
     private final List<Process> taskManagers = new ArrayList<>();
 
@@ -137,7 +137,10 @@ public final class LocalFlinkCluster implements AutoCloseable {
      */
     public List<Long> taskManagerPids() {
         synchronized (lock) {
-            return taskManagers.stream().filter(Process::isAlive).map(Process::pid).toList();
+            return taskManagers.stream()
+                    .filter(Process::isAlive)
+                    .map(Process::pid)
+                    .toList();
         }
     }
 
@@ -202,8 +205,12 @@ public final class LocalFlinkCluster implements AutoCloseable {
             startTaskManagerProcess();
         }
         awaitTaskManagers(config.taskManagers, deadline);
-        LOG.info("Flink cluster ready at {} (JobManager pid {}, TaskManagers {}, logs {})",
-                restAddress(), jobManagerPid(), taskManagerPids(), logDir);
+        LOG.info(
+                "Flink cluster ready at {} (JobManager pid {}, TaskManagers {}, logs {})",
+                restAddress(),
+                jobManagerPid(),
+                taskManagerPids(),
+                logDir);
     }
 
     /**
@@ -256,8 +263,10 @@ public final class LocalFlinkCluster implements AutoCloseable {
         cmd.add(javaBinary());
         cmd.addAll(JAVA17_OPTIONS);
         cmd.add("-Dlog.file=" + logDir.resolve(name + ".log"));
-        cmd.add("-Dlog4j.configurationFile=" + confDir.resolve("log4j.properties").toUri());
-        cmd.add("-D" + FlinkProcessMain.PARENT_PID_PROPERTY + "=" + ProcessHandle.current().pid());
+        cmd.add("-Dlog4j.configurationFile="
+                + confDir.resolve("log4j.properties").toUri());
+        cmd.add("-D" + FlinkProcessMain.PARENT_PID_PROPERTY + "="
+                + ProcessHandle.current().pid());
         int main = indexOfMain(jvmOptionsThenMain);
         cmd.addAll(jvmOptionsThenMain.subList(0, main));
         cmd.add("-cp");
@@ -277,8 +286,11 @@ public final class LocalFlinkCluster implements AutoCloseable {
     }
 
     private Process launch(List<String> cmd, String name) {
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(logDir.resolve(name + ".out").toFile()));
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .directory(workDir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(
+                        logDir.resolve(name + ".out").toFile()));
         pb.environment().put("FLINK_CONF_DIR", confDir.toString());
         pb.environment().put("FLINK_LOG_DIR", logDir.toString());
         try {
@@ -292,9 +304,14 @@ public final class LocalFlinkCluster implements AutoCloseable {
 
     /** Runs {@code BashJavaUtils <command> --configDir conf} as the scripts do: its two result lines, split. */
     private List<List<String>> resourceParams(String command) {
-        List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-cp",
+        List<String> cmd = new ArrayList<>(List.of(
+                javaBinary(),
+                "-cp",
                 config.flinkHome.resolve("bin/bash-java-utils.jar") + File.pathSeparator + flinkClasspath(),
-                BASH_JAVA_UTILS, command, "--configDir", confDir.toString()));
+                BASH_JAVA_UTILS,
+                command,
+                "--configDir",
+                confDir.toString()));
         String out = run(cmd, Duration.ofSeconds(60), "BashJavaUtils " + command);
         List<List<String>> results = new ArrayList<>();
         for (String line : out.split("\\R")) {
@@ -338,9 +355,18 @@ public final class LocalFlinkCluster implements AutoCloseable {
         cmd.add(javaBinary());
         cmd.addAll(JAVA17_OPTIONS);
         cmd.add("-Dlog.file=" + logDir.resolve("client.log"));
-        cmd.add("-Dlog4j.configurationFile=" + confDir.resolve("log4j.properties").toUri());
-        cmd.addAll(List.of("-cp", flinkClasspath(), CLI, "run", "-d", "-m", "127.0.0.1:" + restPort,
-                "-p", Integer.toString(parallelism)));
+        cmd.add("-Dlog4j.configurationFile="
+                + confDir.resolve("log4j.properties").toUri());
+        cmd.addAll(List.of(
+                "-cp",
+                flinkClasspath(),
+                CLI,
+                "run",
+                "-d",
+                "-m",
+                "127.0.0.1:" + restPort,
+                "-p",
+                Integer.toString(parallelism)));
         if (restoreFrom != null) {
             cmd.addAll(List.of("-s", restoreFrom.toUri().toString()));
         }
@@ -394,11 +420,12 @@ public final class LocalFlinkCluster implements AutoCloseable {
 
     private String send(HttpRequest.Builder request) {
         try {
-            HttpResponse<String> r = http.send(request.timeout(Duration.ofSeconds(10)).build(),
+            HttpResponse<String> r = http.send(
+                    request.timeout(Duration.ofSeconds(10)).build(),
                     HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
             if (r.statusCode() / 100 != 2) {
-                throw new IllegalStateException(r.request().method() + " " + r.request().uri() + ": HTTP "
-                        + r.statusCode() + " " + r.body());
+                throw new IllegalStateException(
+                        r.request().method() + " " + r.request().uri() + ": HTTP " + r.statusCode() + " " + r.body());
             }
             return r.body();
         } catch (IOException e) {
@@ -546,8 +573,8 @@ public final class LocalFlinkCluster implements AutoCloseable {
                 jm = jobManager;
             }
             if (!jm.isAlive()) {
-                throw new IllegalStateException("Flink JobManager exited with code " + jm.exitValue()
-                        + "; see " + logDir.resolve("jobmanager.log") + " and jobmanager.out");
+                throw new IllegalStateException("Flink JobManager exited with code " + jm.exitValue() + "; see "
+                        + logDir.resolve("jobmanager.log") + " and jobmanager.out");
             }
             try {
                 String overview = get("/overview");
@@ -614,7 +641,8 @@ public final class LocalFlinkCluster implements AutoCloseable {
         long end = System.nanoTime() + config.shutdownTimeout.toNanos();
         for (Process p : all) {
             try {
-                if (!p.waitFor(Math.max(1, TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime())), TimeUnit.MILLISECONDS)) {
+                if (!p.waitFor(
+                        Math.max(1, TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime())), TimeUnit.MILLISECONDS)) {
                     p.destroyForcibly();
                     p.waitFor(10, TimeUnit.SECONDS);
                 }
@@ -638,8 +666,12 @@ public final class LocalFlinkCluster implements AutoCloseable {
 
     private static String ownCodeSource() {
         try {
-            return File.pathSeparator + Path.of(FlinkProcessMain.class.getProtectionDomain().getCodeSource()
-                    .getLocation().toURI());
+            return File.pathSeparator
+                    + Path.of(FlinkProcessMain.class
+                            .getProtectionDomain()
+                            .getCodeSource()
+                            .getLocation()
+                            .toURI());
         } catch (URISyntaxException | RuntimeException e) {
             throw new IllegalStateException("cannot locate flink-local's own classes", e);
         }
@@ -651,24 +683,30 @@ public final class LocalFlinkCluster implements AutoCloseable {
 
     private void writeConfig(Map<String, String> conf) throws IOException {
         StringBuilder yaml = new StringBuilder("# written by flink-local's LocalFlinkCluster\n");
-        conf.forEach((k, v) -> yaml.append(k).append(": \"").append(v.replace("\\", "\\\\").replace("\"", "\\\""))
+        conf.forEach((k, v) -> yaml.append(k)
+                .append(": \"")
+                .append(v.replace("\\", "\\\\").replace("\"", "\\\""))
                 .append("\"\n"));
         Files.writeString(confDir.resolve("config.yaml"), yaml.toString(), StandardCharsets.UTF_8);
     }
 
     private void writeLog4jConfig() throws IOException {
-        Files.writeString(confDir.resolve("log4j.properties"), String.join("\n",
-                "rootLogger.level = INFO",
-                "rootLogger.appenderRef.file.ref = MainAppender",
-                "logger.kafka.name = org.apache.kafka",
-                "logger.kafka.level = WARN",
-                "appender.main.name = MainAppender",
-                "appender.main.type = File",
-                "appender.main.append = true",
-                "appender.main.fileName = ${sys:log.file}",
-                "appender.main.layout.type = PatternLayout",
-                "appender.main.layout.pattern = %d{HH:mm:ss,SSS} %-5p %-60c %x - %m%n",
-                ""), StandardCharsets.UTF_8);
+        Files.writeString(
+                confDir.resolve("log4j.properties"),
+                String.join(
+                        "\n",
+                        "rootLogger.level = INFO",
+                        "rootLogger.appenderRef.file.ref = MainAppender",
+                        "logger.kafka.name = org.apache.kafka",
+                        "logger.kafka.level = WARN",
+                        "appender.main.name = MainAppender",
+                        "appender.main.type = File",
+                        "appender.main.append = true",
+                        "appender.main.fileName = ${sys:log.file}",
+                        "appender.main.layout.type = PatternLayout",
+                        "appender.main.layout.pattern = %d{HH:mm:ss,SSS} %-5p %-60c %x - %m%n",
+                        ""),
+                StandardCharsets.UTF_8);
     }
 
     private static int[] freePorts(int n) {
@@ -717,8 +755,7 @@ public final class LocalFlinkCluster implements AutoCloseable {
         private Duration shutdownTimeout = Duration.ofSeconds(15);
         private final Map<String, String> settings = new LinkedHashMap<>();
 
-        private Builder() {
-        }
+        private Builder() {}
 
         /**
          * Sets the Flink distribution: a directory with {@code lib/flink-dist-*.jar} and {@code
@@ -819,9 +856,11 @@ public final class LocalFlinkCluster implements AutoCloseable {
          */
         public LocalFlinkCluster start() {
             Objects.requireNonNull(flinkHome, "flinkHome");
-            if (!Files.isDirectory(flinkHome.resolve("lib")) || !Files.isRegularFile(flinkHome.resolve("bin/bash-java-utils.jar"))) {
-                throw new IllegalStateException(flinkHome + " is not a Flink distribution (lib/, bin/bash-java-utils.jar);"
-                        + " scripts/flink-dist.sh fetches one");
+            if (!Files.isDirectory(flinkHome.resolve("lib"))
+                    || !Files.isRegularFile(flinkHome.resolve("bin/bash-java-utils.jar"))) {
+                throw new IllegalStateException(
+                        flinkHome + " is not a Flink distribution (lib/, bin/bash-java-utils.jar);"
+                                + " scripts/flink-dist.sh fetches one");
             }
             Builder b = copy();
             try {

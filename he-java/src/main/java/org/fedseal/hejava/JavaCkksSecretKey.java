@@ -18,105 +18,106 @@ import java.util.Arrays;
  * constant-time. Thread-safe until destroyed.
  */
 public final class JavaCkksSecretKey {
-  private static final int N = Ckks8192.N;
-  private static final int K = 3;
-  /** parms_id, coeff_count (u64), scale (f64). */
-  private static final int PLAIN_META_BYTES = 32 + 8 + 8;
-  private static final int OFFSET_COEFF_COUNT = SealBytes.HEADER_BYTES + 32;
-  private static final int OFFSET_DYNARRAY = SealBytes.HEADER_BYTES + PLAIN_META_BYTES;
-  private static final int OFFSET_DATA = OFFSET_DYNARRAY + SealBytes.DYNARRAY_PREFIX_BYTES;
-  /** Exact serialized size of a "ckks-8192-v1" secret key. */
-  public static final int SERIALIZED_BYTES = OFFSET_DATA + K * N * 8;
+    private static final int N = Ckks8192.N;
+    private static final int K = 3;
+    /** parms_id, coeff_count (u64), scale (f64). */
+    private static final int PLAIN_META_BYTES = 32 + 8 + 8;
 
-  private final long[] sq0;
-  private volatile boolean destroyed;
+    private static final int OFFSET_COEFF_COUNT = SealBytes.HEADER_BYTES + 32;
+    private static final int OFFSET_DYNARRAY = SealBytes.HEADER_BYTES + PLAIN_META_BYTES;
+    private static final int OFFSET_DATA = OFFSET_DYNARRAY + SealBytes.DYNARRAY_PREFIX_BYTES;
+    /** Exact serialized size of a "ckks-8192-v1" secret key. */
+    public static final int SERIALIZED_BYTES = OFFSET_DATA + K * N * 8;
 
-  private JavaCkksSecretKey(long[] sq0) {
-    this.sq0 = sq0;
-  }
+    private final long[] sq0;
+    private volatile boolean destroyed;
 
-  /**
-   * Parses and validates a secret key in SEAL's uncompressed serialization.
-   *
-   * @throws IllegalArgumentException if the bytes are not a valid "ckks-8192-v1" secret key (the
-   *     message never contains key material)
-   */
-  public static JavaCkksSecretKey parse(byte[] sealSecretKeyBytes) {
-    byte[] b = sealSecretKeyBytes;
-    if (b == null) {
-      throw new NullPointerException("sealSecretKeyBytes");
+    private JavaCkksSecretKey(long[] sq0) {
+        this.sq0 = sq0;
     }
-    if (b.length != SERIALIZED_BYTES) {
-      throw malformed(b.length + " bytes, expected exactly " + SERIALIZED_BYTES);
-    }
-    String bad = SealBytes.checkHeader(b, 0, b.length);
-    if (bad != null) {
-      throw malformed(bad);
-    }
-    for (int i = 0; i < 4; i++) {
-      if (SealBytes.getLong(b, SealBytes.HEADER_BYTES + 8 * i) != Ckks8192.KEY_PARMS_ID[i]) {
-        throw malformed("parms_id is not that of ckks-8192-v1's key level");
-      }
-    }
-    long count = (long) K * N;
-    if (SealBytes.getLong(b, OFFSET_COEFF_COUNT) != count) {
-      throw malformed("coefficient count is not " + count);
-    }
-    bad = SealBytes.checkHeader(b, OFFSET_DYNARRAY, SealBytes.DYNARRAY_PREFIX_BYTES + 8 * count);
-    if (bad != null) {
-      throw malformed("coefficient array: " + bad);
-    }
-    if (SealBytes.getLong(b, OFFSET_DYNARRAY + SealBytes.HEADER_BYTES) != count) {
-      throw malformed("coefficient array size is not " + count);
-    }
-    long[] s = new long[N];
-    int at = OFFSET_DATA;
-    for (int prime = 0; prime < K; prime++) {
-      long q = Ckks8192.KEY_LEVEL_PRIMES[prime];
-      for (int k = 0; k < N; k++, at += 8) {
-        long v = SealBytes.getLong(b, at);
-        if (Long.compareUnsigned(v, q) >= 0) {
-          Arrays.fill(s, 0L);
-          throw malformed("a coefficient is not below prime " + prime);
+
+    /**
+     * Parses and validates a secret key in SEAL's uncompressed serialization.
+     *
+     * @throws IllegalArgumentException if the bytes are not a valid "ckks-8192-v1" secret key (the
+     *     message never contains key material)
+     */
+    public static JavaCkksSecretKey parse(byte[] sealSecretKeyBytes) {
+        byte[] b = sealSecretKeyBytes;
+        if (b == null) {
+            throw new NullPointerException("sealSecretKeyBytes");
         }
-        if (prime == 0) {
-          s[k] = v;
+        if (b.length != SERIALIZED_BYTES) {
+            throw malformed(b.length + " bytes, expected exactly " + SERIALIZED_BYTES);
         }
-      }
+        String bad = SealBytes.checkHeader(b, 0, b.length);
+        if (bad != null) {
+            throw malformed(bad);
+        }
+        for (int i = 0; i < 4; i++) {
+            if (SealBytes.getLong(b, SealBytes.HEADER_BYTES + 8 * i) != Ckks8192.KEY_PARMS_ID[i]) {
+                throw malformed("parms_id is not that of ckks-8192-v1's key level");
+            }
+        }
+        long count = (long) K * N;
+        if (SealBytes.getLong(b, OFFSET_COEFF_COUNT) != count) {
+            throw malformed("coefficient count is not " + count);
+        }
+        bad = SealBytes.checkHeader(b, OFFSET_DYNARRAY, SealBytes.DYNARRAY_PREFIX_BYTES + 8 * count);
+        if (bad != null) {
+            throw malformed("coefficient array: " + bad);
+        }
+        if (SealBytes.getLong(b, OFFSET_DYNARRAY + SealBytes.HEADER_BYTES) != count) {
+            throw malformed("coefficient array size is not " + count);
+        }
+        long[] s = new long[N];
+        int at = OFFSET_DATA;
+        for (int prime = 0; prime < K; prime++) {
+            long q = Ckks8192.KEY_LEVEL_PRIMES[prime];
+            for (int k = 0; k < N; k++, at += 8) {
+                long v = SealBytes.getLong(b, at);
+                if (Long.compareUnsigned(v, q) >= 0) {
+                    Arrays.fill(s, 0L);
+                    throw malformed("a coefficient is not below prime " + prime);
+                }
+                if (prime == 0) {
+                    s[k] = v;
+                }
+            }
+        }
+        return new JavaCkksSecretKey(s);
     }
-    return new JavaCkksSecretKey(s);
-  }
 
-  private static IllegalArgumentException malformed(String reason) {
-    return new IllegalArgumentException("secret key: " + reason);
-  }
-
-  /** s mod q0 in NTT form; throws once destroyed. */
-  long[] sq0() {
-    if (destroyed) {
-      throw new IllegalStateException("secret key destroyed");
+    private static IllegalArgumentException malformed(String reason) {
+        return new IllegalArgumentException("secret key: " + reason);
     }
-    return sq0;
-  }
 
-  /** Overwrites the key material; the key is unusable afterwards. */
-  public void destroy() {
-    destroyed = true;
-    Arrays.fill(sq0, 0L);
-  }
+    /** s mod q0 in NTT form; throws once destroyed. */
+    long[] sq0() {
+        if (destroyed) {
+            throw new IllegalStateException("secret key destroyed");
+        }
+        return sq0;
+    }
 
-  /** Whether {@link #destroy()} has run. */
-  public boolean isDestroyed() {
-    return destroyed;
-  }
+    /** Overwrites the key material; the key is unusable afterwards. */
+    public void destroy() {
+        destroyed = true;
+        Arrays.fill(sq0, 0L);
+    }
 
-  /** The parameter set, {@code "ckks-8192-v1"}. */
-  public String parameterSetId() {
-    return Ckks8192.ID;
-  }
+    /** Whether {@link #destroy()} has run. */
+    public boolean isDestroyed() {
+        return destroyed;
+    }
 
-  @Override
-  public String toString() {
-    return "JavaCkksSecretKey[" + Ckks8192.ID + (destroyed ? ", destroyed" : "") + "]"; // never the key
-  }
+    /** The parameter set, {@code "ckks-8192-v1"}. */
+    public String parameterSetId() {
+        return Ckks8192.ID;
+    }
+
+    @Override
+    public String toString() {
+        return "JavaCkksSecretKey[" + Ckks8192.ID + (destroyed ? ", destroyed" : "") + "]"; // never the key
+    }
 }

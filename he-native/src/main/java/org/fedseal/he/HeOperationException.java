@@ -6,10 +6,10 @@ package org.fedseal.he;
  * is left unchanged or must be discarded, as the method documents.
  */
 public class HeOperationException extends RuntimeException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  /** @param message what failed */
-  public HeOperationException(String message) {
-    super(message);
-  }
+    /** @param message what failed */
+    public HeOperationException(String message) {
+        super(message);
+    }
 }

@@ -36,117 +36,118 @@ import java.util.Optional;
  * </table>
  */
 public final class HeParameters {
-  /** N = 8192, moduli {60, 40, 60} bits, scale 2^40: 8,192 values per ciphertext packed. */
-  public static final HeParameters CKKS_8192 =
-      new HeParameters("ckks-8192-v1", 8192, new int[] {60, 40, 60}, 1152921504606748673L, 0x1p40);
+    /** N = 8192, moduli {60, 40, 60} bits, scale 2^40: 8,192 values per ciphertext packed. */
+    public static final HeParameters CKKS_8192 =
+            new HeParameters("ckks-8192-v1", 8192, new int[] {60, 40, 60}, 1152921504606748673L, 0x1p40);
 
-  /** N = 16384, moduli {60, 40, 60} bits, scale 2^40: for large models, 16,384 values per ciphertext packed. */
-  public static final HeParameters CKKS_16384 =
-      new HeParameters("ckks-16384-v1", 16384, new int[] {60, 40, 60}, 1152921504606683137L, 0x1p40);
+    /** N = 16384, moduli {60, 40, 60} bits, scale 2^40: for large models, 16,384 values per ciphertext packed. */
+    public static final HeParameters CKKS_16384 =
+            new HeParameters("ckks-16384-v1", 16384, new int[] {60, 40, 60}, 1152921504606683137L, 0x1p40);
 
-  /**
-   * Threshold (n-of-n key holders) variant of {@link #CKKS_8192}: same N = 8192 and moduli, hence
-   * the same SEAL parms_id, keys and ciphertext sizes, but scale 2^50. Threshold decryption adds
-   * noise-flooding noise (σ = 2^30 per key holder) that would swamp the 2^40 scale; at 2^50 it
-   * costs about 5e-4 of absolute error per value. The price is 2^10 less headroom than
-   * {@link #CKKS_8192}: {@link #maxSumNorm()} ≈ 32,768 (e.g. total weight 3,276 at clip bound 10).
-   * The scale is not part of SEAL's parms_id: the set is told apart from {@link #CKKS_8192} by
-   * its id (and by each ciphertext's scale field), never by key bytes.
-   */
-  public static final HeParameters CKKS_8192_T50 =
-      new HeParameters("ckks-8192-t50-v1", 8192, new int[] {60, 40, 60}, 1152921504606748673L, 0x1p50);
+    /**
+     * Threshold (n-of-n key holders) variant of {@link #CKKS_8192}: same N = 8192 and moduli, hence
+     * the same SEAL parms_id, keys and ciphertext sizes, but scale 2^50. Threshold decryption adds
+     * noise-flooding noise (σ = 2^30 per key holder) that would swamp the 2^40 scale; at 2^50 it
+     * costs about 5e-4 of absolute error per value. The price is 2^10 less headroom than
+     * {@link #CKKS_8192}: {@link #maxSumNorm()} ≈ 32,768 (e.g. total weight 3,276 at clip bound 10).
+     * The scale is not part of SEAL's parms_id: the set is told apart from {@link #CKKS_8192} by
+     * its id (and by each ciphertext's scale field), never by key bytes.
+     */
+    public static final HeParameters CKKS_8192_T50 =
+            new HeParameters("ckks-8192-t50-v1", 8192, new int[] {60, 40, 60}, 1152921504606748673L, 0x1p50);
 
-  private static final List<HeParameters> ALL = List.of(CKKS_8192, CKKS_16384, CKKS_8192_T50);
+    private static final List<HeParameters> ALL = List.of(CKKS_8192, CKKS_16384, CKKS_8192_T50);
 
-  private final String id;
-  private final int polyModulusDegree;
-  private final int[] coeffModulusBits;
-  /**
-   * Coefficient magnitude (in units of the plaintext polynomial, i.e. already times Δ) kept free
-   * for noise below q0/2: 2^44. It covers the worst-case fresh encryption noise of 2^20 summed
-   * public-key ciphertexts (each below N·6σ·… ≈ 2^18 at σ = 3.2) and 8 standard deviations of the
-   * threshold decryption's smudging noise (σ = 2^30 per holder) for up to 256 holders.
-   */
-  public static final double NOISE_MARGIN = 0x1p44;
+    private final String id;
+    private final int polyModulusDegree;
+    private final int[] coeffModulusBits;
+    /**
+     * Coefficient magnitude (in units of the plaintext polynomial, i.e. already times Δ) kept free
+     * for noise below q0/2: 2^44. It covers the worst-case fresh encryption noise of 2^20 summed
+     * public-key ciphertexts (each below N·6σ·… ≈ 2^18 at σ = 3.2) and 8 standard deviations of the
+     * threshold decryption's smudging noise (σ = 2^30 per holder) for up to 256 holders.
+     */
+    public static final double NOISE_MARGIN = 0x1p44;
 
-  private final double scale;
-  private final long decryptionModulus;
+    private final double scale;
+    private final long decryptionModulus;
 
-  private HeParameters(String id, int polyModulusDegree, int[] coeffModulusBits, long decryptionModulus, double scale) {
-    this.id = id;
-    this.polyModulusDegree = polyModulusDegree;
-    this.coeffModulusBits = coeffModulusBits;
-    this.decryptionModulus = decryptionModulus;
-    this.scale = scale;
-  }
+    private HeParameters(
+            String id, int polyModulusDegree, int[] coeffModulusBits, long decryptionModulus, double scale) {
+        this.id = id;
+        this.polyModulusDegree = polyModulusDegree;
+        this.coeffModulusBits = coeffModulusBits;
+        this.decryptionModulus = decryptionModulus;
+        this.scale = scale;
+    }
 
-  /** All parameter sets this version knows. */
-  public static List<HeParameters> all() {
-    return ALL;
-  }
+    /** All parameter sets this version knows. */
+    public static List<HeParameters> all() {
+        return ALL;
+    }
 
-  /** The parameter set with this id, if this version knows it. */
-  public static Optional<HeParameters> byId(String id) {
-    return ALL.stream().filter(p -> p.id.equals(id)).findFirst();
-  }
+    /** The parameter set with this id, if this version knows it. */
+    public static Optional<HeParameters> byId(String id) {
+        return ALL.stream().filter(p -> p.id.equals(id)).findFirst();
+    }
 
-  /** The stable id, e.g. {@code ckks-8192-v1}. */
-  public String id() {
-    return id;
-  }
+    /** The stable id, e.g. {@code ckks-8192-v1}. */
+    public String id() {
+        return id;
+    }
 
-  /** The ring dimension N. */
-  public int polyModulusDegree() {
-    return polyModulusDegree;
-  }
+    /** The ring dimension N. */
+    public int polyModulusDegree() {
+        return polyModulusDegree;
+    }
 
-  /** Bit sizes of the coefficient modulus primes, the last one being the special prime. */
-  public int[] coeffModulusBits() {
-    return coeffModulusBits.clone();
-  }
+    /** Bit sizes of the coefficient modulus primes, the last one being the special prime. */
+    public int[] coeffModulusBits() {
+        return coeffModulusBits.clone();
+    }
 
-  /** The CKKS scale Δ. */
-  public double scale() {
-    return scale;
-  }
+    /** The CKKS scale Δ. */
+    public double scale() {
+        return scale;
+    }
 
-  /**
-   * q0, the one prime left at the last level where FedSeal ciphertexts live and are decrypted:
-   * the smaller 60-bit prime ≡ 1 mod 2N that SEAL's {@code CoeffModulus::Create} picks.
-   */
-  public long decryptionModulus() {
-    return decryptionModulus;
-  }
+    /**
+     * q0, the one prime left at the last level where FedSeal ciphertexts live and are decrypted:
+     * the smaller 60-bit prime ≡ 1 mod 2N that SEAL's {@code CoeffModulus::Create} picks.
+     */
+    public long decryptionModulus() {
+        return decryptionModulus;
+    }
 
-  /**
-   * The largest L2 norm of the values one ciphertext may carry, in a single ciphertext or a sum,
-   * such that it still decrypts correctly: √(N/2)·(q0/2 − {@link #NOISE_MARGIN})/Δ, the same for
-   * both packings (see the class documentation for the derivation and the table per set). It is
-   * tight: the values (c, 0, c, 0, …) complex-packed, or (c, c, …) real-packed, with norm 1 %
-   * above it decrypt wrapped. Unitless (the same units as the encrypted values).
-   */
-  public double maxSumNorm() {
-    return Math.sqrt(polyModulusDegree / 2.0) * (decryptionModulus / 2.0 - NOISE_MARGIN) / scale;
-  }
+    /**
+     * The largest L2 norm of the values one ciphertext may carry, in a single ciphertext or a sum,
+     * such that it still decrypts correctly: √(N/2)·(q0/2 − {@link #NOISE_MARGIN})/Δ, the same for
+     * both packings (see the class documentation for the derivation and the table per set). It is
+     * tight: the values (c, 0, c, 0, …) complex-packed, or (c, c, …) real-packed, with norm 1 %
+     * above it decrypt wrapped. Unitless (the same units as the encrypted values).
+     */
+    public double maxSumNorm() {
+        return Math.sqrt(polyModulusDegree / 2.0) * (decryptionModulus / 2.0 - NOISE_MARGIN) / scale;
+    }
 
-  /** CKKS slots per ciphertext (N/2). */
-  public int slots() {
-    return polyModulusDegree / 2;
-  }
+    /** CKKS slots per ciphertext (N/2). */
+    public int slots() {
+        return polyModulusDegree / 2;
+    }
 
-  /** How many values one ciphertext carries under a packing. */
-  public int valuesPerCiphertext(Packing packing) {
-    return packing == Packing.COMPLEX ? polyModulusDegree : polyModulusDegree / 2;
-  }
+    /** How many values one ciphertext carries under a packing. */
+    public int valuesPerCiphertext(Packing packing) {
+        return packing == Packing.COMPLEX ? polyModulusDegree : polyModulusDegree / 2;
+    }
 
-  /** How many ciphertexts a vector of {@code length} values needs. */
-  public int ciphertextsFor(int length, Packing packing) {
-    int per = valuesPerCiphertext(packing);
-    return (length + per - 1) / per;
-  }
+    /** How many ciphertexts a vector of {@code length} values needs. */
+    public int ciphertextsFor(int length, Packing packing) {
+        int per = valuesPerCiphertext(packing);
+        return (length + per - 1) / per;
+    }
 
-  @Override
-  public String toString() {
-    return id + Arrays.toString(coeffModulusBits);
-  }
+    @Override
+    public String toString() {
+        return id + Arrays.toString(coeffModulusBits);
+    }
 }

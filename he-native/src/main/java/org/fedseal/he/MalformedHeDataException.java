@@ -7,10 +7,10 @@ package org.fedseal.he;
  * loader otherwise. Never a crash.
  */
 public class MalformedHeDataException extends Exception {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  /** @param message what is wrong with the bytes */
-  public MalformedHeDataException(String message) {
-    super(message);
-  }
+    /** @param message what is wrong with the bytes */
+    public MalformedHeDataException(String message) {
+        super(message);
+    }
 }

@@ -6,12 +6,12 @@ package org.fedseal.he;
  * must never see a secret key, like the aggregator, never mentions this class.
  */
 public final class SecretKeyAccess {
-  private static final SecretKeyAccess INSTANCE = new SecretKeyAccess();
+    private static final SecretKeyAccess INSTANCE = new SecretKeyAccess();
 
-  private SecretKeyAccess() {}
+    private SecretKeyAccess() {}
 
-  /** Grants access; call it only where secret key bytes legitimately leave or enter memory. */
-  public static SecretKeyAccess insecureSecretKeyAccess() {
-    return INSTANCE;
-  }
+    /** Grants access; call it only where secret key bytes legitimately leave or enter memory. */
+    public static SecretKeyAccess insecureSecretKeyAccess() {
+        return INSTANCE;
+    }
 }

@@ -11,62 +11,64 @@ import org.fedseal.he.internal.NativeHe;
  * Thread-safe.
  */
 public final class VectorEncryptor implements AutoCloseable {
-  private final HeContext context;
-  private final NativeHandle handle;
-  private final Packing packing;
-  private final boolean symmetric;
+    private final HeContext context;
+    private final NativeHandle handle;
+    private final Packing packing;
+    private final boolean symmetric;
 
-  VectorEncryptor(HeContext context, long pointer, Packing packing, boolean symmetric) {
-    this.context = context;
-    this.handle = new NativeHandle(this, pointer, NativeHe::encryptorDestroy, "VectorEncryptor");
-    this.packing = Objects.requireNonNull(packing, "packing");
-    this.symmetric = symmetric;
-  }
-
-  /** The packing of the vectors this encryptor makes. */
-  public Packing packing() {
-    return packing;
-  }
-
-  /** Whether ciphertexts are secret-key (seeded) ones. */
-  public boolean isSymmetric() {
-    return symmetric;
-  }
-
-  /**
-   * Encrypts {@code values} (finite, at least one). Values are encoded at scale
-   * {@link HeParameters#scale()}: sums of them must fit {@link HeParameters#maxSumNorm()}.
-   */
-  public EncryptedVector encrypt(double[] values) {
-    Objects.requireNonNull(values, "values");
-    if (values.length == 0) {
-      throw new IllegalArgumentException("cannot encrypt an empty vector");
+    VectorEncryptor(HeContext context, long pointer, Packing packing, boolean symmetric) {
+        this.context = context;
+        this.handle = new NativeHandle(this, pointer, NativeHe::encryptorDestroy, "VectorEncryptor");
+        this.packing = Objects.requireNonNull(packing, "packing");
+        this.symmetric = symmetric;
     }
-    long p;
-    try (NativeHandle.Lease c = context.handle.lease(); NativeHandle.Lease e = handle.lease()) {
-      p = NativeHe.encrypt(c.pointer(), e.pointer(), values, packing == Packing.COMPLEX);
+
+    /** The packing of the vectors this encryptor makes. */
+    public Packing packing() {
+        return packing;
     }
-    return new EncryptedVector(context, p, values.length, packing);
-  }
 
-  /** Encrypts float values (widened to double). */
-  public EncryptedVector encrypt(float[] values) {
-    Objects.requireNonNull(values, "values");
-    double[] wide = new double[values.length];
-    for (int i = 0; i < values.length; i++) {
-      wide[i] = values[i];
+    /** Whether ciphertexts are secret-key (seeded) ones. */
+    public boolean isSymmetric() {
+        return symmetric;
     }
-    return encrypt(wide);
-  }
 
-  /** Frees the native encryptor; harmless when called again. */
-  @Override
-  public void close() {
-    handle.close();
-  }
+    /**
+     * Encrypts {@code values} (finite, at least one). Values are encoded at scale
+     * {@link HeParameters#scale()}: sums of them must fit {@link HeParameters#maxSumNorm()}.
+     */
+    public EncryptedVector encrypt(double[] values) {
+        Objects.requireNonNull(values, "values");
+        if (values.length == 0) {
+            throw new IllegalArgumentException("cannot encrypt an empty vector");
+        }
+        long p;
+        try (NativeHandle.Lease c = context.handle.lease();
+                NativeHandle.Lease e = handle.lease()) {
+            p = NativeHe.encrypt(c.pointer(), e.pointer(), values, packing == Packing.COMPLEX);
+        }
+        return new EncryptedVector(context, p, values.length, packing);
+    }
 
-  @Override
-  public String toString() {
-    return "VectorEncryptor[" + context.parameters().id() + ", " + packing + (symmetric ? ", symmetric" : ", public-key") + "]";
-  }
+    /** Encrypts float values (widened to double). */
+    public EncryptedVector encrypt(float[] values) {
+        Objects.requireNonNull(values, "values");
+        double[] wide = new double[values.length];
+        for (int i = 0; i < values.length; i++) {
+            wide[i] = values[i];
+        }
+        return encrypt(wide);
+    }
+
+    /** Frees the native encryptor; harmless when called again. */
+    @Override
+    public void close() {
+        handle.close();
+    }
+
+    @Override
+    public String toString() {
+        return "VectorEncryptor[" + context.parameters().id() + ", " + packing
+                + (symmetric ? ", symmetric" : ", public-key") + "]";
+    }
 }

@@ -14,20 +14,20 @@ import org.junit.jupiter.api.Test;
  * loads its own copy of the library (a library file is bound to one class loader per JVM).
  */
 class NativeLibraryClassLoaderTest {
-  @Test
-  void eachClassLoaderLoadsItsOwnCopyAndWorks() throws Exception {
-    // he-native's classes and this test's classes, child-first: not delegated to the test's loader.
-    URL main = HeContext.class.getProtectionDomain().getCodeSource().getLocation();
-    URL test = LoaderProbe.class.getProtectionDomain().getCodeSource().getLocation();
-    assertTrue(new LoaderProbe().getAsDouble() < 1e-6, "the test's own class loader");
-    for (int i = 0; i < 3; i++) {
-      try (URLClassLoader loader = new URLClassLoader("job-" + i, new URL[] {main, test},
-          ClassLoader.getPlatformClassLoader())) {
-        Class<?> probe = loader.loadClass(LoaderProbe.class.getName());
-        assertNotSame(LoaderProbe.class, probe);
-        double error = ((DoubleSupplier) probe.getConstructor().newInstance()).getAsDouble();
-        assertTrue(error < 1e-6, "class loader " + i + ": error " + error);
-      }
+    @Test
+    void eachClassLoaderLoadsItsOwnCopyAndWorks() throws Exception {
+        // he-native's classes and this test's classes, child-first: not delegated to the test's loader.
+        URL main = HeContext.class.getProtectionDomain().getCodeSource().getLocation();
+        URL test = LoaderProbe.class.getProtectionDomain().getCodeSource().getLocation();
+        assertTrue(new LoaderProbe().getAsDouble() < 1e-6, "the test's own class loader");
+        for (int i = 0; i < 3; i++) {
+            try (URLClassLoader loader =
+                    new URLClassLoader("job-" + i, new URL[] {main, test}, ClassLoader.getPlatformClassLoader())) {
+                Class<?> probe = loader.loadClass(LoaderProbe.class.getName());
+                assertNotSame(LoaderProbe.class, probe);
+                double error = ((DoubleSupplier) probe.getConstructor().newInstance()).getAsDouble();
+                assertTrue(error < 1e-6, "class loader " + i + ": error " + error);
+            }
+        }
     }
-  }
 }

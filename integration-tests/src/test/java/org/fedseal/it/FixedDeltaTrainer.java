@@ -10,26 +10,26 @@ import org.fedseal.client.LocalUpdate;
  * accuracy tests).
  */
 final class FixedDeltaTrainer implements LocalTrainer {
-  private final float[] delta;
-  private final long weight;
+    private final float[] delta;
+    private final long weight;
 
-  FixedDeltaTrainer(float[] delta, long weight) {
-    this.delta = delta.clone();
-    this.weight = weight;
-  }
+    FixedDeltaTrainer(float[] delta, long weight) {
+        this.delta = delta.clone();
+        this.weight = weight;
+    }
 
-  @Override
-  public int parameterCount() {
-    return delta.length;
-  }
+    @Override
+    public int parameterCount() {
+        return delta.length;
+    }
 
-  @Override
-  public long sampleCount() {
-    return weight;
-  }
+    @Override
+    public long sampleCount() {
+        return weight;
+    }
 
-  @Override
-  public LocalUpdate fit(float[] base, int epochs) {
-    return new LocalUpdate(delta.clone(), weight, Map.of());
-  }
+    @Override
+    public LocalUpdate fit(float[] base, int epochs) {
+        return new LocalUpdate(delta.clone(), weight, Map.of());
+    }
 }

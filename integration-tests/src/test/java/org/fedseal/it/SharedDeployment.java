@@ -10,24 +10,27 @@ import org.fedseal.demo.FederatedDeployment;
  * tests keep apart by using their own model ids. Stopped when the JVM exits.
  */
 final class SharedDeployment {
-  private static FederatedDeployment instance;
+    private static FederatedDeployment instance;
 
-  private SharedDeployment() {}
+    private SharedDeployment() {}
 
-  static synchronized FederatedDeployment get() throws Exception {
-    if (instance == null) {
-      instance = FederatedDeployment.start(Files.createTempDirectory("fedseal-it"), Map.of(
-          AggregatorConfig.CHECKPOINT_INTERVAL_MS, "1000",
-          AggregatorConfig.PENDING_GRACE_MS, "3000"), 0);
-      FederatedDeployment d = instance;
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        try {
-          d.close();
-        } catch (Exception e) {
-          System.err.println("closing the shared deployment: " + e);
+    static synchronized FederatedDeployment get() throws Exception {
+        if (instance == null) {
+            instance = FederatedDeployment.start(
+                    Files.createTempDirectory("fedseal-it"),
+                    Map.of(
+                            AggregatorConfig.CHECKPOINT_INTERVAL_MS, "1000",
+                            AggregatorConfig.PENDING_GRACE_MS, "3000"),
+                    0);
+            FederatedDeployment d = instance;
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    d.close();
+                } catch (Exception e) {
+                    System.err.println("closing the shared deployment: " + e);
+                }
+            }));
         }
-      }));
+        return instance;
     }
-    return instance;
-  }
 }

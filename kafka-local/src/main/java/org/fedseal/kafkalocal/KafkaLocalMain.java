@@ -24,8 +24,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class KafkaLocalMain {
 
-    private KafkaLocalMain() {
-    }
+    private KafkaLocalMain() {}
 
     /**
      * Runs the broker until the JVM is interrupted.
@@ -80,15 +79,19 @@ public final class KafkaLocalMain {
 
         LocalKafkaBroker broker = builder.start();
         AtomicBoolean stopping = new AtomicBoolean();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            stopping.set(true);
-            broker.close();
-        }, "kafka-local-main-stop"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            stopping.set(true);
+                            broker.close();
+                        },
+                        "kafka-local-main-stop"));
         if (!topics.isEmpty()) {
             broker.createTopics(topics);
         }
         if (bootstrapFile != null) {
-            Files.writeString(bootstrapFile, broker.bootstrapServers() + System.lineSeparator(), StandardCharsets.UTF_8);
+            Files.writeString(
+                    bootstrapFile, broker.bootstrapServers() + System.lineSeparator(), StandardCharsets.UTF_8);
         }
         System.out.println("bootstrap.servers=" + broker.bootstrapServers());
         System.out.println("# pid " + broker.pid() + ", log " + broker.logFile() + "; Ctrl-C stops the broker");
@@ -106,8 +109,9 @@ public final class KafkaLocalMain {
     }
 
     private static void usage(int exitCode) {
-        (exitCode == 0 ? System.out : System.err).println("usage: KafkaLocalMain [--work-dir DIR] [--heap 512m] "
-                + "[--topic NAME[:PARTITIONS]]... [--property KEY=VALUE]... [--bootstrap-file FILE]");
+        (exitCode == 0 ? System.out : System.err)
+                .println("usage: KafkaLocalMain [--work-dir DIR] [--heap 512m] "
+                        + "[--topic NAME[:PARTITIONS]]... [--property KEY=VALUE]... [--bootstrap-file FILE]");
         System.exit(exitCode);
     }
 }

@@ -31,7 +31,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
@@ -78,6 +77,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
     private final Builder config;
     /** This broker's place in a {@link LocalKafkaCluster}, or null for a single-node broker. */
     private final ClusterMember member;
+
     private final Path workDir;
     private final boolean deleteWorkDirOnClose;
     private final Path logFile;
@@ -197,12 +197,14 @@ public final class LocalKafkaBroker implements AutoCloseable {
         Admin a = admin();
         long deadline = System.nanoTime() + config.startupTimeout.toNanos();
         try {
-            for (Map.Entry<String, KafkaFuture<Void>> result : a.createTopics(topics).values().entrySet()) {
+            for (Map.Entry<String, KafkaFuture<Void>> result :
+                    a.createTopics(topics).values().entrySet()) {
                 try {
                     result.getValue().get(remainingMillis(deadline), TimeUnit.MILLISECONDS);
                 } catch (ExecutionException e) {
                     if (!(e.getCause() instanceof TopicExistsException)) {
-                        throw new IllegalStateException("Could not create topic " + result.getKey() + ": " + e.getCause(), e.getCause());
+                        throw new IllegalStateException(
+                                "Could not create topic " + result.getKey() + ": " + e.getCause(), e.getCause());
                     }
                 }
             }
@@ -370,9 +372,15 @@ public final class LocalKafkaBroker implements AutoCloseable {
             format.add("--standalone");
         }
         // A cluster member: static quorum (controller.quorum.voters), one cluster id for all members.
-        format.addAll(List.of("-t", member != null ? member.clusterId() : Uuid.randomUuid().toString(),
-                "-c", serverProperties.toString(), "--feature", "transaction.version=" + config.transactionVersion));
-        appendToLog("=== kafka-local: formatting " + dataDir + " (transaction.version=" + config.transactionVersion + ")");
+        format.addAll(List.of(
+                "-t",
+                member != null ? member.clusterId() : Uuid.randomUuid().toString(),
+                "-c",
+                serverProperties.toString(),
+                "--feature",
+                "transaction.version=" + config.transactionVersion));
+        appendToLog(
+                "=== kafka-local: formatting " + dataDir + " (transaction.version=" + config.transactionVersion + ")");
         Process formatter = launch(format);
         try {
             if (!formatter.waitFor(remainingMillis(deadline), TimeUnit.MILLISECONDS)) {
@@ -407,7 +415,8 @@ public final class LocalKafkaBroker implements AutoCloseable {
         Path serverProperties = workDir.resolve("server.properties");
         Path log4jConfig = workDir.resolve("log4j2.xml");
         List<String> broker = javaCommand(cp + ownCodeSource(), config.heap, log4jConfig);
-        broker.add("-D" + BrokerMain.PARENT_PID_PROPERTY + "=" + ProcessHandle.current().pid());
+        broker.add("-D" + BrokerMain.PARENT_PID_PROPERTY + "="
+                + ProcessHandle.current().pid());
         broker.addAll(config.jvmArgs);
         broker.add(ownCodeSource().isEmpty() ? "kafka.Kafka" : BrokerMain.class.getName());
         broker.add(serverProperties.toString());
@@ -471,10 +480,12 @@ public final class LocalKafkaBroker implements AutoCloseable {
                 p = process;
             }
             if (!p.isAlive()) {
-                throw failure("Kafka broker " + member.nodeId() + " exited with code " + p.exitValue() + " during startup");
+                throw failure(
+                        "Kafka broker " + member.nodeId() + " exited with code " + p.exitValue() + " during startup");
             }
             if (System.nanoTime() > deadline) {
-                throw failure("Kafka broker " + member.nodeId() + " did not open its port within " + config.startupTimeout);
+                throw failure(
+                        "Kafka broker " + member.nodeId() + " did not open its port within " + config.startupTimeout);
             }
             try {
                 Thread.sleep(100);
@@ -486,8 +497,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
     }
 
     /** Where a member of a {@link LocalKafkaCluster} sits: its id, ports, the static voter set and cluster id. */
-    record ClusterMember(int nodeId, int port, int controllerPort, String voters, String clusterId, int size) {
-    }
+    record ClusterMember(int nodeId, int port, int controllerPort, String voters, String clusterId, int size) {}
 
     private void awaitReady(int port, long deadline) {
         Process p = process;
@@ -509,7 +519,9 @@ public final class LocalKafkaBroker implements AutoCloseable {
             if (portOpen) {
                 try (Admin probe = newAdmin(bootstrapServers)) {
                     int nodes = probe.describeCluster(new DescribeClusterOptions().timeoutMs(3_000))
-                            .nodes().get(4, TimeUnit.SECONDS).size();
+                            .nodes()
+                            .get(4, TimeUnit.SECONDS)
+                            .size();
                     if (nodes > 0) {
                         LOG.info("Kafka broker ready on {} (pid {}, log {})", bootstrapServers, p.pid(), logFile);
                         return;
@@ -629,7 +641,8 @@ public final class LocalKafkaBroker implements AutoCloseable {
     }
 
     private static void writeLog4jConfig(Path file) {
-        String xml = String.join("\n",
+        String xml = String.join(
+                "\n",
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
                 "<!-- generated by kafka-local: stdout of the broker process is redirected to broker.log -->",
                 "<!-- shutdownHook=disable: keep logging while Kafka's own shutdown hook runs -->",
@@ -656,8 +669,12 @@ public final class LocalKafkaBroker implements AutoCloseable {
 
     private void appendToLog(String line) {
         try {
-            Files.writeString(logFile, line + System.lineSeparator(), StandardCharsets.UTF_8,
-                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+            Files.writeString(
+                    logFile,
+                    line + System.lineSeparator(),
+                    StandardCharsets.UTF_8,
+                    java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND);
         } catch (IOException e) {
             // diagnostics only
         }
@@ -668,8 +685,8 @@ public final class LocalKafkaBroker implements AutoCloseable {
     }
 
     private IllegalStateException failure(String what, String tail) {
-        return new IllegalStateException(what + ". Log: " + logFile + System.lineSeparator()
-                + "---- last " + LOG_TAIL_LINES + " lines ----" + System.lineSeparator() + tail);
+        return new IllegalStateException(what + ". Log: " + logFile + System.lineSeparator() + "---- last "
+                + LOG_TAIL_LINES + " lines ----" + System.lineSeparator() + tail);
     }
 
     private String logTail() {
@@ -678,8 +695,8 @@ public final class LocalKafkaBroker implements AutoCloseable {
                 return "(no log)";
             }
             List<String> lines = Files.readAllLines(logFile, StandardCharsets.UTF_8);
-            return String.join(System.lineSeparator(),
-                    lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size()));
+            return String.join(
+                    System.lineSeparator(), lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size()));
         } catch (IOException | RuntimeException e) {
             return "(cannot read log: " + e + ")";
         }
@@ -753,11 +770,13 @@ public final class LocalKafkaBroker implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot read " + CLASSPATH_RESOURCE, e);
         }
-        List<String> missing = jars.stream().filter(j -> !Files.isRegularFile(Paths.get(j))).collect(Collectors.toList());
+        List<String> missing =
+                jars.stream().filter(j -> !Files.isRegularFile(Paths.get(j))).collect(Collectors.toList());
         if (jars.isEmpty() || !missing.isEmpty()) {
-            throw new IllegalStateException("The Kafka broker classpath recorded when kafka-local was built is not usable"
-                    + (jars.isEmpty() ? " (empty)" : "; missing jars: " + missing)
-                    + ". Rebuild kafka-local on this machine (mvn -f kafka-local/pom.xml install) so Maven downloads them.");
+            throw new IllegalStateException(
+                    "The Kafka broker classpath recorded when kafka-local was built is not usable"
+                            + (jars.isEmpty() ? " (empty)" : "; missing jars: " + missing)
+                            + ". Rebuild kafka-local on this machine (mvn -f kafka-local/pom.xml install) so Maven downloads them.");
         }
         return jars;
     }
@@ -783,8 +802,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
         private final Map<String, String> brokerProperties = new LinkedHashMap<>();
         private final List<String> jvmArgs = new ArrayList<>();
 
-        private Builder() {
-        }
+        private Builder() {}
 
         /**
          * Sets the work directory (configuration, {@code data/} storage, {@code broker.log}). It is created

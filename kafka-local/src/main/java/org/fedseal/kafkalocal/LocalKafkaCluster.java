@@ -1,9 +1,9 @@
 package org.fedseal.kafkalocal;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,7 +13,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
-
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -95,11 +94,15 @@ public final class LocalKafkaCluster implements AutoCloseable {
             for (int i = 0; i < n; i++) {
                 Path dir = workDir.resolve("node-" + (i + 1));
                 Files.createDirectories(dir);
-                nodes.add(LocalKafkaBroker.startMember(config, dir,
-                        new LocalKafkaBroker.ClusterMember(i + 1, ports[2 * i], ports[2 * i + 1], voters, clusterId, n)));
+                nodes.add(LocalKafkaBroker.startMember(
+                        config,
+                        dir,
+                        new LocalKafkaBroker.ClusterMember(
+                                i + 1, ports[2 * i], ports[2 * i + 1], voters, clusterId, n)));
             }
             String bootstrap = java.util.stream.IntStream.range(0, n)
-                    .mapToObj(i -> "127.0.0.1:" + ports[2 * i]).collect(Collectors.joining(","));
+                    .mapToObj(i -> "127.0.0.1:" + ports[2 * i])
+                    .collect(Collectors.joining(","));
             LocalKafkaCluster cluster = new LocalKafkaCluster(nodes, bootstrap);
             long deadline = System.nanoTime() + config.startupTimeoutNanos();
             for (LocalKafkaBroker node : nodes) {
@@ -178,28 +181,34 @@ public final class LocalKafkaCluster implements AutoCloseable {
                 .map(e -> new NewTopic(e.getKey(), e.getValue(), (short) replicationFactor).configs(all))
                 .collect(Collectors.toList());
         try (Admin admin = LocalKafkaBroker.newAdmin(bootstrapServers)) {
-            for (Map.Entry<String, org.apache.kafka.common.KafkaFuture<Void>> r : admin.createTopics(topics).values().entrySet()) {
+            for (Map.Entry<String, org.apache.kafka.common.KafkaFuture<Void>> r :
+                    admin.createTopics(topics).values().entrySet()) {
                 try {
                     r.getValue().get(60, TimeUnit.SECONDS);
                 } catch (ExecutionException e) {
                     if (!(e.getCause() instanceof TopicExistsException)) {
-                        throw new IllegalStateException("Could not create topic " + r.getKey() + ": " + e.getCause(), e.getCause());
+                        throw new IllegalStateException(
+                                "Could not create topic " + r.getKey() + ": " + e.getCause(), e.getCause());
                     }
                 }
             }
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (true) {
                 try {
-                    Map<String, TopicDescription> d = admin.describeTopics(nameToPartitions.keySet()).allTopicNames()
+                    Map<String, TopicDescription> d = admin.describeTopics(nameToPartitions.keySet())
+                            .allTopicNames()
                             .get(10, TimeUnit.SECONDS);
-                    if (d.values().stream().flatMap(t -> t.partitions().stream()).allMatch(this::healthy)) {
+                    if (d.values().stream()
+                            .flatMap(t -> t.partitions().stream())
+                            .allMatch(this::healthy)) {
                         return;
                     }
                 } catch (ExecutionException | TimeoutException e) {
                     // metadata still propagating
                 }
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("topics " + nameToPartitions.keySet() + " not fully replicated in time");
+                    throw new IllegalStateException(
+                            "topics " + nameToPartitions.keySet() + " not fully replicated in time");
                 }
                 Thread.sleep(100);
             }
@@ -219,8 +228,13 @@ public final class LocalKafkaCluster implements AutoCloseable {
         try (Admin admin = LocalKafkaBroker.newAdmin(bootstrapServers)) {
             while (true) {
                 try {
-                    Set<Integer> ids = admin.describeCluster(new DescribeClusterOptions().timeoutMs(3_000)).nodes()
-                            .get(4, TimeUnit.SECONDS).stream().map(org.apache.kafka.common.Node::id).collect(Collectors.toSet());
+                    Set<Integer> ids = admin
+                            .describeCluster(new DescribeClusterOptions().timeoutMs(3_000))
+                            .nodes()
+                            .get(4, TimeUnit.SECONDS)
+                            .stream()
+                            .map(org.apache.kafka.common.Node::id)
+                            .collect(Collectors.toSet());
                     if (ids.size() >= n) {
                         return;
                     }

@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,17 +39,20 @@ class LifecycleTest {
         assertFalse(broker.isRunning());
         assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "broker process is dead");
         String log = Files.readString(broker.logFile());
-        assertTrue(log.contains("shut down completed"),
+        assertTrue(
+                log.contains("shut down completed"),
                 () -> "clean shutdown on SIGTERM:\n" + log.substring(Math.max(0, log.length() - 3000)));
         assertThrows(IllegalStateException.class, () -> broker.createTopic("after-close", 1));
     }
 
     @Test
     void startupFailureReportsTheLogTail(@TempDir Path dir) {
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> LocalKafkaBroker.builder()
-                .workDir(dir)
-                .brokerProperty("node.id", "not-a-number")
-                .start());
+        IllegalStateException e = assertThrows(
+                IllegalStateException.class,
+                () -> LocalKafkaBroker.builder()
+                        .workDir(dir)
+                        .brokerProperty("node.id", "not-a-number")
+                        .start());
         assertTrue(e.getMessage().contains("not-a-number"), e.getMessage());
         assertTrue(e.getMessage().contains(dir.resolve("broker.log").toString()), e.getMessage());
     }
@@ -59,14 +61,23 @@ class LifecycleTest {
     @Test
     void brokerDiesWithItsOwnerJvm(@TempDir Path dir) throws Exception {
         String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-        Process owner = new ProcessBuilder(java, "-Xmx128m", "-cp", System.getProperty("java.class.path"),
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                KafkaLocalMain.class.getName(), "--work-dir", dir.toString(), "--topic", "demo:2")
+        Process owner = new ProcessBuilder(
+                        java,
+                        "-Xmx128m",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                        KafkaLocalMain.class.getName(),
+                        "--work-dir",
+                        dir.toString(),
+                        "--topic",
+                        "demo:2")
                 .redirectErrorStream(true)
                 .start();
         Long brokerPid = null;
         String bootstrap = null;
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(owner.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader out =
+                new BufferedReader(new InputStreamReader(owner.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = out.readLine()) != null) {
                 if (line.startsWith("bootstrap.servers=")) {
@@ -104,7 +115,9 @@ class LifecycleTest {
         assertTrue(cp.stream().anyMatch(j -> j.endsWith(File.separator + "kafka-clients-4.4.0.jar")), cp.toString());
         assertFalse(cp.stream().anyMatch(j -> j.contains("kafka-clients-4.2")), cp.toString());
         assertFalse(cp.stream().anyMatch(j -> j.contains("junit")), cp.toString());
-        assertThrows(ClassNotFoundException.class, () -> Class.forName("kafka.Kafka"),
+        assertThrows(
+                ClassNotFoundException.class,
+                () -> Class.forName("kafka.Kafka"),
                 "broker jars are not on the test (user) classpath");
     }
 }

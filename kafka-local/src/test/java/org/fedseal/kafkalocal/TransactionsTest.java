@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -53,7 +52,8 @@ class TransactionsTest {
         assertEquals(List.of("committed-1", "committed-2", "committed-3"), sorted(committed));
 
         List<String> uncommitted = consume(kafka, topic, "read_uncommitted", 5);
-        assertEquals(List.of("aborted-1", "aborted-2", "committed-1", "committed-2", "committed-3"), sorted(uncommitted));
+        assertEquals(
+                List.of("aborted-1", "aborted-2", "committed-1", "committed-2", "committed-3"), sorted(uncommitted));
     }
 
     @Test

@@ -12,5 +12,5 @@ import java.util.List;
  * @param archived true if the commit and all chunks are in the archive
  * @param chunkHashes canonical hashes (hex) of the archived chunks, index = chunk index
  */
-public record AcceptedUpdateInfo(String updateHash, String clientId, String updateId, long weight, boolean archived,
-        List<String> chunkHashes) {}
+public record AcceptedUpdateInfo(
+        String updateHash, String clientId, String updateId, long weight, boolean archived, List<String> chunkHashes) {}

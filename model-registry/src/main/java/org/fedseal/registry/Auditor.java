@@ -68,11 +68,13 @@ public final class Auditor {
         List<String> notes = new ArrayList<>();
         SigningPublicKey key = pinnedKey != null ? pinnedKey : client.logPublicKey();
         if (pinnedKey != null && !pinnedKey.equals(client.logPublicKey())) {
-            return Result.fail("the registry now serves a different log key than the pinned " + pinnedKey.fingerprint(), notes);
+            return Result.fail(
+                    "the registry now serves a different log key than the pinned " + pinnedKey.fingerprint(), notes);
         }
         SignedTreeHead sth = client.signedTreeHead();
         if (!Signatures.verify(sth, key)) {
-            return Result.fail("the latest signed tree head's signature does not verify with log key " + key.fingerprint(), notes);
+            return Result.fail(
+                    "the latest signed tree head's signature does not verify with log key " + key.fingerprint(), notes);
         }
         long n = sth.getTreeSize();
         notes.add("tree head: size " + n + ", root " + Hash.of(sth.getRootHash()));
@@ -89,14 +91,19 @@ public final class Auditor {
             byte[] bytes = Base64.getDecoder().decode(e.entry());
             Hash leaf = MerkleHashes.leafHash(bytes);
             if (!leaf.toHex().equals(e.leafHash())) {
-                return Result.fail("entry " + e.index() + " was altered: its content hashes to " + leaf + " but the log recorded leaf " + e.leafHash(), notes);
+                return Result.fail(
+                        "entry " + e.index() + " was altered: its content hashes to " + leaf
+                                + " but the log recorded leaf " + e.leafHash(),
+                        notes);
             }
             leaves.add(leaf);
             entries.add(bytes);
         }
         Hash root = MerkleHashes.rootOfLeafHashes(leaves);
         if (!root.matches(sth.getRootHash())) {
-            return Result.fail("the root recomputed from all " + n + " entries (" + root + ") differs from the signed tree head", notes);
+            return Result.fail(
+                    "the root recomputed from all " + n + " entries (" + root + ") differs from the signed tree head",
+                    notes);
         }
         notes.add("root recomputed from " + n + " entries: OK");
         List<SignedTreeHead> heads = new ArrayList<>();
@@ -113,21 +120,31 @@ public final class Auditor {
             }
             String which = old == previous ? "saved tree head" : "earlier tree head";
             if (old.getTreeSize() > n) {
-                return Result.fail("entries were removed: a " + which + " of size " + old.getTreeSize() + " was signed, the log now has " + n, notes);
+                return Result.fail(
+                        "entries were removed: a " + which + " of size " + old.getTreeSize()
+                                + " was signed, the log now has " + n,
+                        notes);
             }
             if (old.getTreeSize() == n && !old.getRootHash().equals(sth.getRootHash())) {
-                return Result.fail("forked tree heads: two signed heads of size " + n + " with different roots ("
-                        + Hash.of(old.getRootHash()) + " vs " + Hash.of(sth.getRootHash()) + ")", notes);
+                return Result.fail(
+                        "forked tree heads: two signed heads of size " + n + " with different roots ("
+                                + Hash.of(old.getRootHash()) + " vs " + Hash.of(sth.getRootHash()) + ")",
+                        notes);
             }
             Hash oldRoot = MerkleHashes.rootOfLeafHashes(leaves.subList(0, (int) old.getTreeSize()));
             if (!oldRoot.matches(old.getRootHash())) {
-                return Result.fail("the log is inconsistent with the " + which + " of size " + old.getTreeSize()
-                        + ": entries before it were changed or removed", notes);
+                return Result.fail(
+                        "the log is inconsistent with the " + which + " of size " + old.getTreeSize()
+                                + ": entries before it were changed or removed",
+                        notes);
             }
             if (old == previous && old.getTreeSize() > 0 && old.getTreeSize() < n) {
                 ConsistencyProof proof = client.consistencyProof(old.getTreeSize(), n);
                 if (!MerkleVerifier.verifyConsistency(proof, old, sth, key)) {
-                    return Result.fail("the registry's consistency proof from size " + old.getTreeSize() + " to " + n + " does not verify", notes);
+                    return Result.fail(
+                            "the registry's consistency proof from size " + old.getTreeSize() + " to " + n
+                                    + " does not verify",
+                            notes);
                 }
                 notes.add("consistency proof " + old.getTreeSize() + " -> " + n + ": OK");
             }
@@ -161,13 +178,15 @@ public final class Auditor {
             SigningPublicKey k = keyOf.apply(id);
             return k != null && k.fingerprint().equals(enrolledKeys.get(id)) ? k : null;
         });
-        SamplingAudit sampling = new SamplingAudit(model -> {
-            try {
-                return client.model(model).keyHolderId();
-            } catch (RegistryException ex) {
-                return null;
-            }
-        }, threshold::holdersOf);
+        SamplingAudit sampling = new SamplingAudit(
+                model -> {
+                    try {
+                        return client.model(model).keyHolderId();
+                    } catch (RegistryException ex) {
+                        return null;
+                    }
+                },
+                threshold::holdersOf);
         int versions = 0;
         for (int i = 0; i < entries.size(); i++) {
             LogEntry e;
@@ -181,12 +200,17 @@ public final class Auditor {
             Hash subject = Hash.of(e.getSubjectHash());
             switch (e.getKind()) {
                 case ROUND_OPENED -> {
-                    if (!(e.getPayload() instanceof RoundOpened r) || !CanonicalHash.of(r).equals(subject)) {
-                        return Result.fail("entry " + i + ": round " + rk + " payload does not match its subject hash", notes);
+                    if (!(e.getPayload() instanceof RoundOpened r)
+                            || !CanonicalHash.of(r).equals(subject)) {
+                        return Result.fail(
+                                "entry " + i + ": round " + rk + " payload does not match its subject hash", notes);
                     }
-                    if (!versionModel.containsKey(Hash.of(r.getBaseModelHash())) || !m.equals(versionModel.get(Hash.of(r.getBaseModelHash())))) {
-                        return Result.fail("entry " + i + ": round " + rk + " starts from " + Hash.of(r.getBaseModelHash())
-                                + ", which is not an earlier version of " + m, notes);
+                    if (!versionModel.containsKey(Hash.of(r.getBaseModelHash()))
+                            || !m.equals(versionModel.get(Hash.of(r.getBaseModelHash())))) {
+                        return Result.fail(
+                                "entry " + i + ": round " + rk + " starts from " + Hash.of(r.getBaseModelHash())
+                                        + ", which is not an earlier version of " + m,
+                                notes);
                     }
                     String problem = threshold.onRound(r);
                     if (problem == null) {
@@ -208,7 +232,8 @@ public final class Auditor {
                         return Result.fail("entry " + i + ": " + problem, notes);
                     }
                 }
-                case UPDATE_ACCEPTED -> accepted.computeIfAbsent(rk, k -> new HashSet<>()).add(subject);
+                case UPDATE_ACCEPTED ->
+                    accepted.computeIfAbsent(rk, k -> new HashSet<>()).add(subject);
                 case CLIENT_ENROLLED -> {
                     enrolledKeys.put(e.getClientId() == null ? "" : e.getClientId(), subject);
                     sampling.onEnrolled(e);
@@ -216,41 +241,64 @@ public final class Auditor {
                 case AGGREGATE_PUBLISHED -> aggregates.put(rk, subject);
                 case MODEL_VERSION_PUBLISHED -> {
                     versions++;
-                    if (!(e.getPayload() instanceof ModelVersionPublished v) || !CanonicalHash.of(v).equals(subject)) {
+                    if (!(e.getPayload() instanceof ModelVersionPublished v)
+                            || !CanonicalHash.of(v).equals(subject)) {
                         return Result.fail("entry " + i + ": version payload does not match its subject hash", notes);
                     }
                     Hash vh = CanonicalHash.versionHash(v);
-                    if (!vh.matches(v.getVersionHash()) || e.getVersionHash() == null || !vh.matches(e.getVersionHash())) {
-                        return Result.fail("entry " + i + ": version hash of " + m + " does not recompute (" + vh + ")", notes);
+                    if (!vh.matches(v.getVersionHash())
+                            || e.getVersionHash() == null
+                            || !vh.matches(e.getVersionHash())) {
+                        return Result.fail(
+                                "entry " + i + ": version hash of " + m + " does not recompute (" + vh + ")", notes);
                     }
                     String publisher = e.getClientId() == null ? "" : e.getClientId();
-                    SigningPublicKey pk = VersionInfo.REGISTRY_PUBLISHER.equals(publisher) ? logKey : keyOf.apply(publisher);
+                    SigningPublicKey pk =
+                            VersionInfo.REGISTRY_PUBLISHER.equals(publisher) ? logKey : keyOf.apply(publisher);
                     if (pk == null || !Signatures.verify(v, pk)) {
-                        return Result.fail("entry " + i + ": version " + vh + " is not signed by its publisher '" + publisher + "'", notes);
+                        return Result.fail(
+                                "entry " + i + ": version " + vh + " is not signed by its publisher '" + publisher
+                                        + "'",
+                                notes);
                     }
                     if (pk != logKey && !pk.fingerprint().equals(enrolledKeys.get(publisher))) {
-                        return Result.fail("entry " + i + ": version " + vh + " is signed with a key of '" + publisher
-                                + "' that the log does not show enrolled before it", notes);
+                        return Result.fail(
+                                "entry " + i + ": version " + vh + " is signed with a key of '" + publisher
+                                        + "' that the log does not show enrolled before it",
+                                notes);
                     }
                     if (v.getParentHash().remaining() == 0) {
-                        if (!modelsWithGenesis.add(m) || v.getRound() != 0 || v.getAggregateHash().remaining() != 0) {
-                            return Result.fail("entry " + i + ": version " + vh + " of " + m + " has no parent but is not the model's first version", notes);
+                        if (!modelsWithGenesis.add(m)
+                                || v.getRound() != 0
+                                || v.getAggregateHash().remaining() != 0) {
+                            return Result.fail(
+                                    "entry " + i + ": version " + vh + " of " + m
+                                            + " has no parent but is not the model's first version",
+                                    notes);
                         }
                     } else {
                         Hash parent = Hash.of(v.getParentHash());
                         if (!m.equals(versionModel.get(parent))) {
-                            return Result.fail("entry " + i + ": version " + vh + " of " + m + " has parent " + parent
-                                    + ", which is not an earlier version of " + m, notes);
+                            return Result.fail(
+                                    "entry " + i + ": version " + vh + " of " + m + " has parent " + parent
+                                            + ", which is not an earlier version of " + m,
+                                    notes);
                         }
                         RoundOpened r = rounds.get(rk);
                         if (r == null || !parent.matches(r.getBaseModelHash())) {
-                            return Result.fail("entry " + i + ": version " + vh + " has parent " + parent + " but round " + rk
-                                    + (r == null ? " was never opened" : " trained from " + Hash.of(r.getBaseModelHash())), notes);
+                            return Result.fail(
+                                    "entry " + i + ": version " + vh + " has parent " + parent + " but round " + rk
+                                            + (r == null
+                                                    ? " was never opened"
+                                                    : " trained from " + Hash.of(r.getBaseModelHash())),
+                                    notes);
                         }
                         Hash agg = aggregates.get(rk);
                         if (agg == null || !agg.matches(v.getAggregateHash())) {
-                            return Result.fail("entry " + i + ": version " + vh + " names aggregate " + hex(v.getAggregateHash())
-                                    + " but the logged aggregate of round " + rk + " is " + agg, notes);
+                            return Result.fail(
+                                    "entry " + i + ": version " + vh + " names aggregate " + hex(v.getAggregateHash())
+                                            + " but the logged aggregate of round " + rk + " is " + agg,
+                                    notes);
                         }
                         Result links = aggregateLinks(i, rk, agg, v, accepted.getOrDefault(rk, Set.of()), notes);
                         if (!links.ok()) {
@@ -263,14 +311,15 @@ public final class Auditor {
                     }
                     versionModel.put(vh, m);
                 }
-                default -> { }
+                default -> {}
             }
         }
         // every version the registry lists must be in the log
         for (String m : modelsWithGenesis) {
             for (VersionInfo vi : client.versions(m)) {
                 if (!versionModel.containsKey(Hash.fromHex(vi.versionHash()))) {
-                    return Result.fail("version " + vi.versionHash() + " of " + m + " is served but not in the log", notes);
+                    return Result.fail(
+                            "version " + vi.versionHash() + " of " + m + " is served but not in the log", notes);
                 }
             }
         }
@@ -307,42 +356,68 @@ public final class Auditor {
                 if (vi.sequence() > 0) {
                     RoundOpened r = rounds.get(m + "/" + vi.round());
                     if (r == null) {
-                        return Result.fail("version " + vi.versionHash() + " of " + m + ": round " + vi.round() + " is not in the log", notes);
+                        return Result.fail(
+                                "version " + vi.versionHash() + " of " + m + ": round " + vi.round()
+                                        + " is not in the log",
+                                notes);
                     }
                     acc = acc.charge(r);
                 }
                 double least = acc.epsilon(delta).epsilon();
                 if (vi.epsilon() == null || vi.epsilon() < least * (1 - 1e-9)) {
-                    return Result.fail(String.format(java.util.Locale.ROOT, "version %s of %s reports epsilon %s, but the logged rounds of its "
-                            + "lineage spend at least %.6g (delta %s)", vi.versionHash(), m, vi.epsilon(), least, delta), notes);
+                    return Result.fail(
+                            String.format(
+                                    java.util.Locale.ROOT,
+                                    "version %s of %s reports epsilon %s, but the logged rounds of its "
+                                            + "lineage spend at least %.6g (delta %s)",
+                                    vi.versionHash(),
+                                    m,
+                                    vi.epsilon(),
+                                    least,
+                                    delta),
+                            notes);
                 }
                 checked++;
             }
         }
         if (checked > 0) {
-            notes.add("epsilon of " + checked + " versions re-derived from their logged rounds' noise multipliers: none understated");
+            notes.add("epsilon of " + checked
+                    + " versions re-derived from their logged rounds' noise multipliers: none understated");
         }
         return new Result(true, "", notes);
     }
 
-    private Result aggregateLinks(int i, String rk, Hash aggHash, ModelVersionPublished v, Set<Hash> acceptedInLog, List<String> notes) {
+    private Result aggregateLinks(
+            int i, String rk, Hash aggHash, ModelVersionPublished v, Set<Hash> acceptedInLog, List<String> notes) {
         AggregatePublished a;
         try {
             a = LARGE.decode(client.blob(aggHash), AggregatePublished.class);
         } catch (WireFormatException | RegistryException ex) {
-            return Result.fail("entry " + i + ": aggregate " + aggHash + " of round " + rk + " is not retrievable: " + ex.getMessage(), notes);
+            return Result.fail(
+                    "entry " + i + ": aggregate " + aggHash + " of round " + rk + " is not retrievable: "
+                            + ex.getMessage(),
+                    notes);
         }
         if (!CanonicalHash.of(a).equals(aggHash)) {
-            return Result.fail("aggregate of round " + rk + " served by the registry does not hash to " + aggHash, notes);
+            return Result.fail(
+                    "aggregate of round " + rk + " served by the registry does not hash to " + aggHash, notes);
         }
-        Hash root = MerkleHashes.acceptedUpdateRoot(a.getAcceptedUpdateHashes().stream().map(Hash::of).toList());
+        Hash root = MerkleHashes.acceptedUpdateRoot(
+                a.getAcceptedUpdateHashes().stream().map(Hash::of).toList());
         if (!root.matches(a.getAcceptedUpdateRoot()) || !root.matches(v.getAcceptedUpdateRoot())) {
-            return Result.fail("entry " + i + ": update root of version " + hex(v.getVersionHash()) + " (" + hex(v.getAcceptedUpdateRoot())
-                    + ") is not the Merkle root of round " + rk + "'s accepted updates (" + root + ")", notes);
+            return Result.fail(
+                    "entry " + i + ": update root of version " + hex(v.getVersionHash()) + " ("
+                            + hex(v.getAcceptedUpdateRoot()) + ") is not the Merkle root of round " + rk
+                            + "'s accepted updates (" + root + ")",
+                    notes);
         }
-        Set<Hash> inAggregate = new HashSet<>(a.getAcceptedUpdateHashes().stream().map(Hash::of).toList());
+        Set<Hash> inAggregate =
+                new HashSet<>(a.getAcceptedUpdateHashes().stream().map(Hash::of).toList());
         if (!inAggregate.equals(acceptedInLog)) {
-            return Result.fail("round " + rk + ": the aggregate's accepted updates differ from the UPDATE_ACCEPTED entries in the log", notes);
+            return Result.fail(
+                    "round " + rk
+                            + ": the aggregate's accepted updates differ from the UPDATE_ACCEPTED entries in the log",
+                    notes);
         }
         return new Result(true, "", notes);
     }
@@ -357,7 +432,8 @@ public final class Auditor {
             return Result.fail("no accepted update " + updateHash + " in the log", notes);
         }
         SignedTreeHead sth = client.signedTreeHead();
-        byte[] entry = Base64.getDecoder().decode(client.logEntries(index, index + 1).get(0).entry());
+        byte[] entry = Base64.getDecoder()
+                .decode(client.logEntries(index, index + 1).get(0).entry());
         LogEntry e;
         try {
             e = LARGE.decode(entry, LogEntry.class);
@@ -369,10 +445,15 @@ public final class Auditor {
         }
         InclusionProof proof = client.inclusionProof(index, sth.getTreeSize());
         if (!MerkleVerifier.verifyInclusion(entry, proof, sth, key)) {
-            return Result.fail("inclusion proof of entry " + index + " does not verify under the signed tree head of size " + sth.getTreeSize(), notes);
+            return Result.fail(
+                    "inclusion proof of entry " + index + " does not verify under the signed tree head of size "
+                            + sth.getTreeSize(),
+                    notes);
         }
-        notes.add("entry " + index + " (client " + e.getClientId() + ", round " + e.getModelId() + "/" + e.getRound() + ")");
-        notes.add("audit path of " + proof.path().size() + " hashes to root " + Hash.of(sth.getRootHash()) + " (tree size " + sth.getTreeSize() + ")");
+        notes.add("entry " + index + " (client " + e.getClientId() + ", round " + e.getModelId() + "/" + e.getRound()
+                + ")");
+        notes.add("audit path of " + proof.path().size() + " hashes to root " + Hash.of(sth.getRootHash())
+                + " (tree size " + sth.getTreeSize() + ")");
         return new Result(true, "update " + updateHash + " is included in the log", notes);
     }
 
@@ -386,9 +467,11 @@ public final class Auditor {
         if (a.getStatus() != AggregateStatus.COMPLETED) {
             return Result.fail("round " + modelId + "/" + round + " did not complete (" + a.getStatus() + ")", notes);
         }
-        Set<Hash> expected = new HashSet<>(a.getAcceptedUpdateHashes().stream().map(Hash::of).toList());
+        Set<Hash> expected =
+                new HashSet<>(a.getAcceptedUpdateHashes().stream().map(Hash::of).toList());
         List<AcceptedUpdateInfo> updates = client.acceptedUpdates(modelId, round);
-        Set<Hash> got = new HashSet<>(updates.stream().map(u -> Hash.fromHex(u.updateHash())).toList());
+        Set<Hash> got = new HashSet<>(
+                updates.stream().map(u -> Hash.fromHex(u.updateHash())).toList());
         if (!got.equals(expected)) {
             return Result.fail("the registry's accepted updates differ from the aggregate's list", notes);
         }
@@ -402,10 +485,14 @@ public final class Auditor {
             for (AcceptedUpdateInfo u : updates) {
                 UpdateCommit commit = LARGE.decode(client.blob(Hash.fromHex(u.updateHash())), UpdateCommit.class);
                 if (!CanonicalHash.of(commit).toHex().equals(u.updateHash())) {
-                    return Result.fail("archived commit of " + u.clientId() + " does not hash to " + u.updateHash(), notes);
+                    return Result.fail(
+                            "archived commit of " + u.clientId() + " does not hash to " + u.updateHash(), notes);
                 }
                 if (commit.getChunkCount() != chunks) {
-                    return Result.fail("update " + u.updateHash() + " has " + commit.getChunkCount() + " chunks, the aggregate " + chunks, notes);
+                    return Result.fail(
+                            "update " + u.updateHash() + " has " + commit.getChunkCount() + " chunks, the aggregate "
+                                    + chunks,
+                            notes);
                 }
                 List<UpdateChunk> archived = new ArrayList<>();
                 for (int c = 0; c < chunks; c++) {
@@ -414,11 +501,14 @@ public final class Auditor {
                     try {
                         blob = client.blob(ch);
                     } catch (RegistryException ex) {
-                        return Result.fail("chunk " + c + " of update " + u.updateHash() + " is not archived (retention?)", notes);
+                        return Result.fail(
+                                "chunk " + c + " of update " + u.updateHash() + " is not archived (retention?)", notes);
                     }
                     UpdateChunk chunk = LARGE.decode(blob, UpdateChunk.class);
                     if (!CanonicalHash.of(chunk).equals(ch) || chunk.getChunkIndex() != c) {
-                        return Result.fail("archived chunk " + c + " of update " + u.updateHash() + " does not match its hash", notes);
+                        return Result.fail(
+                                "archived chunk " + c + " of update " + u.updateHash() + " does not match its hash",
+                                notes);
                     }
                     archived.add(chunk);
                 }
@@ -436,15 +526,21 @@ public final class Auditor {
             }
             for (int j = 0; j < mine.size(); j++) {
                 if (!java.util.Arrays.equals(mine.get(j), published.get(j))) {
-                    return Result.fail("ciphertext " + j + ": the published aggregate differs from the sum of the " + updates.size()
-                            + " archived accepted updates (" + Hash.sha256(published.get(j)) + " vs " + Hash.sha256(mine.get(j)) + ")", notes);
+                    return Result.fail(
+                            "ciphertext " + j + ": the published aggregate differs from the sum of the "
+                                    + updates.size() + " archived accepted updates (" + Hash.sha256(published.get(j))
+                                    + " vs " + Hash.sha256(mine.get(j)) + ")",
+                            notes);
                 }
             }
         } catch (WireFormatException | MalformedHeDataException ex) {
             return Result.fail("archived data is malformed: " + ex.getMessage(), notes);
         }
         notes.add(updates.size() + " accepted updates, " + chunks + " chunks re-summed with " + params.id());
-        return new Result(true, "aggregate of " + modelId + "/" + round + " equals the re-summed archived updates bit for bit", notes);
+        return new Result(
+                true,
+                "aggregate of " + modelId + "/" + round + " equals the re-summed archived updates bit for bit",
+                notes);
     }
 
     /** The remaining bytes of {@code b}, copied (b is not moved). */

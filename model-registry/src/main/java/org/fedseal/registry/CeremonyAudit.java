@@ -82,7 +82,8 @@ final class CeremonyAudit {
         for (String h : o.getHolderIds()) {
             SigningPublicKey k = enrolledKey.apply(h);
             if (k == null) {
-                return "ceremony " + o.getCeremonyId() + " names holder " + h + ", whom the log does not show enrolled before it";
+                return "ceremony " + o.getCeremonyId() + " names holder " + h
+                        + ", whom the log does not show enrolled before it";
             }
             keys.put(h, k);
         }
@@ -123,18 +124,20 @@ final class CeremonyAudit {
     String onCompleted(LogEntry e, Hash subject) {
         KeyCeremonyTranscript t = transcripts.get(e.getCeremonyId());
         if (t == null || !t.isComplete()) {
-            return "ceremony " + e.getCeremonyId() + " is logged completed before every holder revealed its committed share";
+            return "ceremony " + e.getCeremonyId()
+                    + " is logged completed before every holder revealed its committed share";
         }
         Hash recomputed;
         try {
-            CommonReference crs = CommonReference.forCeremony(t.ceremonyId(), t.payloads(CeremonyPhase.SEED_CONTRIBUTION));
+            CommonReference crs =
+                    CommonReference.forCeremony(t.ceremonyId(), t.payloads(CeremonyPhase.SEED_CONTRIBUTION));
             recomputed = Hash.sha256(ThresholdKeys.combinePublicKey(crs, t.payloads(CeremonyPhase.KEY_SHARE)));
         } catch (IllegalArgumentException ex) {
             return "ceremony " + e.getCeremonyId() + ": a revealed key share is invalid: " + ex.getMessage();
         }
         if (!recomputed.equals(subject)) {
-            return "ceremony " + e.getCeremonyId() + ": the collective key recomputed from the logged shares is " + recomputed
-                    + ", the log names " + subject;
+            return "ceremony " + e.getCeremonyId() + ": the collective key recomputed from the logged shares is "
+                    + recomputed + ", the log names " + subject;
         }
         ceremonyKey.put(e.getCeremonyId(), subject);
         completed++;
@@ -159,16 +162,20 @@ final class CeremonyAudit {
         try {
             DecryptionSharesPublished d = fetch(subject, DecryptionSharesPublished.class);
             KeyCeremonyTranscript t = transcripts.get(d.getCeremonyId());
-            if (t == null || !ceremonyKey.containsKey(d.getCeremonyId()) || !d.getCeremonyId().equals(e.getCeremonyId())) {
-                return "decryption shares " + subject + " name ceremony " + d.getCeremonyId() + ", not a completed ceremony";
+            if (t == null
+                    || !ceremonyKey.containsKey(d.getCeremonyId())
+                    || !d.getCeremonyId().equals(e.getCeremonyId())) {
+                return "decryption shares " + subject + " name ceremony " + d.getCeremonyId()
+                        + ", not a completed ceremony";
             }
-            if (!t.holderIds().contains(d.getHolderId()) || !Signatures.verifyRecord(d, enrolledKey.apply(d.getHolderId()))) {
+            if (!t.holderIds().contains(d.getHolderId())
+                    || !Signatures.verifyRecord(d, enrolledKey.apply(d.getHolderId()))) {
                 return "decryption shares " + subject + " are not signed by a holder of ceremony " + d.getCeremonyId();
             }
             Hash agg = Hash.of(d.getAggregateHash());
             if (!agg.equals(loggedAggregate)) {
-                return "decryption shares " + subject + " decrypt " + agg + ", not the logged aggregate of " + d.getModelId() + "/"
-                        + d.getRound();
+                return "decryption shares " + subject + " decrypt " + agg + ", not the logged aggregate of "
+                        + d.getModelId() + "/" + d.getRound();
             }
             shares.put(subject, new Shares(d.getCeremonyId(), d.getHolderId(), agg));
         } catch (IllegalStateException ex) {
@@ -186,23 +193,31 @@ final class CeremonyAudit {
         }
         String modelCeremonyId = modelCeremony.get(v.getModelId());
         if (v.getCeremonyId() == null) {
-            return modelCeremonyId == null || v.getParentHash().remaining() == 0 ? null
+            return modelCeremonyId == null || v.getParentHash().remaining() == 0
+                    ? null
                     : "version of threshold model " + v.getModelId() + " names no key ceremony";
         }
         KeyCeremonyTranscript t = transcripts.get(v.getCeremonyId());
-        if (t == null || !ceremonyKey.containsKey(v.getCeremonyId()) || !v.getModelId().equals(ceremonyModel.get(v.getCeremonyId()))) {
-            return "version names ceremony " + v.getCeremonyId() + ", which the log does not show completed for " + v.getModelId();
+        if (t == null
+                || !ceremonyKey.containsKey(v.getCeremonyId())
+                || !v.getModelId().equals(ceremonyModel.get(v.getCeremonyId()))) {
+            return "version names ceremony " + v.getCeremonyId() + ", which the log does not show completed for "
+                    + v.getModelId();
         }
         Set<String> holders = new HashSet<>();
         for (ByteBuffer b : v.getDecryptionShareHashes()) {
             Shares s = shares.get(Hash.of(b));
-            if (s == null || !s.ceremonyId().equals(v.getCeremonyId()) || !s.aggregateHash().equals(aggregate)) {
+            if (s == null
+                    || !s.ceremonyId().equals(v.getCeremonyId())
+                    || !s.aggregateHash().equals(aggregate)) {
                 return "version names decryption shares " + Hash.of(b) + " that are not logged for its aggregate";
             }
             holders.add(s.holderId());
         }
-        if (!holders.equals(Set.copyOf(t.holderIds())) || holders.size() != v.getDecryptionShareHashes().size()) {
-            return "version combines shares of " + holders + "; ceremony " + v.getCeremonyId() + "'s holders are " + t.holderIds();
+        if (!holders.equals(Set.copyOf(t.holderIds()))
+                || holders.size() != v.getDecryptionShareHashes().size()) {
+            return "version combines shares of " + holders + "; ceremony " + v.getCeremonyId() + "'s holders are "
+                    + t.holderIds();
         }
         return redecrypt(v, aggregate, t);
     }
@@ -224,9 +239,13 @@ final class CeremonyAudit {
             List<List<DecryptionShare>> byHolder = new ArrayList<>();
             for (ByteBuffer h : v.getDecryptionShareHashes()) {
                 DecryptionSharesPublished d = fetch(Hash.of(h), DecryptionSharesPublished.class);
-                byHolder.add(d.getShares().stream().map(b -> DecryptionShare.fromBytes(Auditor.bytes(b))).toList());
+                byHolder.add(d.getShares().stream()
+                        .map(b -> DecryptionShare.fromBytes(Auditor.bytes(b)))
+                        .toList());
             }
-            List<byte[]> keyShareDigests = t.payloads(CeremonyPhase.KEY_SHARE).stream().map(p -> Hash.sha256(p).bytes()).toList();
+            List<byte[]> keyShareDigests = t.payloads(CeremonyPhase.KEY_SHARE).stream()
+                    .map(p -> Hash.sha256(p).bytes())
+                    .toList();
             double[] sums = ThresholdDecryptor.combineAll(vectors, byHolder, keyShareDigests);
             base = ModelWeights.decode(client.weights(Hash.of(v.getParentHash())));
             if (sums.length < base.length) {
@@ -254,12 +273,14 @@ final class CeremonyAudit {
             return strategy.name() + " does not step from the parent: " + ex.getMessage();
         }
         if (!ModelWeights.hash(step.weights()).matches(v.getWeightsHash())) {
-            return "its weights are not what " + strategy + " makes from the parent's weights and state and the mean update"
+            return "its weights are not what " + strategy
+                    + " makes from the parent's weights and state and the mean update"
                     + " its named decryption shares decrypt to";
         }
         if (!step.state().matches(v.getOptimizerStateHash())) {
             return "its optimizerStateHash " + Auditor.hex(v.getOptimizerStateHash()) + " is not the state " + strategy
-                    + " makes from the parent's state and the mean update (" + (step.state().isEmpty() ? "empty" : step.state().hash()) + ")";
+                    + " makes from the parent's state and the mean update ("
+                    + (step.state().isEmpty() ? "empty" : step.state().hash()) + ")";
         }
         redecrypted++;
         return null;
@@ -281,7 +302,8 @@ final class CeremonyAudit {
         try {
             r = LARGE.decode(client.blob(h), type);
         } catch (WireFormatException | RegistryException ex) {
-            throw new IllegalStateException(type.getSimpleName() + " " + h + " is not retrievable: " + ex.getMessage(), ex);
+            throw new IllegalStateException(
+                    type.getSimpleName() + " " + h + " is not retrievable: " + ex.getMessage(), ex);
         }
         if (!CanonicalHash.of(r).equals(h)) {
             throw new IllegalStateException(type.getSimpleName() + " served for " + h + " does not hash to it");

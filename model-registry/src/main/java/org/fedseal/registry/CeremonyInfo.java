@@ -19,9 +19,19 @@ import java.util.Map;
  * @param openedAtEpochMillis when it was opened
  * @param completedAtEpochMillis when it completed, or null
  */
-public record CeremonyInfo(String ceremonyId, String modelId, String heParamsId, List<String> holderIds, String status,
-        String recordHash, String publicKeyHash, Map<String, List<String>> sent, List<Rejection> rejections, String failure,
-        long openedAtEpochMillis, Long completedAtEpochMillis) {
+public record CeremonyInfo(
+        String ceremonyId,
+        String modelId,
+        String heParamsId,
+        List<String> holderIds,
+        String status,
+        String recordHash,
+        String publicKeyHash,
+        Map<String, List<String>> sent,
+        List<Rejection> rejections,
+        String failure,
+        long openedAtEpochMillis,
+        Long completedAtEpochMillis) {
 
     /** A ceremony message the registry did not accept. */
     public record Rejection(String holderId, String phase, String reason, String detail, long atEpochMillis) {}

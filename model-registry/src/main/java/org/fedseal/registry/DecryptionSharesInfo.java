@@ -10,5 +10,5 @@ package org.fedseal.registry;
  * @param holderId the key holder
  * @param aggregateHash CanonicalHash of the aggregate
  */
-public record DecryptionSharesInfo(String recordHash, String modelId, int round, String ceremonyId, String holderId,
-        String aggregateHash) {}
+public record DecryptionSharesInfo(
+        String recordHash, String modelId, int round, String ceremonyId, String holderId, String aggregateHash) {}

@@ -18,5 +18,14 @@ import java.util.List;
  * @param recordedBy who posted the metrics (the key holder or combiner id)
  * @param recordedAtEpochMillis when the registry stored them
  */
-public record FederatedEvaluationInfo(String modelId, int round, String versionHash, String aggregateHash, long examples,
-        Double accuracy, double loss, List<String> participants, String recordedBy, long recordedAtEpochMillis) {}
+public record FederatedEvaluationInfo(
+        String modelId,
+        int round,
+        String versionHash,
+        String aggregateHash,
+        long examples,
+        Double accuracy,
+        double loss,
+        List<String> participants,
+        String recordedBy,
+        long recordedAtEpochMillis) {}

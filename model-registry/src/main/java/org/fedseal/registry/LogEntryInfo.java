@@ -11,5 +11,5 @@ package org.fedseal.registry;
  * @param round round
  * @param subjectHash hash of the record the entry is about (hex)
  */
-public record LogEntryInfo(long index, String entry, String leafHash, String kind, String modelId, int round,
-        String subjectHash) {}
+public record LogEntryInfo(
+        long index, String entry, String leafHash, String kind, String modelId, int round, String subjectHash) {}

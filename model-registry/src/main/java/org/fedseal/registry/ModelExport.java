@@ -151,7 +151,8 @@ public final class ModelExport {
         }
         // the format recommends the data start 8-byte aligned; JSON allows trailing spaces
         int padded = (json.length + 7) / 8 * 8;
-        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(8L + padded + 4L * weights.length)).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(8L + padded + 4L * weights.length))
+                .order(ByteOrder.LITTLE_ENDIAN);
         out.putLong(padded);
         out.put(json);
         for (int i = json.length; i < padded; i++) {
@@ -171,15 +172,18 @@ public final class ModelExport {
      * @throws IllegalArgumentException if the layout has no DJL template, does not hold exactly the
      *     weights, or a name or property is longer than DJL can store (65,535 bytes)
      */
-    public static byte[] djlParams(float[] weights, ModelLayout layout, String modelName, Map<String, String> properties) {
+    public static byte[] djlParams(
+            float[] weights, ModelLayout layout, String modelName, Map<String, String> properties) {
         Objects.requireNonNull(modelName, "modelName");
         ModelLayouts.validate(layout, weights.length);
         DjlParamsTemplate djl = layout.getDjl();
         if (djl == null) {
-            throw new IllegalArgumentException("the model's layout has no DJL template: register the model with DjlTrainer.layout()");
+            throw new IllegalArgumentException(
+                    "the model's layout has no DJL template: register the model with DjlTrainer.layout()");
         }
         if (!djl.getLittleEndian()) {
-            throw new IllegalArgumentException("the DJL template stores big-endian data, which this writer does not produce");
+            throw new IllegalArgumentException(
+                    "the DJL template stores big-endian data, which this writer does not produce");
         }
         byte[] structure = bytes(djl.getBlockParameters());
         try {
@@ -213,7 +217,8 @@ public final class ModelExport {
             out.flush();
             return buffer.toByteArray();
         } catch (java.io.UTFDataFormatException e) {
-            throw new IllegalArgumentException("a model name or property is too long for DJL (65,535 bytes): " + e.getMessage(), e);
+            throw new IllegalArgumentException(
+                    "a model name or property is too long for DJL (65,535 bytes): " + e.getMessage(), e);
         } catch (IOException e) {
             throw new UncheckedIOException("writing to memory", e);
         }

@@ -22,14 +22,51 @@ package org.fedseal.registry;
  * @param epsilonSpent ε spent up to the latest version (its {@link VersionInfo#epsilon()}), or null
  *     without a budget
  */
-public record ModelInfo(String modelId, String architecture, String heParamsId, long parameterCount,
-        String hePublicKeyHash, String keyHolderId, String latestVersionHash, int versionCount, int roundCount,
-        long createdAtEpochMillis, String ceremonyId, String layoutHash, Double epsilonBudget, Double delta, Double epsilonSpent) {
+public record ModelInfo(
+        String modelId,
+        String architecture,
+        String heParamsId,
+        long parameterCount,
+        String hePublicKeyHash,
+        String keyHolderId,
+        String latestVersionHash,
+        int versionCount,
+        int roundCount,
+        long createdAtEpochMillis,
+        String ceremonyId,
+        String layoutHash,
+        Double epsilonBudget,
+        Double delta,
+        Double epsilonSpent) {
     /** A model without a privacy budget. */
-    public ModelInfo(String modelId, String architecture, String heParamsId, long parameterCount, String hePublicKeyHash,
-            String keyHolderId, String latestVersionHash, int versionCount, int roundCount, long createdAtEpochMillis, String ceremonyId,
+    public ModelInfo(
+            String modelId,
+            String architecture,
+            String heParamsId,
+            long parameterCount,
+            String hePublicKeyHash,
+            String keyHolderId,
+            String latestVersionHash,
+            int versionCount,
+            int roundCount,
+            long createdAtEpochMillis,
+            String ceremonyId,
             String layoutHash) {
-        this(modelId, architecture, heParamsId, parameterCount, hePublicKeyHash, keyHolderId, latestVersionHash, versionCount, roundCount,
-                createdAtEpochMillis, ceremonyId, layoutHash, null, null, null);
+        this(
+                modelId,
+                architecture,
+                heParamsId,
+                parameterCount,
+                hePublicKeyHash,
+                keyHolderId,
+                latestVersionHash,
+                versionCount,
+                roundCount,
+                createdAtEpochMillis,
+                ceremonyId,
+                layoutHash,
+                null,
+                null,
+                null);
     }
 }

@@ -40,7 +40,8 @@ import org.fedseal.protocol.wire.SignedTreeHead;
  * CLI). Thread-safe. Errors surface as {@link RegistryException}.
  */
 public final class RegistryClient {
-    private static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    private static final ObjectMapper JSON =
+            new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     private static final WireCodec LARGE = WireCodec.withMaxRecordBytes(512 << 20);
 
     private final URI base;
@@ -51,7 +52,8 @@ public final class RegistryClient {
         String s = base.toString();
         this.base = URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
         this.token = token;
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        this.http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     }
 
     /** A client for public (read) endpoints. */
@@ -77,7 +79,8 @@ public final class RegistryClient {
     }
 
     /** Registers a model with initial weights as float32 little-endian bytes and an optional key holder id. */
-    public ModelInfo registerModel(String modelId, String architecture, String heParamsId, byte[] weightsLe, String keyHolderId) {
+    public ModelInfo registerModel(
+            String modelId, String architecture, String heParamsId, byte[] weightsLe, String keyHolderId) {
         return registerModel(modelId, architecture, heParamsId, weightsLe, keyHolderId, null);
     }
 
@@ -88,7 +91,12 @@ public final class RegistryClient {
      *
      * @throws RegistryException 400 if the layout does not hold exactly the weights
      */
-    public ModelInfo registerModel(String modelId, String architecture, String heParamsId, byte[] weightsLe, String keyHolderId,
+    public ModelInfo registerModel(
+            String modelId,
+            String architecture,
+            String heParamsId,
+            byte[] weightsLe,
+            String keyHolderId,
             ModelLayout layout) {
         return registerModel(modelId, architecture, heParamsId, weightsLe, keyHolderId, layout, 0, 0);
     }
@@ -102,8 +110,15 @@ public final class RegistryClient {
      *
      * @throws RegistryException 400 if ε is not positive and finite or δ not in (0, 1), or the layout does not fit
      */
-    public ModelInfo registerModel(String modelId, String architecture, String heParamsId, byte[] weightsLe, String keyHolderId,
-            ModelLayout layout, double epsilonBudget, double delta) {
+    public ModelInfo registerModel(
+            String modelId,
+            String architecture,
+            String heParamsId,
+            byte[] weightsLe,
+            String keyHolderId,
+            ModelLayout layout,
+            double epsilonBudget,
+            double delta) {
         Map<String, Object> body = new LinkedHashMap<>();
         if (epsilonBudget != 0 || delta != 0) {
             body.put("epsilonBudget", epsilonBudget);
@@ -172,19 +187,23 @@ public final class RegistryClient {
     /** Enrols a client's Ed25519 key for {@code modelIds} (empty = all); returns true if ClientEnrolled reached Kafka. */
     public boolean enrollClient(String clientId, SigningPublicKey key, List<String> modelIds) {
         Map<String, Object> body = Map.of("clientId", clientId, "publicKey", b64(key.toX509()), "modelIds", modelIds);
-        return tree(send(jsonRequest("POST", "/api/clients", body))).path("published").asBoolean();
+        return tree(send(jsonRequest("POST", "/api/clients", body)))
+                .path("published")
+                .asBoolean();
     }
 
     /** The enrolled signing key of a client. */
     public SigningPublicKey clientKey(String clientId) {
         JsonNode n = json("GET", "/api/clients/" + clientId, null, JsonNode.class);
-        return SigningPublicKey.fromX509(Base64.getDecoder().decode(n.get("publicKey").asText()));
+        return SigningPublicKey.fromX509(
+                Base64.getDecoder().decode(n.get("publicKey").asText()));
     }
 
     // ------------------------------------------------------------ rounds
 
     /** Opens the next round of {@code modelId} with the bounds the registry derives (clip norm 1, the largest total weight that fits). */
-    public RoundInfo openRound(String modelId, int quorum, Duration deadlineIn, int localEpochs, int ciphertextsPerChunk) {
+    public RoundInfo openRound(
+            String modelId, int quorum, Duration deadlineIn, int localEpochs, int ciphertextsPerChunk) {
         return openRound(modelId, quorum, deadlineIn, localEpochs, ciphertextsPerChunk, 0, 0, 0);
     }
 
@@ -197,9 +216,24 @@ public final class RegistryClient {
      * @param maxUpdateWeight the largest weight of one update, or 0 for maxTotalWeight / quorum
      * @throws RegistryException 400 if the bounds could let the encrypted sum wrap (the message names the bound)
      */
-    public RoundInfo openRound(String modelId, int quorum, Duration deadlineIn, int localEpochs, int ciphertextsPerChunk,
-                               double clipNorm, long maxTotalWeight, long maxUpdateWeight) {
-        return openRound(modelId, quorum, deadlineIn, localEpochs, ciphertextsPerChunk, clipNorm, maxTotalWeight, maxUpdateWeight,
+    public RoundInfo openRound(
+            String modelId,
+            int quorum,
+            Duration deadlineIn,
+            int localEpochs,
+            int ciphertextsPerChunk,
+            double clipNorm,
+            long maxTotalWeight,
+            long maxUpdateWeight) {
+        return openRound(
+                modelId,
+                quorum,
+                deadlineIn,
+                localEpochs,
+                ciphertextsPerChunk,
+                clipNorm,
+                maxTotalWeight,
+                maxUpdateWeight,
                 RoundOptions.DEFAULT);
     }
 
@@ -213,8 +247,16 @@ public final class RegistryClient {
      * @throws RegistryException 400 for bounds that could wrap or a sample smaller than the quorum;
      *     409 {@code no_clients} if no client is enrolled to sample from
      */
-    public RoundInfo openRound(String modelId, int quorum, Duration deadlineIn, int localEpochs, int ciphertextsPerChunk,
-                               double clipNorm, long maxTotalWeight, long maxUpdateWeight, RoundOptions options) {
+    public RoundInfo openRound(
+            String modelId,
+            int quorum,
+            Duration deadlineIn,
+            int localEpochs,
+            int ciphertextsPerChunk,
+            double clipNorm,
+            long maxTotalWeight,
+            long maxUpdateWeight,
+            RoundOptions options) {
         Map<String, Object> body = new LinkedHashMap<>();
         RoundOptions d = RoundOptions.DEFAULT;
         if (options.learningRate() != d.learningRate()) {
@@ -262,8 +304,14 @@ public final class RegistryClient {
      * @param maxUpdateWeight the largest number of examples of one client, or 0 for maxTotalWeight
      * @throws RegistryException 400 if the bounds do not fit the parameter set, 404 for an unknown version, 409 if a round is open
      */
-    public RoundInfo openEvaluationRound(String modelId, Hash versionHash, int quorum, Duration deadlineIn, double lossBound,
-                                         long maxTotalWeight, long maxUpdateWeight) {
+    public RoundInfo openEvaluationRound(
+            String modelId,
+            Hash versionHash,
+            int quorum,
+            Duration deadlineIn,
+            double lossBound,
+            long maxTotalWeight,
+            long maxUpdateWeight) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("quorum", quorum);
         body.put("deadlineEpochMillis", System.currentTimeMillis() + deadlineIn.toMillis());
@@ -289,8 +337,14 @@ public final class RegistryClient {
      * @throws RegistryException 409 if the round is not an evaluation round, the aggregate or its total weight differ, or other
      *     metrics are already recorded
      */
-    public FederatedEvaluationInfo recordEvaluation(String modelId, int round, Hash aggregateHash, long examples, Double accuracy,
-                                                    double loss, String recordedBy) {
+    public FederatedEvaluationInfo recordEvaluation(
+            String modelId,
+            int round,
+            Hash aggregateHash,
+            long examples,
+            Double accuracy,
+            double loss,
+            String recordedBy) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("aggregateHash", aggregateHash.toHex());
         body.put("examples", examples);
@@ -299,17 +353,29 @@ public final class RegistryClient {
         }
         body.put("loss", loss);
         body.put("recordedBy", recordedBy);
-        return json("POST", "/api/models/" + modelId + "/rounds/" + round + "/evaluation", body, FederatedEvaluationInfo.class);
+        return json(
+                "POST",
+                "/api/models/" + modelId + "/rounds/" + round + "/evaluation",
+                body,
+                FederatedEvaluationInfo.class);
     }
 
     /** The federated evaluations of a version, oldest first. */
     public List<FederatedEvaluationInfo> evaluations(Hash versionHash) {
-        return json("GET", "/api/versions/" + versionHash.toHex() + "/evaluations", null, new TypeReference<List<FederatedEvaluationInfo>>() {});
+        return json(
+                "GET",
+                "/api/versions/" + versionHash.toHex() + "/evaluations",
+                null,
+                new TypeReference<List<FederatedEvaluationInfo>>() {});
     }
 
     /** The federated evaluations of all versions of a model, oldest first. */
     public List<FederatedEvaluationInfo> modelEvaluations(String modelId) {
-        return json("GET", "/api/models/" + modelId + "/evaluations", null, new TypeReference<List<FederatedEvaluationInfo>>() {});
+        return json(
+                "GET",
+                "/api/models/" + modelId + "/evaluations",
+                null,
+                new TypeReference<List<FederatedEvaluationInfo>>() {});
     }
 
     /** The RoundOpened record of a round (its task, bounds and layout), as the registry published it. */
@@ -330,7 +396,8 @@ public final class RegistryClient {
     /** The published aggregate of a round, if any. */
     public Optional<AggregatePublished> aggregate(String modelId, int round) {
         try {
-            return Optional.of(decode(bytes("/api/models/" + modelId + "/rounds/" + round + "/aggregate"), AggregatePublished.class));
+            return Optional.of(decode(
+                    bytes("/api/models/" + modelId + "/rounds/" + round + "/aggregate"), AggregatePublished.class));
         } catch (RegistryException e) {
             if (e.status() == 404) {
                 return Optional.empty();
@@ -341,7 +408,11 @@ public final class RegistryClient {
 
     /** Accepted updates of a round with their archived chunk hashes. */
     public List<AcceptedUpdateInfo> acceptedUpdates(String modelId, int round) {
-        return json("GET", "/api/models/" + modelId + "/rounds/" + round + "/updates", null, new TypeReference<List<AcceptedUpdateInfo>>() {});
+        return json(
+                "GET",
+                "/api/models/" + modelId + "/rounds/" + round + "/updates",
+                null,
+                new TypeReference<List<AcceptedUpdateInfo>>() {});
     }
 
     /** A content-addressed blob (archived chunk or commit, aggregate, weights). */
@@ -357,7 +428,6 @@ public final class RegistryClient {
     public AggregateChunkSum aggregateChunkSum(Hash hash) {
         return decode(blob(hash), AggregateChunkSum.class);
     }
-
 
     // ------------------------------------------------------------ threshold key ceremonies
 
@@ -388,7 +458,10 @@ public final class RegistryClient {
 
     /** The decryption shares of a round that the registry checked and logged. */
     public List<DecryptionSharesInfo> decryptionShares(String modelId, int round) {
-        return json("GET", "/api/models/" + modelId + "/rounds/" + round + "/decryption-shares", null,
+        return json(
+                "GET",
+                "/api/models/" + modelId + "/rounds/" + round + "/decryption-shares",
+                null,
                 new TypeReference<List<DecryptionSharesInfo>>() {});
     }
 
@@ -398,7 +471,8 @@ public final class RegistryClient {
      * Publishes a new version: {@code signed} must be signed by {@code publisherId}'s enrolled key,
      * {@code weightsLe} are the float32 little-endian weights, {@code accuracy} may be null.
      */
-    public VersionInfo publishVersion(ModelVersionPublished signed, String publisherId, byte[] weightsLe, Double accuracy) {
+    public VersionInfo publishVersion(
+            ModelVersionPublished signed, String publisherId, byte[] weightsLe, Double accuracy) {
         return publishVersion(signed, publisherId, weightsLe, new byte[0], accuracy);
     }
 
@@ -408,7 +482,11 @@ public final class RegistryClient {
      * registry under the record's {@code optimizerStateHash}, which it must hash to (409
      * {@code optimizer_state_mismatch} otherwise).
      */
-    public VersionInfo publishVersion(ModelVersionPublished signed, String publisherId, byte[] weightsLe, byte[] optimizerState,
+    public VersionInfo publishVersion(
+            ModelVersionPublished signed,
+            String publisherId,
+            byte[] weightsLe,
+            byte[] optimizerState,
             Double accuracy) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("record", b64(WireCodec.UNBOUNDED.encode(signed)));
@@ -476,7 +554,11 @@ public final class RegistryClient {
 
     /** Sets a version's accuracy metric (bearer token). */
     public VersionInfo setAccuracy(Hash versionHash, double accuracy) {
-        return json("PUT", "/api/versions/" + versionHash.toHex() + "/accuracy", Map.of("accuracy", accuracy), VersionInfo.class);
+        return json(
+                "PUT",
+                "/api/versions/" + versionHash.toHex() + "/accuracy",
+                Map.of("accuracy", accuracy),
+                VersionInfo.class);
     }
 
     // ------------------------------------------------------------ provenance log
@@ -484,7 +566,8 @@ public final class RegistryClient {
     /** The registry's log public key as served (pin it for audits). */
     public SigningPublicKey logPublicKey() {
         JsonNode n = json("GET", "/api/log/key", null, JsonNode.class);
-        return SigningPublicKey.fromX509(Base64.getDecoder().decode(n.get("publicKey").asText()));
+        return SigningPublicKey.fromX509(
+                Base64.getDecoder().decode(n.get("publicKey").asText()));
     }
 
     /** A signed tree head for the current log size. */
@@ -504,7 +587,10 @@ public final class RegistryClient {
         List<LogEntryInfo> out = new ArrayList<>();
         long next = start;
         while (next < end) {
-            List<LogEntryInfo> page = json("GET", "/api/log/entries?start=" + next + "&end=" + Math.min(end, next + 1000), null,
+            List<LogEntryInfo> page = json(
+                    "GET",
+                    "/api/log/entries?start=" + next + "&end=" + Math.min(end, next + 1000),
+                    null,
                     new TypeReference<List<LogEntryInfo>>() {});
             if (page.isEmpty()) {
                 break;
@@ -530,8 +616,13 @@ public final class RegistryClient {
     /** Index of the first log entry about {@code subjectHash} (e.g. an update hash) of {@code kind} (null = any). */
     public Optional<Long> findLogEntry(Hash subjectHash, String kind) {
         try {
-            return Optional.of(json("GET", "/api/log/lookup/" + subjectHash.toHex() + (kind == null ? "" : "?kind=" + kind), null,
-                    JsonNode.class).get("index").asLong());
+            return Optional.of(json(
+                            "GET",
+                            "/api/log/lookup/" + subjectHash.toHex() + (kind == null ? "" : "?kind=" + kind),
+                            null,
+                            JsonNode.class)
+                    .get("index")
+                    .asLong());
         } catch (RegistryException e) {
             if (e.status() == 404) {
                 return Optional.empty();
@@ -562,7 +653,8 @@ public final class RegistryClient {
         try {
             return LARGE.decode(b, type);
         } catch (WireFormatException e) {
-            throw new RegistryException(0, "malformed", "registry sent a malformed " + type.getSimpleName() + ": " + e.getMessage());
+            throw new RegistryException(
+                    0, "malformed", "registry sent a malformed " + type.getSimpleName() + ": " + e.getMessage());
         }
     }
 
@@ -576,7 +668,8 @@ public final class RegistryClient {
 
     private HttpRequest.Builder jsonRequest(String method, String path, Object body) {
         try {
-            HttpRequest.BodyPublisher pub = body == null ? HttpRequest.BodyPublishers.noBody()
+            HttpRequest.BodyPublisher pub = body == null
+                    ? HttpRequest.BodyPublishers.noBody()
                     : HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body));
             return request(path).header("Content-Type", "application/json").method(method, pub);
         } catch (IOException e) {

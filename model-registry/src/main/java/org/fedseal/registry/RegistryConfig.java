@@ -218,7 +218,8 @@ public final class RegistryConfig {
                 indents.push(new int[] {indent});
                 prefixes.push(full);
             } else {
-                if ((value.startsWith("\"") && value.endsWith("\"")) || (value.startsWith("'") && value.endsWith("'"))) {
+                if ((value.startsWith("\"") && value.endsWith("\""))
+                        || (value.startsWith("'") && value.endsWith("'"))) {
                     value = value.substring(1, value.length() - 1);
                 }
                 out.put(full, value);

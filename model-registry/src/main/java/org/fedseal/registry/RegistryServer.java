@@ -80,7 +80,10 @@ public final class RegistryServer implements AutoCloseable {
             if (url.isBlank()) {
                 url = "jdbc:sqlite:" + dataDir.resolve("registry.db");
             }
-            db = new Database(url, emptyToNull(config.get(RegistryConfig.JDBC_USER)), emptyToNull(config.get(RegistryConfig.JDBC_PASSWORD)));
+            db = new Database(
+                    url,
+                    emptyToNull(config.get(RegistryConfig.JDBC_USER)),
+                    emptyToNull(config.get(RegistryConfig.JDBC_PASSWORD)));
             service = new RegistryService(config, db, new BlobStore(dataDir.resolve("blobs")));
             adminToken = config.get(RegistryConfig.TOKEN);
             if (adminToken.isBlank()) {
@@ -96,7 +99,8 @@ public final class RegistryServer implements AutoCloseable {
             if (System.getProperty("sun.net.httpserver.nodelay") == null) {
                 System.setProperty("sun.net.httpserver.nodelay", "true");
             }
-            http = HttpServer.create(new InetSocketAddress(config.get(RegistryConfig.BIND), config.getInt(RegistryConfig.PORT)), 64);
+            http = HttpServer.create(
+                    new InetSocketAddress(config.get(RegistryConfig.BIND), config.getInt(RegistryConfig.PORT)), 64);
             executor = Executors.newFixedThreadPool(8, r -> {
                 Thread t = new Thread(r, "fedseal-registry-http");
                 t.setDaemon(true);

@@ -32,9 +32,30 @@ import java.util.List;
  * @param minSampledClients lower bound of the sample size
  * @param sampledClients the sampled client ids, sorted (fl-protocol {@code ClientSampling}); empty when every enrolled client may submit
  */
-public record RoundInfo(String modelId, int round, String status, int quorum, long deadlineEpochMillis,
-        int localEpochs, String baseModelHash, String publicKeyHash, long openedAtEpochMillis,
-        Long closedAtEpochMillis, Long latencyMillis, int acceptedCount, int rejectedCount,
-        List<String> participants, String aggregateHash, boolean published, double clipNorm, long maxUpdateWeight,
-        long maxTotalWeight, double sumNormBound, double learningRate, int batchSize, double proximalMu, double samplingFraction,
-        int minSampledClients, List<String> sampledClients) {}
+public record RoundInfo(
+        String modelId,
+        int round,
+        String status,
+        int quorum,
+        long deadlineEpochMillis,
+        int localEpochs,
+        String baseModelHash,
+        String publicKeyHash,
+        long openedAtEpochMillis,
+        Long closedAtEpochMillis,
+        Long latencyMillis,
+        int acceptedCount,
+        int rejectedCount,
+        List<String> participants,
+        String aggregateHash,
+        boolean published,
+        double clipNorm,
+        long maxUpdateWeight,
+        long maxTotalWeight,
+        double sumNormBound,
+        double learningRate,
+        int batchSize,
+        double proximalMu,
+        double samplingFraction,
+        int minSampledClients,
+        List<String> sampledClients) {}

@@ -23,7 +23,12 @@ package org.fedseal.registry;
  *     finite. The registry charges the round to the model's privacy budget (fl-protocol
  *     {@code PrivacyAccountant}) and refuses it if the budget would be exceeded.
  */
-public record RoundOptions(double learningRate, int batchSize, double proximalMu, double samplingFraction, int minSampledClients,
+public record RoundOptions(
+        double learningRate,
+        int batchSize,
+        double proximalMu,
+        double samplingFraction,
+        int minSampledClients,
         double noiseMultiplier) {
     /** No round configuration (trainers' own settings, plain local training), no sampling, no noise. */
     public static final RoundOptions DEFAULT = new RoundOptions(0, 0, 0, 1.0, 0, 0);
@@ -35,7 +40,8 @@ public record RoundOptions(double learningRate, int batchSize, double proximalMu
      */
     public RoundOptions {
         if (!(learningRate >= 0) || Double.isInfinite(learningRate)) {
-            throw new IllegalArgumentException("learningRate must be >= 0 and finite (0 = the trainer's own), got " + learningRate);
+            throw new IllegalArgumentException(
+                    "learningRate must be >= 0 and finite (0 = the trainer's own), got " + learningRate);
         }
         if (batchSize < 0) {
             throw new IllegalArgumentException("batchSize must be >= 0 (0 = the trainer's own), got " + batchSize);
@@ -50,12 +56,14 @@ public record RoundOptions(double learningRate, int batchSize, double proximalMu
             throw new IllegalArgumentException("minSampledClients must be >= 0, got " + minSampledClients);
         }
         if (!(noiseMultiplier >= 0) || Double.isInfinite(noiseMultiplier)) {
-            throw new IllegalArgumentException("noiseMultiplier must be >= 0 and finite (0 = no noise), got " + noiseMultiplier);
+            throw new IllegalArgumentException(
+                    "noiseMultiplier must be >= 0 and finite (0 = no noise), got " + noiseMultiplier);
         }
     }
 
     /** Options without distributed-DP noise. */
-    public RoundOptions(double learningRate, int batchSize, double proximalMu, double samplingFraction, int minSampledClients) {
+    public RoundOptions(
+            double learningRate, int batchSize, double proximalMu, double samplingFraction, int minSampledClients) {
         this(learningRate, batchSize, proximalMu, samplingFraction, minSampledClients, 0);
     }
 

@@ -65,8 +65,9 @@ final class SamplingAudit {
             return "round " + rk + " has invalid sampling parameters: " + ex.getMessage();
         }
         if (!expected.equals(r.getSampledClients())) {
-            return "round " + rk + " names sampled clients " + r.getSampledClients() + ", but the sample re-derived from its record and the "
-                    + eligible.size() + " clients the log shows enrolled for " + model + " before it is " + expected;
+            return "round " + rk + " names sampled clients " + r.getSampledClients()
+                    + ", but the sample re-derived from its record and the " + eligible.size()
+                    + " clients the log shows enrolled for " + model + " before it is " + expected;
         }
         if (!expected.isEmpty()) {
             sampledRounds++;

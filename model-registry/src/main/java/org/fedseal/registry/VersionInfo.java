@@ -20,36 +20,115 @@ package org.fedseal.registry;
  *     the model's δ; fl-protocol {@code PrivacyAccountant} over its rounds), 0 for version 0 of a model
  *     with a privacy budget, null for a model without one
  */
-public record VersionInfo(String versionHash, String modelId, int sequence, String parentHash, int round,
-        String aggregateHash, String acceptedUpdateRoot, String weightsHash, String publisherId, Double accuracy,
-        long publishedAtEpochMillis, FederatedEvaluationInfo federated, Double epsilon) {
+public record VersionInfo(
+        String versionHash,
+        String modelId,
+        int sequence,
+        String parentHash,
+        int round,
+        String aggregateHash,
+        String acceptedUpdateRoot,
+        String weightsHash,
+        String publisherId,
+        Double accuracy,
+        long publishedAtEpochMillis,
+        FederatedEvaluationInfo federated,
+        Double epsilon) {
     /** Publisher id of version 0, which the registry signs with its log key. */
     public static final String REGISTRY_PUBLISHER = "registry";
 
     /** A version without federated metrics. */
-    public VersionInfo(String versionHash, String modelId, int sequence, String parentHash, int round, String aggregateHash,
-            String acceptedUpdateRoot, String weightsHash, String publisherId, Double accuracy, long publishedAtEpochMillis) {
-        this(versionHash, modelId, sequence, parentHash, round, aggregateHash, acceptedUpdateRoot, weightsHash, publisherId, accuracy,
-                publishedAtEpochMillis, null, null);
+    public VersionInfo(
+            String versionHash,
+            String modelId,
+            int sequence,
+            String parentHash,
+            int round,
+            String aggregateHash,
+            String acceptedUpdateRoot,
+            String weightsHash,
+            String publisherId,
+            Double accuracy,
+            long publishedAtEpochMillis) {
+        this(
+                versionHash,
+                modelId,
+                sequence,
+                parentHash,
+                round,
+                aggregateHash,
+                acceptedUpdateRoot,
+                weightsHash,
+                publisherId,
+                accuracy,
+                publishedAtEpochMillis,
+                null,
+                null);
     }
 
     /** A version without a privacy account. */
-    public VersionInfo(String versionHash, String modelId, int sequence, String parentHash, int round, String aggregateHash,
-            String acceptedUpdateRoot, String weightsHash, String publisherId, Double accuracy, long publishedAtEpochMillis,
+    public VersionInfo(
+            String versionHash,
+            String modelId,
+            int sequence,
+            String parentHash,
+            int round,
+            String aggregateHash,
+            String acceptedUpdateRoot,
+            String weightsHash,
+            String publisherId,
+            Double accuracy,
+            long publishedAtEpochMillis,
             FederatedEvaluationInfo federated) {
-        this(versionHash, modelId, sequence, parentHash, round, aggregateHash, acceptedUpdateRoot, weightsHash, publisherId, accuracy,
-                publishedAtEpochMillis, federated, null);
+        this(
+                versionHash,
+                modelId,
+                sequence,
+                parentHash,
+                round,
+                aggregateHash,
+                acceptedUpdateRoot,
+                weightsHash,
+                publisherId,
+                accuracy,
+                publishedAtEpochMillis,
+                federated,
+                null);
     }
 
     /** This version with {@code spent} as its ε. */
     public VersionInfo withEpsilon(Double spent) {
-        return new VersionInfo(versionHash, modelId, sequence, parentHash, round, aggregateHash, acceptedUpdateRoot, weightsHash,
-                publisherId, accuracy, publishedAtEpochMillis, federated, spent);
+        return new VersionInfo(
+                versionHash,
+                modelId,
+                sequence,
+                parentHash,
+                round,
+                aggregateHash,
+                acceptedUpdateRoot,
+                weightsHash,
+                publisherId,
+                accuracy,
+                publishedAtEpochMillis,
+                federated,
+                spent);
     }
 
     /** This version with {@code evaluation} as its newest federated evaluation. */
     public VersionInfo withFederated(FederatedEvaluationInfo evaluation) {
-        return new VersionInfo(versionHash, modelId, sequence, parentHash, round, aggregateHash, acceptedUpdateRoot, weightsHash,
-                publisherId, accuracy, publishedAtEpochMillis, evaluation, epsilon);
+        return new VersionInfo(
+                versionHash,
+                modelId,
+                sequence,
+                parentHash,
+                round,
+                aggregateHash,
+                acceptedUpdateRoot,
+                weightsHash,
+                publisherId,
+                accuracy,
+                publishedAtEpochMillis,
+                evaluation,
+                epsilon);
     }
 }

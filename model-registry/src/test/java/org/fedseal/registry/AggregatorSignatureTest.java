@@ -20,9 +20,15 @@ class AggregatorSignatureTest {
 
     @Test
     void aggregateNotSignedByTheConfiguredAggregatorIsRefused() {
-        String key = Base64.getEncoder().encodeToString(Fixture.AGGREGATOR.publicKey().toX509());
-        try (RegistryServer s = RegistryServer.builder().dataDir(dir).port(0).adminToken("test-token")
-                .set(RegistryConfig.AGGREGATOR_PUBLIC_KEY, key).build().start()) {
+        String key = Base64.getEncoder()
+                .encodeToString(Fixture.AGGREGATOR.publicKey().toX509());
+        try (RegistryServer s = RegistryServer.builder()
+                .dataDir(dir)
+                .port(0)
+                .adminToken("test-token")
+                .set(RegistryConfig.AGGREGATOR_PUBLIC_KEY, key)
+                .build()
+                .start()) {
             RegistryClient c = Fixture.client(s);
             Fixture.setUpModel(c, "signed");
             Hash base = Hash.fromHex(c.model("signed").latestVersionHash());
@@ -30,7 +36,8 @@ class AggregatorSignatureTest {
             Fixture.RoundRun run = Fixture.simulateRound("signed", 1, base, 2, false);
             long logBefore = c.signedTreeHead().getTreeSize();
 
-            AggregatePublished forged = Signatures.sign(run.aggregate(), SigningKeyPair.generate().privateKey());
+            AggregatePublished forged =
+                    Signatures.sign(run.aggregate(), SigningKeyPair.generate().privateKey());
             assertFalse(s.service().onAggregate(forged), "a foreign signature is refused");
             assertEquals("open", c.roundStatus("signed", 1).status());
             assertEquals(logBefore, c.signedTreeHead().getTreeSize(), "nothing logged");

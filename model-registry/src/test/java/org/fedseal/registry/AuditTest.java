@@ -15,13 +15,13 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.Hash;
+import org.fedseal.protocol.Signatures;
 import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.wire.LogEntry;
 import org.fedseal.protocol.wire.LogEntryKind;
 import org.fedseal.protocol.wire.ModelVersionPublished;
 import org.fedseal.protocol.wire.SignedTreeHead;
-import org.fedseal.protocol.Signatures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -77,9 +77,11 @@ class AuditTest {
             Fixture.Cli v = Fixture.cli(s, "audit", "verify");
             assertEquals(0, v.code(), v.out());
             assertTrue(v.out().contains("PASS"), v.out());
-            Fixture.Cli p = Fixture.cli(s, "audit", "prove", "--update", run.updateHashes().get(0).toHex());
+            Fixture.Cli p = Fixture.cli(
+                    s, "audit", "prove", "--update", run.updateHashes().get(0).toHex());
             assertEquals(0, p.code(), p.out());
-            Fixture.Cli missing = Fixture.cli(s, "audit", "prove", "--update", Hash.sha256(new byte[2]).toHex());
+            Fixture.Cli missing = Fixture.cli(
+                    s, "audit", "prove", "--update", Hash.sha256(new byte[2]).toHex());
             assertEquals(1, missing.code(), missing.out());
             Fixture.Cli r = Fixture.cli(s, "audit", "recompute", "--model", M, "--round", "1");
             assertEquals(0, r.code(), r.out());
@@ -98,7 +100,10 @@ class AuditTest {
         LogEntry e = WireCodec.UNBOUNDED.decode(bytes, LogEntry.class);
         assertEquals(LogEntryKind.UPDATE_ACCEPTED, e.getKind());
         e.setClientId("mallory");
-        sql("UPDATE log_entries SET entry = ? WHERE idx = ?", Base64.getEncoder().encodeToString(WireCodec.UNBOUNDED.encode(e)), idx);
+        sql(
+                "UPDATE log_entries SET entry = ? WHERE idx = ?",
+                Base64.getEncoder().encodeToString(WireCodec.UNBOUNDED.encode(e)),
+                idx);
         try (RegistryServer s = Fixture.server(dir)) {
             Fixture.Cli v = Fixture.cli(s, "audit", "verify");
             assertEquals(1, v.code(), v.out());
@@ -131,9 +136,12 @@ class AuditTest {
             populate(s);
             RegistryClient c = Fixture.client(s);
             SignedTreeHead real = c.signedTreeHead();
-            // the registry's own key signs a second head of the same size with another root (a fork shown to someone else)
-            SignedTreeHead fork = SignedTreeHead.newBuilder(real).setRootHash(Hash.sha256(new byte[7]).toByteBuffer())
-                    .setSignature(ByteBuffer.allocate(0)).build();
+            // the registry's own key signs a second head of the same size with another root (a fork shown to someone
+            // else)
+            SignedTreeHead fork = SignedTreeHead.newBuilder(real)
+                    .setRootHash(Hash.sha256(new byte[7]).toByteBuffer())
+                    .setSignature(ByteBuffer.allocate(0))
+                    .build();
             fork = Signatures.sign(fork, s.service().logKey().privateKey());
             Path file = dir.resolve("fork.json");
             Map<String, Object> m = new LinkedHashMap<>();
@@ -145,9 +153,16 @@ class AuditTest {
             assertTrue(v.out().contains("FAIL forked tree heads"), v.out());
 
             // an inconsistent pair: a smaller head whose root is not a prefix of the current log
-            SignedTreeHead smaller = SignedTreeHead.newBuilder(real).setTreeSize(real.getTreeSize() - 1)
-                    .setRootHash(Hash.sha256(new byte[9]).toByteBuffer()).setSignature(ByteBuffer.allocate(0)).build();
-            m.put("record", Base64.getEncoder().encodeToString(WireCodec.UNBOUNDED.encode(Signatures.sign(smaller, s.service().logKey().privateKey()))));
+            SignedTreeHead smaller = SignedTreeHead.newBuilder(real)
+                    .setTreeSize(real.getTreeSize() - 1)
+                    .setRootHash(Hash.sha256(new byte[9]).toByteBuffer())
+                    .setSignature(ByteBuffer.allocate(0))
+                    .build();
+            m.put(
+                    "record",
+                    Base64.getEncoder()
+                            .encodeToString(WireCodec.UNBOUNDED.encode(Signatures.sign(
+                                    smaller, s.service().logKey().privateKey()))));
             Files.write(file, new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsBytes(m));
             Fixture.Cli v2 = Fixture.cli(s, "audit", "verify", "--sth-file", file.toString());
             assertEquals(1, v2.code(), v2.out());
@@ -161,12 +176,24 @@ class AuditTest {
             RegistryClient c = Fixture.client(s);
             SigningKeyPair holder = Fixture.setUpModel(c, M);
             Fixture.RoundRun run = Fixture.fullRound(s, c, M, holder, 0.9);
-            // a misbehaving registry logs (and signs tree heads over) a version whose parent is not a version of the model
+            // a misbehaving registry logs (and signs tree heads over) a version whose parent is not a version of the
+            // model
             byte[] w = new byte[Fixture.PARAMS * 4];
             ModelVersionPublished bad = Fixture.nextVersion(M, Hash.sha256(new byte[5]), run, w, holder);
-            s.service().log().append(LogEntry.newBuilder().setKind(LogEntryKind.MODEL_VERSION_PUBLISHED).setModelId(M).setRound(1)
-                    .setSubjectHash(CanonicalHash.of(bad).toByteBuffer()).setClientId(M + "-holder").setUpdateId(null).setReason(null)
-                    .setVersionHash(bad.getVersionHash()).setPayload(bad).setAtEpochMillis(System.currentTimeMillis()).build());
+            s.service()
+                    .log()
+                    .append(LogEntry.newBuilder()
+                            .setKind(LogEntryKind.MODEL_VERSION_PUBLISHED)
+                            .setModelId(M)
+                            .setRound(1)
+                            .setSubjectHash(CanonicalHash.of(bad).toByteBuffer())
+                            .setClientId(M + "-holder")
+                            .setUpdateId(null)
+                            .setReason(null)
+                            .setVersionHash(bad.getVersionHash())
+                            .setPayload(bad)
+                            .setAtEpochMillis(System.currentTimeMillis())
+                            .build());
             Fixture.Cli v = Fixture.cli(s, "audit", "verify");
             assertEquals(1, v.code(), v.out());
             assertTrue(v.out().contains("which is not an earlier version of " + M), v.out());

@@ -50,11 +50,19 @@ class ConcurrentClientsTest {
     @Test
     void fiftyConcurrentClientsOnPostgresql() throws Exception {
         String url = System.getenv("FEDSEAL_TEST_POSTGRES_URL");
-        assumeTrue(url != null && !url.isBlank(),
+        assumeTrue(
+                url != null && !url.isBlank(),
                 "no PostgreSQL available: set FEDSEAL_TEST_POSTGRES_URL (and FEDSEAL_TEST_POSTGRES_USER/PASSWORD) to run this test");
-        try (RegistryServer s = RegistryServer.builder().dataDir(dir.resolve("pg")).port(0).adminToken("test-token").jdbcUrl(url)
-                .jdbcCredentials(System.getenv().getOrDefault("FEDSEAL_TEST_POSTGRES_USER", ""),
-                        System.getenv().getOrDefault("FEDSEAL_TEST_POSTGRES_PASSWORD", "")).build().start()) {
+        try (RegistryServer s = RegistryServer.builder()
+                .dataDir(dir.resolve("pg"))
+                .port(0)
+                .adminToken("test-token")
+                .jdbcUrl(url)
+                .jdbcCredentials(
+                        System.getenv().getOrDefault("FEDSEAL_TEST_POSTGRES_USER", ""),
+                        System.getenv().getOrDefault("FEDSEAL_TEST_POSTGRES_PASSWORD", ""))
+                .build()
+                .start()) {
             // The test database is shared with earlier runs whose blob directories are gone, so the full
             // audit (which fetches every logged aggregate) runs on SQLite only; the log itself is checked here too.
             drive(s, "pgconc" + System.nanoTime() % 1_000_000, false);
@@ -62,12 +70,14 @@ class ConcurrentClientsTest {
     }
 
     /** What one client thread saw. */
-    private record Seen(String clientId, Hash updateHash, SigningPublicKey key, SignedTreeHead before, SignedTreeHead after) {}
+    private record Seen(
+            String clientId, Hash updateHash, SigningPublicKey key, SignedTreeHead before, SignedTreeHead after) {}
 
     private static void drive(RegistryServer s, String model, boolean fullAudit) throws Exception {
         RegistryClient admin = Fixture.client(s);
         Fixture.setUpModel(admin, model);
-        int round = admin.openRound(model, CLIENTS, Duration.ofMinutes(10), 1, 6).round();
+        int round =
+                admin.openRound(model, CLIENTS, Duration.ofMinutes(10), 1, 6).round();
         SigningPublicKey logKey = admin.logPublicKey();
         long sizeBefore = admin.signedTreeHead().getTreeSize();
 
@@ -84,15 +94,31 @@ class ConcurrentClientsTest {
                     start.await();
                     SignedTreeHead before = c.signedTreeHead();
                     c.enrollClient(clientId, key.publicKey(), List.of(model));
-                    Hash updateHash = Hash.sha256((clientId + "/update").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    Hash updateHash =
+                            Hash.sha256((clientId + "/update").getBytes(java.nio.charset.StandardCharsets.UTF_8));
                     // What the aggregator's Kafka topics deliver, concurrently with the HTTP traffic.
-                    s.service().onAccepted(UpdateAccepted.newBuilder().setModelId(model).setRound(round).setClientId(clientId)
-                            .setUpdateId("u" + k).setUpdateHash(updateHash.toByteBuffer()).setWeight(10 + k)
-                            .setAcceptedAtEpochMillis(System.currentTimeMillis()).build());
+                    s.service()
+                            .onAccepted(UpdateAccepted.newBuilder()
+                                    .setModelId(model)
+                                    .setRound(round)
+                                    .setClientId(clientId)
+                                    .setUpdateId("u" + k)
+                                    .setUpdateHash(updateHash.toByteBuffer())
+                                    .setWeight(10 + k)
+                                    .setAcceptedAtEpochMillis(System.currentTimeMillis())
+                                    .build());
                     if (k % 5 == 0) {
-                        s.service().onRejected(UpdateRejected.newBuilder().setModelId(model).setRound(round).setClientId(clientId)
-                                .setUpdateId("late" + k).setRecordKind(RecordKind.UPDATE_COMMIT).setReason(ReasonCode.DUPLICATE).setDetail("test duplicate " + k)
-                                .setAtEpochMillis(System.currentTimeMillis()).build());
+                        s.service()
+                                .onRejected(UpdateRejected.newBuilder()
+                                        .setModelId(model)
+                                        .setRound(round)
+                                        .setClientId(clientId)
+                                        .setUpdateId("late" + k)
+                                        .setRecordKind(RecordKind.UPDATE_COMMIT)
+                                        .setReason(ReasonCode.DUPLICATE)
+                                        .setDetail("test duplicate " + k)
+                                        .setAtEpochMillis(System.currentTimeMillis())
+                                        .build());
                     }
                     c.model(model);
                     c.rounds(model);
@@ -109,7 +135,9 @@ class ConcurrentClientsTest {
 
             int rejects = (CLIENTS + 4) / 5;
             SignedTreeHead last = admin.signedTreeHead();
-            assertEquals(sizeBefore + 2L * CLIENTS + rejects, last.getTreeSize(),
+            assertEquals(
+                    sizeBefore + 2L * CLIENTS + rejects,
+                    last.getTreeSize(),
                     "one enrolment and one acceptance per client, one rejection per fifth client: no log entry lost or doubled");
             RoundInfo r = admin.roundStatus(model, round);
             assertEquals(CLIENTS, r.acceptedCount(), "every accepted update counted");
@@ -124,17 +152,27 @@ class ConcurrentClientsTest {
                 assertTrue(idx.isPresent(), "acceptance of " + v.clientId() + " is in the log");
                 assertTrue(indices.add(idx.get()), "one leaf per acceptance");
                 InclusionProof p = admin.inclusionProof(idx.get(), last.getTreeSize());
-                byte[] entry = java.util.Base64.getDecoder().decode(admin.logEntries(idx.get(), idx.get() + 1).get(0).entry());
-                assertTrue(MerkleVerifier.verifyInclusion(entry, p, last, logKey), "inclusion of " + v.clientId() + "'s acceptance");
+                byte[] entry = java.util.Base64.getDecoder()
+                        .decode(admin.logEntries(idx.get(), idx.get() + 1)
+                                .get(0)
+                                .entry());
+                assertTrue(
+                        MerkleVerifier.verifyInclusion(entry, p, last, logKey),
+                        "inclusion of " + v.clientId() + "'s acceptance");
                 for (SignedTreeHead h : List.of(v.before(), v.after())) {
-                    assertTrue(MerkleVerifier.verifyConsistency(admin.consistencyProof(h.getTreeSize(), last.getTreeSize()), h, last, logKey),
-                            v.clientId() + " saw a tree head of size " + h.getTreeSize() + " consistent with the final one");
+                    assertTrue(
+                            MerkleVerifier.verifyConsistency(
+                                    admin.consistencyProof(h.getTreeSize(), last.getTreeSize()), h, last, logKey),
+                            v.clientId() + " saw a tree head of size " + h.getTreeSize()
+                                    + " consistent with the final one");
                 }
             }
-            assertEquals(Boolean.TRUE, admin.verifyLogOnServer().get("ok"), "server-side recomputation of the whole log");
+            assertEquals(
+                    Boolean.TRUE, admin.verifyLogOnServer().get("ok"), "server-side recomputation of the whole log");
             if (fullAudit) {
                 Fixture.Cli audit = Fixture.cli(s, "audit", "verify");
-                assertEquals(0, audit.code(), "the auditor verifies the log and every tree head issued:\n" + audit.out());
+                assertEquals(
+                        0, audit.code(), "the auditor verifies the log and every tree head issued:\n" + audit.out());
             }
         } finally {
             pool.shutdownNow();

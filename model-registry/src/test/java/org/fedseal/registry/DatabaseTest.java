@@ -23,8 +23,14 @@ class DatabaseTest {
     Path dir;
 
     private static LogEntry entry(int i) {
-        return LogEntry.newBuilder().setKind(LogEntryKind.CLIENT_ENROLLED).setModelId("m").setRound(0)
-                .setSubjectHash(Hash.sha256(new byte[] {(byte) i}).toByteBuffer()).setClientId("c" + i).setAtEpochMillis(i).build();
+        return LogEntry.newBuilder()
+                .setKind(LogEntryKind.CLIENT_ENROLLED)
+                .setModelId("m")
+                .setRound(0)
+                .setSubjectHash(Hash.sha256(new byte[] {(byte) i}).toByteBuffer())
+                .setClientId("c" + i)
+                .setAtEpochMillis(i)
+                .build();
     }
 
     @Test
@@ -37,11 +43,13 @@ class DatabaseTest {
             }
             Hash before = log.log().rootHash();
             // The 16th entry would complete a cached subtree of 16 leaves: the cache must not keep it.
-            assertThrows(IllegalStateException.class, () -> db.tx(c -> {
-                log.append(entry(100));
-                assertEquals(16, log.log().size(), "visible inside its own transaction");
-                throw new IllegalStateException("abort");
-            }));
+            assertThrows(
+                    IllegalStateException.class,
+                    () -> db.tx(c -> {
+                        log.append(entry(100));
+                        assertEquals(16, log.log().size(), "visible inside its own transaction");
+                        throw new IllegalStateException("abort");
+                    }));
             assertEquals(15, log.log().size(), "dropped from memory");
             assertEquals(before, log.log().rootHash(), "root as before");
             assertEquals(15L, db.queryLong("SELECT COUNT(*) FROM log_entries"), "and from the table");
@@ -52,7 +60,10 @@ class DatabaseTest {
             for (int i = 0; i < 20; i++) {
                 leaves.add(MerkleHashes.leafHash(log.log().entry(i)));
             }
-            assertEquals(MerkleHashes.rootOfLeafHashes(leaves), log.log().rootHash(), "the tree is the tree of the committed entries");
+            assertEquals(
+                    MerkleHashes.rootOfLeafHashes(leaves),
+                    log.log().rootHash(),
+                    "the tree is the tree of the committed entries");
             Hash root = log.log().rootHash();
             assertTrue(log.signedTreeHead().getTreeSize() == 20);
             ProvenanceLog reopened = new ProvenanceLog(db);
@@ -64,11 +75,16 @@ class DatabaseTest {
     @Test
     void aWriteCannotStartInsideARead() {
         try (Database db = new Database("jdbc:sqlite:" + dir.resolve("w.db"), null, null, 2)) {
-            assertThrows(IllegalStateException.class, () -> db.read(c -> db.update("INSERT INTO settings (name, value) VALUES ('a', 'b')")));
+            assertThrows(
+                    IllegalStateException.class,
+                    () -> db.read(c -> db.update("INSERT INTO settings (name, value) VALUES ('a', 'b')")));
             assertEquals(0L, db.queryLong("SELECT COUNT(*) FROM settings WHERE name = 'a'"));
             int inserted = db.tx(c -> db.update("INSERT INTO settings (name, value) VALUES ('a', 'b')"));
             assertEquals(1, inserted);
-            assertEquals("b", db.setting("a").orElseThrow(), "a read after the commit sees it, on another pooled connection");
+            assertEquals(
+                    "b",
+                    db.setting("a").orElseThrow(),
+                    "a read after the commit sees it, on another pooled connection");
         }
     }
 }

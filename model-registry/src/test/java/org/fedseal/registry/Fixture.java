@@ -37,17 +37,35 @@ final class Fixture {
     private Fixture() {}
 
     static RegistryServer server(Path dir) {
-        return RegistryServer.builder().dataDir(dir).port(0).adminToken("test-token").build().start();
+        return RegistryServer.builder()
+                .dataDir(dir)
+                .port(0)
+                .adminToken("test-token")
+                .build()
+                .start();
     }
 
     /** Creates the registry's topics under {@code prefix} and returns them as registry config keys. */
     static java.util.Map<String, String> kafkaTopics(org.fedseal.kafkalocal.LocalKafkaBroker kafka, String prefix) {
-        java.util.Map<String, String> topics = java.util.Map.of(RegistryConfig.TOPIC_ROUNDS, prefix + "rounds",
-                RegistryConfig.TOPIC_UPDATES, prefix + "updates", RegistryConfig.TOPIC_AGGREGATES, prefix + "aggregates",
-                RegistryConfig.TOPIC_ACCEPTED, prefix + "accepted", RegistryConfig.TOPIC_REJECTS, prefix + "rejects",
-                RegistryConfig.TOPIC_ENROLLMENTS, prefix + "enrollments", RegistryConfig.TOPIC_MODEL_VERSIONS,
-                prefix + "model-versions", RegistryConfig.TOPIC_KEY_CEREMONY, prefix + "key-ceremony",
-                RegistryConfig.TOPIC_DECRYPTION_SHARES, prefix + "decryption-shares");
+        java.util.Map<String, String> topics = java.util.Map.of(
+                RegistryConfig.TOPIC_ROUNDS,
+                prefix + "rounds",
+                RegistryConfig.TOPIC_UPDATES,
+                prefix + "updates",
+                RegistryConfig.TOPIC_AGGREGATES,
+                prefix + "aggregates",
+                RegistryConfig.TOPIC_ACCEPTED,
+                prefix + "accepted",
+                RegistryConfig.TOPIC_REJECTS,
+                prefix + "rejects",
+                RegistryConfig.TOPIC_ENROLLMENTS,
+                prefix + "enrollments",
+                RegistryConfig.TOPIC_MODEL_VERSIONS,
+                prefix + "model-versions",
+                RegistryConfig.TOPIC_KEY_CEREMONY,
+                prefix + "key-ceremony",
+                RegistryConfig.TOPIC_DECRYPTION_SHARES,
+                prefix + "decryption-shares");
         java.util.Map<String, Integer> create = new java.util.HashMap<>();
         topics.values().forEach(t -> create.put(t, 1));
         kafka.createTopics(create);
@@ -72,7 +90,11 @@ final class Fixture {
     }
 
     /** Everything a simulated round produced. */
-    record RoundRun(int round, List<UpdateEnvelope> envelopes, List<UpdateAccepted> accepted, AggregatePublished aggregate,
+    record RoundRun(
+            int round,
+            List<UpdateEnvelope> envelopes,
+            List<UpdateAccepted> accepted,
+            AggregatePublished aggregate,
             List<Hash> updateHashes) {}
 
     /**
@@ -80,11 +102,18 @@ final class Fixture {
      * aggregate count client 0 twice.
      */
     static RoundRun simulateRound(String model, int round, Hash base, int clients, boolean corrupt) {
-        return simulateRound(model, round, base, clients, corrupt, HE.encryptor(HE_KEYS.publicKey()), HeParameters.CKKS_8192);
+        return simulateRound(
+                model, round, base, clients, corrupt, HE.encryptor(HE_KEYS.publicKey()), HeParameters.CKKS_8192);
     }
 
     /** As above, encrypting with {@code enc} under {@code params} (e.g. a threshold model's collective key). */
-    static RoundRun simulateRound(String model, int round, Hash base, int clients, boolean corrupt, VectorEncryptor enc,
+    static RoundRun simulateRound(
+            String model,
+            int round,
+            Hash base,
+            int clients,
+            boolean corrupt,
+            VectorEncryptor enc,
             HeParameters params) {
         List<UpdateEnvelope> envs = new ArrayList<>();
         List<UpdateAccepted> acc = new ArrayList<>();
@@ -100,20 +129,42 @@ final class Fixture {
             }
             EncryptedVector v = enc.encrypt(delta);
             vecs.add(v);
-            UpdateChunk chunk = UpdateChunk.newBuilder().setClientId(clientId).setModelId(model).setRound(round).setUpdateId("u" + k)
-                    .setChunkIndex(0).setCiphertexts(List.of(ByteBuffer.wrap(v.toBytes()))).build();
-            UpdateCommit commit = UpdateCommit.newBuilder().setClientId(clientId).setModelId(model).setRound(round).setUpdateId("u" + k)
-                    .setHeParamsId(params.id()).setBaseModelHash(base.toByteBuffer()).setChunkCount(1)
-                    .setChunkHashes(List.of(CanonicalHash.of(chunk).toByteBuffer())).setWeight(100 + k)
-                    .setCreatedAtEpochMillis(System.currentTimeMillis()).setSignature(ByteBuffer.allocate(0)).build();
+            UpdateChunk chunk = UpdateChunk.newBuilder()
+                    .setClientId(clientId)
+                    .setModelId(model)
+                    .setRound(round)
+                    .setUpdateId("u" + k)
+                    .setChunkIndex(0)
+                    .setCiphertexts(List.of(ByteBuffer.wrap(v.toBytes())))
+                    .build();
+            UpdateCommit commit = UpdateCommit.newBuilder()
+                    .setClientId(clientId)
+                    .setModelId(model)
+                    .setRound(round)
+                    .setUpdateId("u" + k)
+                    .setHeParamsId(params.id())
+                    .setBaseModelHash(base.toByteBuffer())
+                    .setChunkCount(1)
+                    .setChunkHashes(List.of(CanonicalHash.of(chunk).toByteBuffer()))
+                    .setWeight(100 + k)
+                    .setCreatedAtEpochMillis(System.currentTimeMillis())
+                    .setSignature(ByteBuffer.allocate(0))
+                    .build();
             commit = Signatures.sign(commit, ck.privateKey());
             envs.add(UpdateEnvelope.newBuilder().setPayload(chunk).build());
             envs.add(UpdateEnvelope.newBuilder().setPayload(commit).build());
             Hash h = CanonicalHash.of(commit);
             hashes.add(h);
             participants.add(clientId);
-            acc.add(UpdateAccepted.newBuilder().setModelId(model).setRound(round).setClientId(clientId).setUpdateId("u" + k)
-                    .setUpdateHash(h.toByteBuffer()).setWeight(100 + k).setAcceptedAtEpochMillis(System.currentTimeMillis()).build());
+            acc.add(UpdateAccepted.newBuilder()
+                    .setModelId(model)
+                    .setRound(round)
+                    .setClientId(clientId)
+                    .setUpdateId("u" + k)
+                    .setUpdateHash(h.toByteBuffer())
+                    .setWeight(100 + k)
+                    .setAcceptedAtEpochMillis(System.currentTimeMillis())
+                    .build());
         }
         EncryptedVector sum = vecs.get(0).copy();
         for (int k = 1; k < vecs.size(); k++) {
@@ -123,13 +174,25 @@ final class Fixture {
             sum.addInPlace(vecs.get(0));
         }
         List<Hash> sorted = MerkleHashes.sortedUpdateHashes(hashes);
-        AggregatePublished agg = AggregatePublished.newBuilder().setModelId(model).setRound(round).setStatus(AggregateStatus.COMPLETED)
-                .setChunkSums(List.of(ChunkSum.newBuilder().setChunkIndex(0).setCiphertexts(List.of(ByteBuffer.wrap(sum.toBytes()))).build()))
-                .setParticipants(participants).setTotalWeight(clients * 100L)
+        AggregatePublished agg = AggregatePublished.newBuilder()
+                .setModelId(model)
+                .setRound(round)
+                .setStatus(AggregateStatus.COMPLETED)
+                .setChunkSums(List.of(ChunkSum.newBuilder()
+                        .setChunkIndex(0)
+                        .setCiphertexts(List.of(ByteBuffer.wrap(sum.toBytes())))
+                        .build()))
+                .setParticipants(participants)
+                .setTotalWeight(clients * 100L)
                 .setAcceptedUpdateHashes(sorted.stream().map(Hash::toByteBuffer).toList())
-                .setAcceptedUpdateRoot(MerkleHashes.acceptedUpdateRoot(hashes).toByteBuffer()).setAcceptedCount(clients).setRejectedCount(0)
-                .setHeParamsId(params.id()).setAggregatorId("test-aggregator").setClosedAtEpochMillis(System.currentTimeMillis())
-                .setSignature(ByteBuffer.allocate(0)).build();
+                .setAcceptedUpdateRoot(MerkleHashes.acceptedUpdateRoot(hashes).toByteBuffer())
+                .setAcceptedCount(clients)
+                .setRejectedCount(0)
+                .setHeParamsId(params.id())
+                .setAggregatorId("test-aggregator")
+                .setClosedAtEpochMillis(System.currentTimeMillis())
+                .setSignature(ByteBuffer.allocate(0))
+                .build();
         agg = Signatures.sign(agg, AGGREGATOR.privateKey());
         sum.close();
         vecs.forEach(EncryptedVector::close);
@@ -144,18 +207,26 @@ final class Fixture {
     }
 
     /** Builds and signs the next version after {@code run}. */
-    static ModelVersionPublished nextVersion(String model, Hash parent, RoundRun run, byte[] weights, SigningKeyPair holder) {
-        ModelVersionPublished v = ModelVersionPublished.newBuilder().setModelId(model).setVersionHash(ByteBuffer.allocate(0))
-                .setParentHash(parent.toByteBuffer()).setAggregateHash(CanonicalHash.of(run.aggregate()).toByteBuffer())
-                .setAcceptedUpdateRoot(run.aggregate().getAcceptedUpdateRoot()).setRound(run.round())
-                .setWeightsHash(Hash.sha256(weights).toByteBuffer()).setPublishedAtEpochMillis(System.currentTimeMillis())
-                .setSignature(ByteBuffer.allocate(0)).build();
+    static ModelVersionPublished nextVersion(
+            String model, Hash parent, RoundRun run, byte[] weights, SigningKeyPair holder) {
+        ModelVersionPublished v = ModelVersionPublished.newBuilder()
+                .setModelId(model)
+                .setVersionHash(ByteBuffer.allocate(0))
+                .setParentHash(parent.toByteBuffer())
+                .setAggregateHash(CanonicalHash.of(run.aggregate()).toByteBuffer())
+                .setAcceptedUpdateRoot(run.aggregate().getAcceptedUpdateRoot())
+                .setRound(run.round())
+                .setWeightsHash(Hash.sha256(weights).toByteBuffer())
+                .setPublishedAtEpochMillis(System.currentTimeMillis())
+                .setSignature(ByteBuffer.allocate(0))
+                .build();
         v.setVersionHash(CanonicalHash.versionHash(v).toByteBuffer());
         return Signatures.sign(v, holder.privateKey());
     }
 
     /** A full round: open, simulate, ingest, publish a version with {@code accuracy}. Returns the run. */
-    static RoundRun fullRound(RegistryServer s, RegistryClient c, String model, SigningKeyPair holder, double accuracy) {
+    static RoundRun fullRound(
+            RegistryServer s, RegistryClient c, String model, SigningKeyPair holder, double accuracy) {
         RoundInfo r = c.openRound(model, 2, Duration.ofMinutes(10), 1, 6);
         Hash base = Hash.fromHex(r.baseModelHash());
         RoundRun run = simulateRound(model, r.round(), base, 2, false);

@@ -57,6 +57,7 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(SharedKafkaBroker.class)
 class HttpIngestTest {
     private static final ObjectMapper JSON = new ObjectMapper();
+
     @TempDir
     Path dir;
 
@@ -64,8 +65,15 @@ class HttpIngestTest {
     void phoneSubmitsOverHttpAndRecordsLandOnTheUpdatesTopic(LocalKafkaBroker kafka) throws Exception {
         String p = "ingesttest.";
         Map<String, String> topics = Fixture.kafkaTopics(kafka, p);
-        try (RegistryServer s = RegistryServer.builder().dataDir(dir).port(0).adminToken("t").kafkaBootstrapServers(kafka.bootstrapServers())
-                .set(RegistryConfig.KAFKA_GROUP, "ingesttest-registry").setAll(topics).build().start()) {
+        try (RegistryServer s = RegistryServer.builder()
+                .dataDir(dir)
+                .port(0)
+                .adminToken("t")
+                .kafkaBootstrapServers(kafka.bootstrapServers())
+                .set(RegistryConfig.KAFKA_GROUP, "ingesttest-registry")
+                .setAll(topics)
+                .build()
+                .start()) {
             RegistryClient c = Fixture.client(s);
             // softmax regression, 4 features x 2 classes = 10 parameters
             LocalDataset data = syntheticData(40, 4, 11);
@@ -101,7 +109,9 @@ class HttpIngestTest {
             UpdateCommit commit = null;
             for (ConsumerRecord<byte[], byte[]> r : recs) {
                 assertEquals("phone/1/phone-1", new String(r.key(), StandardCharsets.UTF_8));
-                Object payload = WireCodec.DEFAULT.decode(r.value(), UpdateEnvelope.class).getPayload();
+                Object payload = WireCodec.DEFAULT
+                        .decode(r.value(), UpdateEnvelope.class)
+                        .getPayload();
                 if (payload instanceof UpdateChunk ch) {
                     chunks.add(ch);
                 } else {
@@ -114,7 +124,7 @@ class HttpIngestTest {
             assertEquals(40, commit.getWeight());
             List<byte[]> cts = Chunker.reassemble(chunks);
             try (HeDecryptor dec = Fixture.HE.decryptor(Fixture.HE_KEYS.secretKey());
-                 EncryptedVector v = Fixture.HE.loadVector(cts.get(0))) {
+                    EncryptedVector v = Fixture.HE.loadVector(cts.get(0))) {
                 double[] plain = dec.decrypt(v);
                 assertEquals(expected.length, plain.length);
                 for (int i = 0; i < expected.length; i++) {
@@ -127,18 +137,37 @@ class HttpIngestTest {
             byte[] commitBody = WireCodec.UNBOUNDED.encode(new UpdateEnvelope(commit));
             assertError(post(s, chunkBody, null, null, null), 401, "unauthenticated");
             assertError(post(s, chunkBody, "nobody", sign(phoneKey, "nobody", chunkBody), null), 403, "unknown_client");
-            assertError(post(s, chunkBody, "phone-1", sign(SigningKeyPair.generate(), "phone-1", chunkBody), null), 401, "bad_signature");
-            assertError(post(s, chunkBody, "phone-1", sign(phoneKey, "phone-1", commitBody), null), 401, "bad_signature");
-            UpdateCommit forged = UpdateCommit.newBuilder(commit).setWeight(4000).build();
-            assertError(post(s, WireCodec.UNBOUNDED.encode(new UpdateEnvelope(forged)), null, null, null), 401, "bad_signature");
-            assertError(post(s, new byte[] {1, 2, 3}, "phone-1", sign(phoneKey, "phone-1", new byte[] {1, 2, 3}), null), 400, "malformed_record");
-            assertError(post(s, chunkBody, "phone-1", sign(phoneKey, "phone-1", chunkBody), "text/plain"), 415, "unsupported_media_type");
+            assertError(
+                    post(s, chunkBody, "phone-1", sign(SigningKeyPair.generate(), "phone-1", chunkBody), null),
+                    401,
+                    "bad_signature");
+            assertError(
+                    post(s, chunkBody, "phone-1", sign(phoneKey, "phone-1", commitBody), null), 401, "bad_signature");
+            UpdateCommit forged =
+                    UpdateCommit.newBuilder(commit).setWeight(4000).build();
+            assertError(
+                    post(s, WireCodec.UNBOUNDED.encode(new UpdateEnvelope(forged)), null, null, null),
+                    401,
+                    "bad_signature");
+            assertError(
+                    post(s, new byte[] {1, 2, 3}, "phone-1", sign(phoneKey, "phone-1", new byte[] {1, 2, 3}), null),
+                    400,
+                    "malformed_record");
+            assertError(
+                    post(s, chunkBody, "phone-1", sign(phoneKey, "phone-1", chunkBody), "text/plain"),
+                    415,
+                    "unsupported_media_type");
             byte[] huge = new byte[5 << 20];
             assertError(post(s, huge, "phone-1", sign(phoneKey, "phone-1", huge), null), 413, "too_large");
-            UpdateChunk otherModel = UpdateChunk.newBuilder(chunks.get(0)).setClientId("other-1").setModelId("phone").setRound(7).build();
+            UpdateChunk otherModel = UpdateChunk.newBuilder(chunks.get(0))
+                    .setClientId("other-1")
+                    .setModelId("phone")
+                    .setRound(7)
+                    .build();
             byte[] om = WireCodec.UNBOUNDED.encode(new UpdateEnvelope(otherModel));
             assertError(post(s, om, "phone-1", sign(phoneKey, "phone-1", om), null), 403, "client_mismatch");
-            UpdateChunk wrongRound = UpdateChunk.newBuilder(chunks.get(0)).setRound(7).build();
+            UpdateChunk wrongRound =
+                    UpdateChunk.newBuilder(chunks.get(0)).setRound(7).build();
             byte[] wr = WireCodec.UNBOUNDED.encode(new UpdateEnvelope(wrongRound));
             assertError(post(s, wr, "phone-1", sign(phoneKey, "phone-1", wr), null), 409, "round_not_open");
 
@@ -149,13 +178,18 @@ class HttpIngestTest {
                 batch.write(b);
             }
             byte[] bb = batch.toByteArray();
-            HttpResponse<String> ok = post(s, bb, "phone-1", sign(phoneKey, "phone-1", bb), HttpUpdateTransport.BATCH_CONTENT_TYPE);
+            HttpResponse<String> ok =
+                    post(s, bb, "phone-1", sign(phoneKey, "phone-1", bb), HttpUpdateTransport.BATCH_CONTENT_TYPE);
             assertEquals(202, ok.statusCode(), ok.body());
             assertEquals(2, JSON.readTree(ok.body()).get("accepted").asInt());
             assertEquals(4, consume(kafka, p + "updates", 4).size());
 
-            String openapi = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(s.uri() + "/openapi.json")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
+            String openapi = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create(s.uri() + "/openapi.json"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString())
+                    .body();
             assertTrue(openapi.contains("\"/api/ingest/updates\""));
             assertTrue(openapi.contains("\"/api/models/{modelId}/rounds/current/record\""));
         }
@@ -175,10 +209,12 @@ class HttpIngestTest {
     }
 
     private static String sign(SigningKeyPair key, String clientId, byte[] body) {
-        return Base64.getEncoder().encodeToString(key.privateKey().sign(HttpUpdateTransport.signedMessage(clientId, body)));
+        return Base64.getEncoder()
+                .encodeToString(key.privateKey().sign(HttpUpdateTransport.signedMessage(clientId, body)));
     }
 
-    private static HttpResponse<String> post(RegistryServer s, byte[] body, String client, String sig, String type) throws Exception {
+    private static HttpResponse<String> post(RegistryServer s, byte[] body, String client, String sig, String type)
+            throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(s.uri() + "/api/ingest/updates"))
                 .header("Content-Type", type == null ? HttpUpdateTransport.CONTENT_TYPE : type)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
@@ -205,7 +241,8 @@ class HttpIngestTest {
         cp.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         cp.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(8 << 20));
         List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> cons = new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> cons =
+                new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             cons.subscribe(List.of(topic));
             long deadline = System.currentTimeMillis() + 30_000;
             while (out.size() < n && System.currentTimeMillis() < deadline) {

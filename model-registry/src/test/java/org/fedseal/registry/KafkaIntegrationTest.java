@@ -43,8 +43,15 @@ class KafkaIntegrationTest {
     void opensRoundsOnKafkaAndLogsConsumedEvents(LocalKafkaBroker kafka) throws Exception {
         String p = "regtest.";
         Map<String, String> topics = Fixture.kafkaTopics(kafka, p);
-        try (RegistryServer s = RegistryServer.builder().dataDir(dir).port(0).adminToken("t").kafkaBootstrapServers(kafka.bootstrapServers())
-                .set(RegistryConfig.KAFKA_GROUP, "regtest-registry").setAll(topics).build().start()) {
+        try (RegistryServer s = RegistryServer.builder()
+                .dataDir(dir)
+                .port(0)
+                .adminToken("t")
+                .kafkaBootstrapServers(kafka.bootstrapServers())
+                .set(RegistryConfig.KAFKA_GROUP, "regtest-registry")
+                .setAll(topics)
+                .build()
+                .start()) {
             RegistryClient c = Fixture.client(s);
             SigningKeyPair holder = Fixture.setUpModel(c, "km");
             assertTrue(c.enrollClient("km-c9", SigningKeyPair.generate().publicKey(), List.of("km")));
@@ -58,7 +65,11 @@ class KafkaIntegrationTest {
             assertTrue(Hash.fromHex(opened.baseModelHash()).matches(ro.getBaseModelHash()));
             assertEquals("km/1", new String(rounds.get(0).key(), java.nio.charset.StandardCharsets.UTF_8));
             List<ConsumerRecord<byte[], byte[]>> enrolled = consume(kafka, p + "enrollments", 2);
-            assertEquals("km-c9", WireCodec.DEFAULT.decode(enrolled.get(1).value(), ClientEnrolled.class).getClientId());
+            assertEquals(
+                    "km-c9",
+                    WireCodec.DEFAULT
+                            .decode(enrolled.get(1).value(), ClientEnrolled.class)
+                            .getClientId());
 
             long logBefore = c.signedTreeHead().getTreeSize();
             Fixture.RoundRun run = Fixture.simulateRound("km", 1, Hash.fromHex(opened.baseModelHash()), 2, false);
@@ -66,18 +77,23 @@ class KafkaIntegrationTest {
             pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
             pp.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "regtest-aggregator");
             pp.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(4 << 20));
-            try (KafkaProducer<byte[], byte[]> prod = new KafkaProducer<>(pp, new ByteArraySerializer(), new ByteArraySerializer())) {
+            try (KafkaProducer<byte[], byte[]> prod =
+                    new KafkaProducer<>(pp, new ByteArraySerializer(), new ByteArraySerializer())) {
                 prod.initTransactions();
                 prod.beginTransaction();
                 for (UpdateEnvelope e : run.envelopes()) {
-                    String client = e.getPayload() instanceof UpdateChunk ch ? ch.getClientId()
+                    String client = e.getPayload() instanceof UpdateChunk ch
+                            ? ch.getClientId()
                             : ((org.fedseal.protocol.wire.UpdateCommit) e.getPayload()).getClientId();
-                    prod.send(new ProducerRecord<>(p + "updates", new UpdateKey("km", 1, client).toBytes(), WireCodec.UNBOUNDED.encode(e)));
+                    prod.send(new ProducerRecord<>(
+                            p + "updates", new UpdateKey("km", 1, client).toBytes(), WireCodec.UNBOUNDED.encode(e)));
                 }
                 for (UpdateAccepted a : run.accepted()) {
-                    prod.send(new ProducerRecord<>(p + "accepted", Topics.roundKey("km", 1), WireCodec.DEFAULT.encode(a)));
+                    prod.send(new ProducerRecord<>(
+                            p + "accepted", Topics.roundKey("km", 1), WireCodec.DEFAULT.encode(a)));
                 }
-                prod.send(new ProducerRecord<>(p + "aggregates", Topics.roundKey("km", 1), WireCodec.UNBOUNDED.encode(run.aggregate())));
+                prod.send(new ProducerRecord<>(
+                        p + "aggregates", Topics.roundKey("km", 1), WireCodec.UNBOUNDED.encode(run.aggregate())));
                 prod.commitTransaction();
             }
             long deadline = System.currentTimeMillis() + 60_000;
@@ -93,13 +109,20 @@ class KafkaIntegrationTest {
                 Thread.sleep(200);
             }
             // topics are consumed independently, so the order across them is not fixed
-            List<String> kinds = c.logEntries(logBefore, c.signedTreeHead().getTreeSize()).stream().map(LogEntryInfo::kind).sorted().toList();
+            List<String> kinds = c.logEntries(logBefore, c.signedTreeHead().getTreeSize()).stream()
+                    .map(LogEntryInfo::kind)
+                    .sorted()
+                    .toList();
             assertEquals(List.of("AGGREGATE_PUBLISHED", "UPDATE_ACCEPTED", "UPDATE_ACCEPTED"), kinds);
             // the archived chunks consumed from the updates topic re-sum to the aggregate
             Fixture.Cli rec = Fixture.cli(s, "audit", "recompute", "--model", "km", "--round", "1");
             assertEquals(0, rec.code(), rec.out());
             byte[] w = new byte[Fixture.PARAMS * 4];
-            c.publishVersion(Fixture.nextVersion("km", Hash.fromHex(opened.baseModelHash()), run, w, holder), "km-holder", w, 0.6);
+            c.publishVersion(
+                    Fixture.nextVersion("km", Hash.fromHex(opened.baseModelHash()), run, w, holder),
+                    "km-holder",
+                    w,
+                    0.6);
             assertEquals(0, Fixture.cli(s, "audit", "verify").code());
         }
     }
@@ -111,7 +134,8 @@ class KafkaIntegrationTest {
         cp.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         cp.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> cons = new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> cons =
+                new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             cons.subscribe(List.of(topic));
             long deadline = System.currentTimeMillis() + 30_000;
             while (out.size() < n && System.currentTimeMillis() < deadline) {

@@ -29,7 +29,6 @@ import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.ModelLayouts;
 import org.fedseal.protocol.wire.DjlParamsTemplate;
 import org.fedseal.protocol.wire.ModelLayout;
-import org.fedseal.protocol.wire.TensorSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,9 +50,15 @@ class ModelExportTest {
         DjlParamsTemplate djl = DjlParamsTemplate.newBuilder()
                 .setInputs(ByteBuffer.wrap(new byte[] {0, 0, 0, 1, 0, 0, 9, 9}))
                 .setBlockParameters(ByteBuffer.wrap("AAAABBCCC".getBytes(StandardCharsets.US_ASCII)))
-                .setDataOffsets(List.of(4L, 6L)).setLittleEndian(true).build();
-        return ModelLayout.newBuilder().setTensors(List.of(ModelLayouts.tensor("01Linear_weight", 2, 3),
-                ModelLayouts.tensor("01Linear_bias", 4))).setArchitecture("test").setDjl(djl).build();
+                .setDataOffsets(List.of(4L, 6L))
+                .setLittleEndian(true)
+                .build();
+        return ModelLayout.newBuilder()
+                .setTensors(
+                        List.of(ModelLayouts.tensor("01Linear_weight", 2, 3), ModelLayouts.tensor("01Linear_bias", 4)))
+                .setArchitecture("test")
+                .setDjl(djl)
+                .build();
     }
 
     static float[] weights() {
@@ -70,18 +75,33 @@ class ModelExportTest {
     void layoutIsStoredWithTheModelAndChecked() throws Exception {
         try (RegistryServer s = Fixture.server(dir)) {
             RegistryClient c = Fixture.client(s);
-            ModelInfo m = c.registerModel("with-layout", "mlp 2x3", HeParameters.CKKS_8192.id(), RegistryClient.floatsToBytes(weights()),
-                    null, layout());
+            ModelInfo m = c.registerModel(
+                    "with-layout",
+                    "mlp 2x3",
+                    HeParameters.CKKS_8192.id(),
+                    RegistryClient.floatsToBytes(weights()),
+                    null,
+                    layout());
             assertEquals(Hash.sha256(ModelLayouts.encode(layout())).toHex(), m.layoutHash());
             assertEquals(layout(), c.modelLayout("with-layout").orElseThrow());
 
             ModelInfo plain = c.registerModel("no-layout", "mlp", HeParameters.CKKS_8192.id(), weights());
             assertNull(plain.layoutHash());
             assertTrue(c.modelLayout("no-layout").isEmpty());
-            assertEquals(404, assertThrows(RegistryException.class, () -> c.modelLayout("unknown")).status());
+            assertEquals(
+                    404,
+                    assertThrows(RegistryException.class, () -> c.modelLayout("unknown"))
+                            .status());
 
-            RegistryException wrongSize = assertThrows(RegistryException.class, () -> c.registerModel("bad", "mlp",
-                    HeParameters.CKKS_8192.id(), RegistryClient.floatsToBytes(new float[11]), null, layout()));
+            RegistryException wrongSize = assertThrows(
+                    RegistryException.class,
+                    () -> c.registerModel(
+                            "bad",
+                            "mlp",
+                            HeParameters.CKKS_8192.id(),
+                            RegistryClient.floatsToBytes(new float[11]),
+                            null,
+                            layout()));
             assertEquals(400, wrongSize.status());
             assertTrue(wrongSize.getMessage().contains("hold 10 values, the model has 11"), wrongSize.getMessage());
             assertThrows(RegistryException.class, () -> c.model("bad"), "nothing stored for a refused layout");
@@ -93,27 +113,42 @@ class ModelExportTest {
         try (RegistryServer s = Fixture.server(dir)) {
             RegistryClient c = Fixture.client(s);
             float[] w = weights();
-            ModelInfo m = c.registerModel("st", "mlp 2x3", HeParameters.CKKS_8192.id(), RegistryClient.floatsToBytes(w), null, layout());
+            ModelInfo m = c.registerModel(
+                    "st", "mlp 2x3", HeParameters.CKKS_8192.id(), RegistryClient.floatsToBytes(w), null, layout());
             Path out = Files.createDirectories(dir.resolve("out"));
-            Fixture.Cli cli = Fixture.cli(s, "model", "export", m.latestVersionHash(), "--format", "safetensors", "--output", out.toString());
+            Fixture.Cli cli = Fixture.cli(
+                    s, "model", "export", m.latestVersionHash(), "--format", "safetensors", "--output", out.toString());
             assertEquals(0, cli.code(), cli.out());
             Path file = out.resolve("st-0000.safetensors");
             assertTrue(cli.out().contains("wrote " + file + ": safetensors, 2 tensors, 10 parameters"), cli.out());
 
             // the format, read here by hand
             byte[] bytes = Files.readAllBytes(file);
-            long headerLength = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            long headerLength =
+                    ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
             assertEquals(0, headerLength % 8);
             JsonNode header = JSON.readTree(new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8));
-            assertEquals(m.latestVersionHash(), header.get("__metadata__").get(ModelExport.VERSION_HASH).asText());
+            assertEquals(
+                    m.latestVersionHash(),
+                    header.get("__metadata__").get(ModelExport.VERSION_HASH).asText());
             assertEquals("[2,3]", header.get("01Linear_weight").get("shape").toString());
-            assertEquals("[24,40]", header.get("01Linear_bias").get("data_offsets").toString());
+            assertEquals(
+                    "[24,40]", header.get("01Linear_bias").get("data_offsets").toString());
             assertEquals(8 + headerLength + 40, bytes.length);
 
             // and by the reference implementation
             Map<String, Object> expected = new LinkedHashMap<>();
-            expected.put("metadata", Map.of(ModelExport.VERSION_HASH, m.latestVersionHash(), ModelExport.MODEL_ID, "st",
-                    ModelExport.SEQUENCE, "0", "format", "pt"));
+            expected.put(
+                    "metadata",
+                    Map.of(
+                            ModelExport.VERSION_HASH,
+                            m.latestVersionHash(),
+                            ModelExport.MODEL_ID,
+                            "st",
+                            ModelExport.SEQUENCE,
+                            "0",
+                            "format",
+                            "pt"));
             Map<String, Object> tensors = new LinkedHashMap<>();
             tensors.put("01Linear_weight", Map.of("shape", List.of(2, 3), "f32le", f32le(Arrays.copyOfRange(w, 0, 6))));
             tensors.put("01Linear_bias", Map.of("shape", List.of(4), "f32le", f32le(Arrays.copyOfRange(w, 6, 10))));
@@ -134,7 +169,8 @@ class ModelExportTest {
         try (RegistryServer s = Fixture.server(dir)) {
             RegistryClient c = Fixture.client(s);
             float[] w = weights();
-            ModelInfo m = c.registerModel("dj", "mlp 2x3", HeParameters.CKKS_8192.id(), RegistryClient.floatsToBytes(w), null, layout());
+            ModelInfo m = c.registerModel(
+                    "dj", "mlp 2x3", HeParameters.CKKS_8192.id(), RegistryClient.floatsToBytes(w), null, layout());
             Path file = dir.resolve("named.params");
             Fixture.Cli cli = Fixture.cli(s, "model", "export", "dj", "--format", "DJL", "-o", file.toString());
             assertEquals(0, cli.code(), cli.out());
@@ -161,10 +197,12 @@ class ModelExportTest {
 
             // without a layout: DJL is refused, safetensors falls back to one flat tensor
             ModelInfo plain = c.registerModel("flat", "mlp", HeParameters.CKKS_8192.id(), w);
-            Fixture.Cli refused = Fixture.cli(s, "model", "export", plain.latestVersionHash(), "--format", "djl", "-o", dir.toString());
+            Fixture.Cli refused = Fixture.cli(
+                    s, "model", "export", plain.latestVersionHash(), "--format", "djl", "-o", dir.toString());
             assertEquals(1, refused.code(), refused.out());
             assertTrue(refused.out().contains("registered without a layout"), refused.out());
-            Fixture.Cli flat = Fixture.cli(s, "model", "export", "flat", "--format", "safetensors", "-o", dir.toString());
+            Fixture.Cli flat =
+                    Fixture.cli(s, "model", "export", "flat", "--format", "safetensors", "-o", dir.toString());
             assertEquals(0, flat.code(), flat.out());
             assertTrue(flat.out().contains("1 tensors, 10 parameters"), flat.out());
             Fixture.Cli badFormat = Fixture.cli(s, "model", "export", "flat", "--format", "onnx");
@@ -189,8 +227,15 @@ class ModelExportTest {
         Path expectedFile = Files.createTempFile(work, "expected", ".json");
         Files.write(expectedFile, JSON.writeValueAsBytes(expected));
         Path basedir = Path.of(System.getProperty("basedir", "")).toAbsolutePath();
-        Process p = new ProcessBuilder(python(basedir), basedir.resolve("scripts").resolve("check_safetensors.py").toString(),
-                file.toString(), expectedFile.toString()).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(
+                        python(basedir),
+                        basedir.resolve("scripts")
+                                .resolve("check_safetensors.py")
+                                .toString(),
+                        file.toString(),
+                        expectedFile.toString())
+                .redirectErrorStream(true)
+                .start();
         String out;
         try (InputStream in = p.getInputStream()) {
             out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
@@ -205,15 +250,18 @@ class ModelExportTest {
      */
     static String python(Path basedir) throws Exception {
         Path script = basedir.getParent().resolve("scripts").resolve("python-venv.sh");
-        Process p = new ProcessBuilder("bash", script.toString()).redirectErrorStream(false).start();
+        Process p = new ProcessBuilder("bash", script.toString())
+                .redirectErrorStream(false)
+                .start();
         String stdout;
         try (InputStream in = p.getInputStream()) {
             stdout = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
         }
         String stderr = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
-            fail("cannot get the project's Python venv (safetensors, numpy): " + script + " failed (it installs the pinned "
-                    + "packages from PyPI once; ./fedseal setup runs it): " + stdout + "\n" + stderr);
+            fail("cannot get the project's Python venv (safetensors, numpy): " + script
+                    + " failed (it installs the pinned " + "packages from PyPI once; ./fedseal setup runs it): "
+                    + stdout + "\n" + stderr);
         }
         String python = stdout.lines().reduce((a, b) -> b).orElse("");
         assertNotNull(python);

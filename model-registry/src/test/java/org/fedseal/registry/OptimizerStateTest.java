@@ -29,10 +29,13 @@ class OptimizerStateTest {
     @TempDir
     Path dir;
 
-    private static ModelVersionPublished version(Hash base, Fixture.RoundRun run, byte[] w, SigningKeyPair holder, StrategySpec spec,
-            ByteBuffer stateHash) {
-        ModelVersionPublished v = ModelVersionPublished.newBuilder(Fixture.nextVersion("os", base, run, w, holder)).setStrategy(spec)
-                .setOptimizerStateHash(stateHash).setVersionHash(ByteBuffer.allocate(0)).build();
+    private static ModelVersionPublished version(
+            Hash base, Fixture.RoundRun run, byte[] w, SigningKeyPair holder, StrategySpec spec, ByteBuffer stateHash) {
+        ModelVersionPublished v = ModelVersionPublished.newBuilder(Fixture.nextVersion("os", base, run, w, holder))
+                .setStrategy(spec)
+                .setOptimizerStateHash(stateHash)
+                .setVersionHash(ByteBuffer.allocate(0))
+                .build();
         v.setVersionHash(CanonicalHash.versionHash(v).toByteBuffer());
         return Signatures.sign(v, holder.privateKey());
     }
@@ -53,25 +56,66 @@ class OptimizerStateTest {
             byte[] w = ModelWeights.encode(step.weights());
             byte[] state = step.state().encode();
 
-            RegistryException other = assertThrows(RegistryException.class, () -> c.publishVersion(
-                    version(base, run, w, holder, adam.toSpec(), step.state().hashField()), "os-holder", w,
-                    adam.initialState(Fixture.PARAMS).encode(), null));
+            RegistryException other = assertThrows(
+                    RegistryException.class,
+                    () -> c.publishVersion(
+                            version(
+                                    base,
+                                    run,
+                                    w,
+                                    holder,
+                                    adam.toSpec(),
+                                    step.state().hashField()),
+                            "os-holder",
+                            w,
+                            adam.initialState(Fixture.PARAMS).encode(),
+                            null));
             assertEquals(409, other.status());
             assertTrue(other.getMessage().contains("optimizer_state_mismatch"), other.getMessage());
-            RegistryException missing = assertThrows(RegistryException.class, () -> c.publishVersion(
-                    version(base, run, w, holder, adam.toSpec(), step.state().hashField()), "os-holder", w, null));
+            RegistryException missing = assertThrows(
+                    RegistryException.class,
+                    () -> c.publishVersion(
+                            version(
+                                    base,
+                                    run,
+                                    w,
+                                    holder,
+                                    adam.toSpec(),
+                                    step.state().hashField()),
+                            "os-holder",
+                            w,
+                            null));
             assertEquals(409, missing.status());
-            RegistryException unnamed = assertThrows(RegistryException.class, () -> c.publishVersion(
-                    version(base, run, w, holder, adam.toSpec(), ByteBuffer.allocate(0)), "os-holder", w, state, null));
+            RegistryException unnamed = assertThrows(
+                    RegistryException.class,
+                    () -> c.publishVersion(
+                            version(base, run, w, holder, adam.toSpec(), ByteBuffer.allocate(0)),
+                            "os-holder",
+                            w,
+                            state,
+                            null));
             assertEquals(409, unnamed.status(), "state bytes without a recorded hash");
-            StrategySpec unknown = StrategySpec.newBuilder().setName("FedLion").setHyperparameters(List.of()).build();
-            RegistryException bad = assertThrows(RegistryException.class, () -> c.publishVersion(
-                    version(base, run, w, holder, unknown, step.state().hashField()), "os-holder", w, state, null));
+            StrategySpec unknown = StrategySpec.newBuilder()
+                    .setName("FedLion")
+                    .setHyperparameters(List.of())
+                    .build();
+            RegistryException bad = assertThrows(
+                    RegistryException.class,
+                    () -> c.publishVersion(
+                            version(base, run, w, holder, unknown, step.state().hashField()),
+                            "os-holder",
+                            w,
+                            state,
+                            null));
             assertEquals(400, bad.status());
             assertTrue(bad.getMessage().contains("FedLion"), bad.getMessage());
 
-            VersionInfo v = c.publishVersion(version(base, run, w, holder, adam.toSpec(), step.state().hashField()), "os-holder", w,
-                    state, null);
+            VersionInfo v = c.publishVersion(
+                    version(base, run, w, holder, adam.toSpec(), step.state().hashField()),
+                    "os-holder",
+                    w,
+                    state,
+                    null);
             ModelVersionPublished rec = c.versionRecord(Hash.fromHex(v.versionHash()));
             assertEquals(adam.toSpec(), rec.getStrategy());
             StrategyState served = c.optimizerState(rec);

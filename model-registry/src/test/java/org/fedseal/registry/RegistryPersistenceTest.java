@@ -57,7 +57,8 @@ class RegistryPersistenceTest {
             assertEquals(List.of("mnist-c0", "mnist-c1"), r.participants());
             assertTrue(r.latencyMillis() >= 0);
             assertArrayEquals(Fixture.HE_KEYS.publicKey().toBytes(), c.hePublicKey(Hash.fromHex(m.hePublicKeyHash())));
-            assertEquals(10, c.weightsAsFloats(Hash.fromHex(versionsBefore.get(1).versionHash())).length);
+            assertEquals(
+                    10, c.weightsAsFloats(Hash.fromHex(versionsBefore.get(1).versionHash())).length);
             assertEquals(0.81, c.versions("mnist").get(1).accuracy());
 
             SignedTreeHead same = c.signedTreeHead();
@@ -66,8 +67,8 @@ class RegistryPersistenceTest {
             // grow the log after the restart and prove consistency with the pre-restart head
             Fixture.fullRound(s, c, "mnist", holder, 0.85);
             SignedTreeHead after = c.signedTreeHead();
-            assertTrue(MerkleVerifier.verifyConsistency(c.consistencyProof(before.getTreeSize(), after.getTreeSize()), before, after,
-                    c.logPublicKey()));
+            assertTrue(MerkleVerifier.verifyConsistency(
+                    c.consistencyProof(before.getTreeSize(), after.getTreeSize()), before, after, c.logPublicKey()));
             assertEquals(0, Fixture.cli(s, "audit", "verify").code());
         }
     }
@@ -88,8 +89,8 @@ class RegistryPersistenceTest {
             c.registerModel("m2", "cnn", HeParameters.CKKS_8192.id(), new float[] {1, 2, 3});
             SignedTreeHead after = c.signedTreeHead();
             assertTrue(after.getTreeSize() > before.getTreeSize());
-            assertTrue(MerkleVerifier.verifyConsistency(c.consistencyProof(before.getTreeSize(), after.getTreeSize()), before, after,
-                    c.logPublicKey()));
+            assertTrue(MerkleVerifier.verifyConsistency(
+                    c.consistencyProof(before.getTreeSize(), after.getTreeSize()), before, after, c.logPublicKey()));
             assertTrue((Boolean) c.verifyLogOnServer().get("ok"));
         }
     }
@@ -100,54 +101,90 @@ class RegistryPersistenceTest {
             RegistryClient c = Fixture.client(s);
             SigningKeyPair holder = Fixture.setUpModel(c, "m");
             // unknown model / version -> 404
-            assertEquals(404, assertThrows(RegistryException.class, () -> c.model("nope")).status());
-            assertEquals(404, assertThrows(RegistryException.class, () -> c.version(Hash.sha256(new byte[1]))).status());
+            assertEquals(
+                    404,
+                    assertThrows(RegistryException.class, () -> c.model("nope")).status());
+            assertEquals(
+                    404,
+                    assertThrows(RegistryException.class, () -> c.version(Hash.sha256(new byte[1])))
+                            .status());
             // mutating without a token -> 401, JSON error body
-            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(s.uri() + "/api/models"))
-                    .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create(s.uri() + "/api/models"))
+                                    .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
             assertEquals(401, r.statusCode());
             assertTrue(r.body().contains("\"code\":\"unauthorized\""), r.body());
             RegistryClient noToken = RegistryClient.create(s.uri());
-            assertEquals(401, assertThrows(RegistryException.class, () -> noToken.openRound("m", 1, Duration.ofMinutes(1), 1, 6)).status());
+            assertEquals(
+                    401,
+                    assertThrows(RegistryException.class, () -> noToken.openRound("m", 1, Duration.ofMinutes(1), 1, 6))
+                            .status());
             // malformed input -> 400
-            assertEquals(400, assertThrows(RegistryException.class,
-                    () -> c.registerModel("bad id!", "x", HeParameters.CKKS_8192.id(), new float[] {1})).status());
-            assertEquals(400, assertThrows(RegistryException.class,
-                    () -> c.registerModel("x", "x", "no-such-params", new float[] {1})).status());
+            assertEquals(
+                    400,
+                    assertThrows(
+                                    RegistryException.class,
+                                    () -> c.registerModel("bad id!", "x", HeParameters.CKKS_8192.id(), new float[] {1}))
+                            .status());
+            assertEquals(
+                    400,
+                    assertThrows(
+                                    RegistryException.class,
+                                    () -> c.registerModel("x", "x", "no-such-params", new float[] {1}))
+                            .status());
             // a secret key (or anything but a public key of the parameter set) is refused
             byte[] secret = Fixture.HE_KEYS.secretKey().toBytes(SecretKeyAccess.insecureSecretKeyAccess());
             RegistryException e = assertThrows(RegistryException.class, () -> c.putHePublicKey("m", secret));
             assertEquals(400, e.status());
-            assertEquals(400, assertThrows(RegistryException.class, () -> c.putHePublicKey("m", new byte[1000])).status());
+            assertEquals(
+                    400,
+                    assertThrows(RegistryException.class, () -> c.putHePublicKey("m", new byte[1000]))
+                            .status());
 
             RoundInfo round = c.openRound("m", 2, Duration.ofMinutes(10), 1, 6);
-            assertEquals(409, assertThrows(RegistryException.class, () -> c.openRound("m", 2, Duration.ofMinutes(10), 1, 6)).status());
+            assertEquals(
+                    409,
+                    assertThrows(RegistryException.class, () -> c.openRound("m", 2, Duration.ofMinutes(10), 1, 6))
+                            .status());
             Hash base = Hash.fromHex(round.baseModelHash());
             Fixture.RoundRun run = Fixture.simulateRound("m", 1, base, 2, false);
             byte[] w = RegistryClient.floatsToBytes(new float[Fixture.PARAMS]);
             // before the aggregate arrives
-            RegistryException noAgg = assertThrows(RegistryException.class,
+            RegistryException noAgg = assertThrows(
+                    RegistryException.class,
                     () -> c.publishVersion(Fixture.nextVersion("m", base, run, w, holder), "m-holder", w, null));
             assertEquals("aggregate_mismatch", noAgg.code());
             Fixture.ingest(s, run);
             // wrong parent
-            RegistryException wrongParent = assertThrows(RegistryException.class,
-                    () -> c.publishVersion(Fixture.nextVersion("m", Hash.sha256(new byte[3]), run, w, holder), "m-holder", w, null));
+            RegistryException wrongParent = assertThrows(
+                    RegistryException.class,
+                    () -> c.publishVersion(
+                            Fixture.nextVersion("m", Hash.sha256(new byte[3]), run, w, holder), "m-holder", w, null));
             assertEquals(409, wrongParent.status());
             assertEquals("parent_mismatch", wrongParent.code());
             // wrong aggregate
             Fixture.RoundRun other = Fixture.simulateRound("m", 1, base, 1, false);
-            RegistryException wrongAgg = assertThrows(RegistryException.class,
+            RegistryException wrongAgg = assertThrows(
+                    RegistryException.class,
                     () -> c.publishVersion(Fixture.nextVersion("m", base, other, w, holder), "m-holder", w, null));
             assertEquals("aggregate_mismatch", wrongAgg.code());
             // signed by someone else
-            RegistryException badSig = assertThrows(RegistryException.class,
-                    () -> c.publishVersion(Fixture.nextVersion("m", base, run, w, SigningKeyPair.generate()), "m-holder", w, null));
+            RegistryException badSig = assertThrows(
+                    RegistryException.class,
+                    () -> c.publishVersion(
+                            Fixture.nextVersion("m", base, run, w, SigningKeyPair.generate()), "m-holder", w, null));
             assertEquals(403, badSig.status());
             // tampered record (hash no longer recomputes)
             ModelVersionPublished good = Fixture.nextVersion("m", base, run, w, holder);
-            ModelVersionPublished forged = ModelVersionPublished.newBuilder(good).setRound(1).setPublishedAtEpochMillis(1).build();
-            RegistryException mismatch = assertThrows(RegistryException.class,
+            ModelVersionPublished forged = ModelVersionPublished.newBuilder(good)
+                    .setRound(1)
+                    .setPublishedAtEpochMillis(1)
+                    .build();
+            RegistryException mismatch = assertThrows(
+                    RegistryException.class,
                     () -> c.publishVersion(Signatures.sign(forged, holder.privateKey()), "m-holder", w, null));
             assertEquals("version_hash_mismatch", mismatch.code());
             VersionInfo v = c.publishVersion(good, "m-holder", w, 0.5);
@@ -155,8 +192,12 @@ class RegistryPersistenceTest {
             assertEquals(base.toHex(), v.parentHash());
             assertEquals(0.7, c.setAccuracy(Hash.fromHex(v.versionHash()), 0.7).accuracy());
             // OpenAPI document and web page are served
-            String openapi = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(s.uri() + "/openapi.json")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
+            String openapi = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create(s.uri() + "/openapi.json"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString())
+                    .body();
             assertTrue(openapi.contains("\"/api/models/{modelId}/versions\""));
             assertTrue(Files.exists(dir.resolve("registry.db")));
         }

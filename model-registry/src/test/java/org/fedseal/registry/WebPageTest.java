@@ -48,7 +48,11 @@ class WebPageTest {
     Path dir;
 
     /** What the proxy does to the registry's answers. */
-    enum Mode { HONEST, BAD_SIGNATURE, BAD_CONSISTENCY }
+    enum Mode {
+        HONEST,
+        BAD_SIGNATURE,
+        BAD_CONSISTENCY
+    }
 
     /** A proxy in front of the registry that can tamper with the log's answers; the page is loaded through it. */
     static final class TamperingProxy implements AutoCloseable {
@@ -60,10 +64,16 @@ class WebPageTest {
             server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
             server.createContext("/", ex -> {
                 try {
-                    HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(upstream.resolve(ex.getRequestURI().toString())).GET().build(),
+                    HttpResponse<byte[]> r = http.send(
+                            HttpRequest.newBuilder(
+                                            upstream.resolve(ex.getRequestURI().toString()))
+                                    .GET()
+                                    .build(),
                             HttpResponse.BodyHandlers.ofByteArray());
                     byte[] body = tamper(ex.getRequestURI().getPath(), r.body());
-                    r.headers().firstValue("content-type").ifPresent(t -> ex.getResponseHeaders().set("Content-Type", t));
+                    r.headers()
+                            .firstValue("content-type")
+                            .ifPresent(t -> ex.getResponseHeaders().set("Content-Type", t));
                     ex.sendResponseHeaders(r.statusCode(), body.length == 0 ? -1 : body.length);
                     if (body.length > 0) {
                         ex.getResponseBody().write(body);
@@ -89,7 +99,11 @@ class WebPageTest {
             if (mode == Mode.BAD_CONSISTENCY && path.equals("/api/log/consistency")) {
                 ObjectNode n = (ObjectNode) JSON.readTree(body);
                 ArrayNode p = (ArrayNode) n.get("path");
-                p.set(0, JSON.getNodeFactory().textNode(Hash.sha256("forged".getBytes(StandardCharsets.UTF_8)).toHex()));
+                p.set(
+                        0,
+                        JSON.getNodeFactory()
+                                .textNode(Hash.sha256("forged".getBytes(StandardCharsets.UTF_8))
+                                        .toHex()));
                 return JSON.writeValueAsBytes(n);
             }
             return body;
@@ -107,19 +121,32 @@ class WebPageTest {
 
     @Test
     void everyViewRendersAndTheLogBrowserCatchesTampering() throws Exception {
-        assumeTrue(Files.isExecutable(CHROMIUM), "headless Chromium not installed at " + CHROMIUM + " (Debian package 'chromium'); skipping the web page test");
+        assumeTrue(
+                Files.isExecutable(CHROMIUM),
+                "headless Chromium not installed at " + CHROMIUM
+                        + " (Debian package 'chromium'); skipping the web page test");
         Files.createDirectories(SHOTS);
         Path profile = Files.createDirectories(dir.resolve("chromium-profile"));
-        try (RegistryServer s = Fixture.server(dir.resolve("data")); TamperingProxy proxy = new TamperingProxy(s.uri())) {
+        try (RegistryServer s = Fixture.server(dir.resolve("data"));
+                TamperingProxy proxy = new TamperingProxy(s.uri())) {
             RegistryClient c = Fixture.client(s);
             SigningKeyPair holder = Fixture.setUpModel(c, "webmodel");
             c.setAccuracy(Hash.fromHex(c.model("webmodel").latestVersionHash()), 0.11);
             Fixture.fullRound(s, c, "webmodel", holder, 0.72);
             Fixture.fullRound(s, c, "webmodel", holder, 0.81);
-            int open = c.openRound("webmodel", 3, java.time.Duration.ofMinutes(5), 1, 6).round();
-            s.service().onRejected(UpdateRejected.newBuilder().setModelId("webmodel").setRound(open).setClientId("webmodel-c9")
-                    .setUpdateId("u9").setRecordKind(RecordKind.UPDATE_COMMIT).setReason(ReasonCode.BAD_SIGNATURE)
-                    .setDetail("test").setAtEpochMillis(System.currentTimeMillis()).build());
+            int open = c.openRound("webmodel", 3, java.time.Duration.ofMinutes(5), 1, 6)
+                    .round();
+            s.service()
+                    .onRejected(UpdateRejected.newBuilder()
+                            .setModelId("webmodel")
+                            .setRound(open)
+                            .setClientId("webmodel-c9")
+                            .setUpdateId("u9")
+                            .setRecordKind(RecordKind.UPDATE_COMMIT)
+                            .setReason(ReasonCode.BAD_SIGNATURE)
+                            .setDetail("test")
+                            .setAtEpochMillis(System.currentTimeMillis())
+                            .build());
             URI base = proxy.uri();
 
             // Overview: live round, charts, rounds and versions.
@@ -127,21 +154,35 @@ class WebPageTest {
             assertTrue(dom.contains("data-view=\"overview\""), "overview loaded:\n" + dom);
             assertEquals(3, count(dom, "<tr class=\"round (open|closed|failed)\">"), dom);
             assertTrue(dom.contains("webmodel-c0, webmodel-c1"), "participants listed");
-            assertTrue(dom.contains("data-model=\"webmodel\" data-round=\"" + open + "\""), "the open round is shown live:\n" + dom);
+            assertTrue(
+                    dom.contains("data-model=\"webmodel\" data-round=\"" + open + "\""),
+                    "the open round is shown live:\n" + dom);
             assertTrue(dom.contains("accepted 0 / quorum 3"), "accepted / quorum of the live round");
-            assertTrue(Pattern.compile("deadline in \\d+ min \\d+ s").matcher(dom).find(), "time to the deadline");
+            assertTrue(
+                    Pattern.compile("deadline in \\d+ min \\d+ s").matcher(dom).find(), "time to the deadline");
             assertTrue(dom.contains("rejects: BAD_SIGNATURE × 1"), "rejects by reason code");
             Matcher polls = Pattern.compile("data-polls=\"(\\d+)\"").matcher(dom);
-            assertTrue(polls.find() && Integer.parseInt(polls.group(1)) >= 2, "the live panel re-polled without a reload:\n" + dom);
-            assertTrue(dom.contains("data-chart=\"accuracy\" data-points=\"3\""), "accuracy of versions 0, 1 and 2 plotted (round 0 included)");
-            assertTrue(dom.contains("data-chart=\"participants\" data-points=\"2\""), "participants and rejects of the 2 closed rounds");
+            assertTrue(
+                    polls.find() && Integer.parseInt(polls.group(1)) >= 2,
+                    "the live panel re-polled without a reload:\n" + dom);
+            assertTrue(
+                    dom.contains("data-chart=\"accuracy\" data-points=\"3\""),
+                    "accuracy of versions 0, 1 and 2 plotted (round 0 included)");
+            assertTrue(
+                    dom.contains("data-chart=\"participants\" data-points=\"2\""),
+                    "participants and rejects of the 2 closed rounds");
             assertTrue(dom.contains("data-chart=\"latency\" data-points=\"2\""), "latency of the 2 closed rounds");
             assertTrue(dom.contains("data-chart=\"bytes\" data-points=\"2\""), "bytes of the 2 closed rounds");
             assertEquals(4, count(dom, "class=\"uplot"), "four uPlot charts drawn:\n" + dom);
             assertTrue(dom.contains("client updates (KiB)"), "bytes series labelled with its unit");
             java.util.Map<String, Long> bytes = s.service().roundBytes("webmodel", 1);
-            assertTrue(bytes.get("updateBytes") > 0 && bytes.get("aggregateBytes") > 0 && bytes.get("archivedRecords") > 0, bytes.toString());
-            assertTrue(dom.contains("central accuracy (%)") && dom.contains("latency (s)") && dom.contains("accepted updates"),
+            assertTrue(
+                    bytes.get("updateBytes") > 0 && bytes.get("aggregateBytes") > 0 && bytes.get("archivedRecords") > 0,
+                    bytes.toString());
+            assertTrue(
+                    dom.contains("central accuracy (%)")
+                            && dom.contains("latency (s)")
+                            && dom.contains("accepted updates"),
                     "series labelled with units");
             assertEquals(3, count(dom, "class=\"version-link\""), "every version linked");
             shot(profile, base + "/#/", "overview.png");
@@ -165,7 +206,8 @@ class WebPageTest {
             c.enrollClient("webmodel-late", SigningKeyPair.generate().publicKey(), List.of("webmodel"));
             dom = dump(profile, base + "/#/log");
             assertTrue(dom.contains("data-verified=\"true\""), "grown log still verifies:\n" + dom);
-            assertTrue(dom.contains("consistent with the tree head of size " + size + " this browser saw before"),
+            assertTrue(
+                    dom.contains("consistent with the tree head of size " + size + " this browser saw before"),
                     "consistency checked against the head kept in localStorage:\n" + dom);
             shot(profile, base + "/#/log", "log-verified.png");
 
@@ -173,7 +215,8 @@ class WebPageTest {
             proxy.mode = Mode.BAD_SIGNATURE;
             dom = dump(profile, base + "/#/log");
             assertTrue(dom.contains("data-verified=\"false\""), "a forged signature is caught:\n" + dom);
-            assertTrue(dom.contains("class=\"verdict bad\"") && dom.contains("DOES NOT VERIFY"), "said plainly, in red");
+            assertTrue(
+                    dom.contains("class=\"verdict bad\"") && dom.contains("DOES NOT VERIFY"), "said plainly, in red");
             assertTrue(dom.contains("signature does not verify"), "names the signature");
             shot(profile, base + "/#/log", "log-bad-signature.png");
 
@@ -181,13 +224,19 @@ class WebPageTest {
             proxy.mode = Mode.BAD_CONSISTENCY;
             c.enrollClient("webmodel-later", SigningKeyPair.generate().publicKey(), List.of("webmodel"));
             dom = dump(profile, base + "/#/log");
-            assertTrue(dom.contains("data-verified=\"false\"") && dom.contains("data-inconsistent=\"true\""),
+            assertTrue(
+                    dom.contains("data-verified=\"false\"") && dom.contains("data-inconsistent=\"true\""),
                     "a forged consistency proof is caught:\n" + dom);
             assertTrue(dom.contains("NOT consistent with the tree head of size"), "names the consistency failure");
             shot(profile, base + "/#/log", "log-bad-consistency.png");
             assertFalse(dom.contains("class=\"bad error\""), "no script error");
         }
-        for (String f : List.of("overview.png", "version.png", "log-verified.png", "log-bad-signature.png", "log-bad-consistency.png")) {
+        for (String f : List.of(
+                "overview.png",
+                "version.png",
+                "log-verified.png",
+                "log-bad-signature.png",
+                "log-bad-consistency.png")) {
             byte[] png = Files.readAllBytes(SHOTS.resolve(f));
             assertTrue(png.length > 1000 && png[1] == 'P' && png[2] == 'N' && png[3] == 'G', f + " is a PNG");
             int w = ((png[16] & 0xff) << 24) | ((png[17] & 0xff) << 16) | ((png[18] & 0xff) << 8) | (png[19] & 0xff);
@@ -199,7 +248,9 @@ class WebPageTest {
 
     @Test
     void federatedMetricsAreShownNextToTheCentralOnes() throws Exception {
-        assumeTrue(Files.isExecutable(CHROMIUM), "headless Chromium not installed at " + CHROMIUM + "; skipping the web page test");
+        assumeTrue(
+                Files.isExecutable(CHROMIUM),
+                "headless Chromium not installed at " + CHROMIUM + "; skipping the web page test");
         Files.createDirectories(SHOTS);
         Path profile = Files.createDirectories(dir.resolve("chromium-profile-federated"));
         try (RegistryServer s = Fixture.server(dir.resolve("data-federated"))) {
@@ -207,20 +258,36 @@ class WebPageTest {
             SigningKeyPair holder = Fixture.setUpModel(c, "fedweb");
             Fixture.fullRound(s, c, "fedweb", holder, 0.72);
             Hash v1 = Hash.fromHex(c.model("fedweb").latestVersionHash());
-            int round = c.openEvaluationRound("fedweb", v1, 2, java.time.Duration.ofMinutes(5), 0, 0, 0).round();
+            int round = c.openEvaluationRound("fedweb", v1, 2, java.time.Duration.ofMinutes(5), 0, 0, 0)
+                    .round();
             Fixture.RoundRun run = Fixture.simulateRound("fedweb", round, v1, 2, false);
             Fixture.ingest(s, run);
-            c.recordEvaluation("fedweb", round, org.fedseal.protocol.CanonicalHash.of(run.aggregate()), 200, 0.655, 0.93, "fedweb-holder");
+            c.recordEvaluation(
+                    "fedweb",
+                    round,
+                    org.fedseal.protocol.CanonicalHash.of(run.aggregate()),
+                    200,
+                    0.655,
+                    0.93,
+                    "fedweb-holder");
 
             String dom = dump(profile, s.uri() + "/#/");
-            assertTrue(dom.contains("federated accuracy (%)") && dom.contains("central accuracy (%)"), "both series in the accuracy chart:\n" + dom);
-            assertTrue(dom.contains("data-chart=\"accuracy\" data-points=\"1\""), "version 1 plotted once, with both figures:\n" + dom);
-            assertTrue(dom.contains("65.50 % (loss 0.9300, 200 examples, 2 clients, round 2)"), "federated figures in the versions table:\n" + dom);
+            assertTrue(
+                    dom.contains("federated accuracy (%)") && dom.contains("central accuracy (%)"),
+                    "both series in the accuracy chart:\n" + dom);
+            assertTrue(
+                    dom.contains("data-chart=\"accuracy\" data-points=\"1\""),
+                    "version 1 plotted once, with both figures:\n" + dom);
+            assertTrue(
+                    dom.contains("65.50 % (loss 0.9300, 200 examples, 2 clients, round 2)"),
+                    "federated figures in the versions table:\n" + dom);
             shot(profile, s.uri() + "/#/", "overview-federated.png");
 
             dom = dump(profile, s.uri() + "/#/version/" + v1.toHex());
             assertTrue(dom.contains("Federated evaluations"), dom);
-            assertTrue(dom.contains("fedweb-c0, fedweb-c1") && dom.contains("0.9300"), "the evaluation's participants and loss:\n" + dom);
+            assertTrue(
+                    dom.contains("fedweb-c0, fedweb-c1") && dom.contains("0.9300"),
+                    "the evaluation's participants and loss:\n" + dom);
             assertFalse(dom.contains("class=\"bad error\""), "no script error");
             shot(profile, s.uri() + "/#/version/" + v1.toHex(), "version-federated.png");
         }
@@ -240,16 +307,34 @@ class WebPageTest {
     }
 
     private void shot(Path profile, String url, String file) throws Exception {
-        chromium(profile, url, "--screenshot=" + SHOTS.resolve(file).toAbsolutePath(), "--window-size=1280,800", "--hide-scrollbars");
+        chromium(
+                profile,
+                url,
+                "--screenshot=" + SHOTS.resolve(file).toAbsolutePath(),
+                "--window-size=1280,800",
+                "--hide-scrollbars");
     }
 
     private byte[] chromium(Path profile, String url, String... extra) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(CHROMIUM.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--user-data-dir=" + profile, "--virtual-time-budget=6000"));
+        List<String> cmd = new ArrayList<>(List.of(
+                CHROMIUM.toString(),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+                "--user-data-dir=" + profile,
+                "--virtual-time-budget=6000"));
         cmd.addAll(List.of(extra));
         cmd.add(url);
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve("chromium.log").toFile())).start();
+        Process p = new ProcessBuilder(cmd)
+                .redirectError(ProcessBuilder.Redirect.appendTo(
+                        dir.resolve("chromium.log").toFile()))
+                .start();
         byte[] out = p.getInputStream().readAllBytes();
         assertTrue(p.waitFor(90, TimeUnit.SECONDS), "chromium finished");
         return out;

@@ -20,7 +20,12 @@ public class ChunkPayload {
 
     /** Identifies the chunk within its shard's state. */
     String stateKey() {
-        return SumDecision.chunkKey(modelId, round, chunkIndex) + SumDecision.SEP + clientId + SumDecision.SEP + updateId
-                + SumDecision.SEP + chunkHash;
+        return SumDecision.chunkKey(modelId, round, chunkIndex)
+                + SumDecision.SEP
+                + clientId
+                + SumDecision.SEP
+                + updateId
+                + SumDecision.SEP
+                + chunkHash;
     }
 }

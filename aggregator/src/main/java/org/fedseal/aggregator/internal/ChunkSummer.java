@@ -43,7 +43,8 @@ public final class ChunkSummer extends KeyedCoProcessFunction<Integer, ChunkPayl
     private static final long serialVersionUID = 1L;
     private static final char SEP = SumDecision.SEP;
     /** The hashes of published chunk sums, for the manifest assembler. */
-    public static final OutputTag<ManifestPart> CHUNK_SUMS = new OutputTag<>("chunk-sums", TypeInformation.of(ManifestPart.class));
+    public static final OutputTag<ManifestPart> CHUNK_SUMS =
+            new OutputTag<>("chunk-sums", TypeInformation.of(ManifestPart.class));
 
     private final AggregatorConfig config;
 
@@ -66,6 +67,7 @@ public final class ChunkSummer extends KeyedCoProcessFunction<Integer, ChunkPayl
      * loads only the addend. Empty after a restore; filled from state on first use.
      */
     private transient Map<String, EncryptedVector> live;
+
     private transient Counter chunkSumsPublished;
     private transient Counter bytesFolded;
 
@@ -81,7 +83,8 @@ public final class ChunkSummer extends KeyedCoProcessFunction<Integer, ChunkPayl
         pendingFolds = rc.getMapState(new MapStateDescriptor<>("pendingFolds", Types.STRING, Types.STRING));
         sums = rc.getMapState(new MapStateDescriptor<>("sums", Types.STRING, bytes));
         folded = rc.getMapState(new MapStateDescriptor<>("folded", Types.STRING, Types.INT));
-        closing = rc.getMapState(new MapStateDescriptor<>("closing", Types.STRING, TypeInformation.of(SumDecision.class)));
+        closing = rc.getMapState(
+                new MapStateDescriptor<>("closing", Types.STRING, TypeInformation.of(SumDecision.class)));
         closed = rc.getMapState(new MapStateDescriptor<>("closed", Types.STRING, Types.BOOLEAN));
         live = new java.util.HashMap<>();
         contexts = new java.util.HashMap<>();
@@ -145,7 +148,8 @@ public final class ChunkSummer extends KeyedCoProcessFunction<Integer, ChunkPayl
 
     /** Adds every ciphertext of the chunk record {@code value} into the chunk's running sums. */
     private void fold(String ck, String heParamsId, byte[] value) throws Exception {
-        UpdateChunk chunk = (UpdateChunk) WireCodec.UNBOUNDED.decode(value, UpdateEnvelope.class).getPayload();
+        UpdateChunk chunk = (UpdateChunk)
+                WireCodec.UNBOUNDED.decode(value, UpdateEnvelope.class).getPayload();
         HeContext he = contexts.get(heParamsId);
         List<ByteBuffer> cts = chunk.getCiphertexts();
         try {
@@ -164,7 +168,8 @@ public final class ChunkSummer extends KeyedCoProcessFunction<Integer, ChunkPayl
             }
         } catch (MalformedHeDataException | IllegalArgumentException e) {
             // the bookkeeping checked parameter set, packing and lengths against the pre-validation's load
-            throw new IllegalStateException("an accepted chunk does not add to " + ck.replace(SEP, '/') + ": " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "an accepted chunk does not add to " + ck.replace(SEP, '/') + ": " + e.getMessage(), e);
         }
         Integer n = folded.get(ck);
         folded.put(ck, n == null ? 1 : n + 1);
@@ -184,11 +189,18 @@ public final class ChunkSummer extends KeyedCoProcessFunction<Integer, ChunkPayl
             for (int j = 0; sums.contains(ck + SEP + j); j++) {
                 cts.add(sums.get(ck + SEP + j));
             }
-            AggregateChunkSum sum = Aggregates.chunkSum(d.modelId, d.round, d.chunkIndex, d.heParamsId,
-                    Hash.of(d.acceptedUpdateRoot), cts);
-            out.collect(new Outbound(Outbound.AGGREGATE_CHUNK, Topics.roundKey(d.modelId, d.round), WireCodec.UNBOUNDED.encode(sum)));
-            ctx.output(CHUNK_SUMS, ManifestPart.of(ManifestPart.CHUNK_SUM, d.modelId, d.round, d.chunkIndex,
-                    CanonicalHash.of(sum).bytes()));
+            AggregateChunkSum sum = Aggregates.chunkSum(
+                    d.modelId, d.round, d.chunkIndex, d.heParamsId, Hash.of(d.acceptedUpdateRoot), cts);
+            out.collect(new Outbound(
+                    Outbound.AGGREGATE_CHUNK, Topics.roundKey(d.modelId, d.round), WireCodec.UNBOUNDED.encode(sum)));
+            ctx.output(
+                    CHUNK_SUMS,
+                    ManifestPart.of(
+                            ManifestPart.CHUNK_SUM,
+                            d.modelId,
+                            d.round,
+                            d.chunkIndex,
+                            CanonicalHash.of(sum).bytes()));
             chunkSumsPublished.inc();
         }
         discard(ck);

@@ -12,7 +12,9 @@ import org.apache.flink.api.common.state.CheckpointListener;
 public final class FailureInjector extends RichMapFunction<Inbound, Inbound> implements CheckpointListener {
     private static final long serialVersionUID = 1L;
     /** How many failures were injected in this JVM (tests with an in-process MiniCluster read it). */
-    public static final java.util.concurrent.atomic.AtomicInteger INJECTED = new java.util.concurrent.atomic.AtomicInteger();
+    public static final java.util.concurrent.atomic.AtomicInteger INJECTED =
+            new java.util.concurrent.atomic.AtomicInteger();
+
     private final long failAfter;
     private transient long seen;
     private transient long checkpoints;
@@ -34,7 +36,8 @@ public final class FailureInjector extends RichMapFunction<Inbound, Inbound> imp
             if (armed && seen > failAfter && checkpoints > 0) {
                 armed = false;
                 INJECTED.incrementAndGet();
-                throw new IllegalStateException("injected failure after " + failAfter + " update records (test.fail.after.records)");
+                throw new IllegalStateException(
+                        "injected failure after " + failAfter + " update records (test.fail.after.records)");
             }
         }
         return value;

@@ -26,6 +26,7 @@ public class Inbound {
     public byte[] value;
     /** Model id ("" if unknown); the key of the stateful stage. */
     public String modelId = "";
+
     public int round = -1;
     public String clientId;
     public String updateId;
@@ -42,9 +43,11 @@ public class Inbound {
     public int[] vectorLengths;
     /** Non-null when pre-validation rejected the record: a ReasonCode name. */
     public String rejectReason;
+
     public String rejectDetail;
     /** RecordKind name for rejections. */
     public String recordKind;
+
     public long arrivalMillis;
     public String origin;
 
@@ -57,6 +60,9 @@ public class Inbound {
     @Override
     public String toString() {
         return "Inbound[" + origin + " " + modelId + "/" + round + "/" + clientId + " update " + updateId
-                + (payloadKind == PAYLOAD_CHUNK ? " chunk " + chunkIndex : payloadKind == PAYLOAD_COMMIT ? " commit" : "") + "]";
+                + (payloadKind == PAYLOAD_CHUNK
+                        ? " chunk " + chunkIndex
+                        : payloadKind == PAYLOAD_COMMIT ? " commit" : "")
+                + "]";
     }
 }

@@ -48,8 +48,8 @@ public final class ManifestAssembler extends KeyedProcessFunction<String, Manife
         var rc = getRuntimeContext();
         draft = rc.getState(new ValueStateDescriptor<>("draft", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         expected = rc.getState(new ValueStateDescriptor<>("expected", Types.INT));
-        chunkSumHashes = rc.getMapState(new MapStateDescriptor<>("chunkSumHashes", Types.INT,
-                PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        chunkSumHashes = rc.getMapState(new MapStateDescriptor<>(
+                "chunkSumHashes", Types.INT, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         signingKey = SigningPrivateKey.importPkcs8(config.signingKeyPkcs8());
         failOnce = config.testFailBeforeManifest() && rc.getTaskInfo().getAttemptNumber() == 0;
     }
@@ -77,12 +77,17 @@ public final class ManifestAssembler extends KeyedProcessFunction<String, Manife
         if (failOnce) {
             failOnce = false;
             FailureInjector.INJECTED.incrementAndGet();
-            throw new IllegalStateException("injected failure between the chunk sums and the manifest (test.fail.before.manifest)");
+            throw new IllegalStateException(
+                    "injected failure between the chunk sums and the manifest (test.fail.before.manifest)");
         }
-        AggregatePublished manifest = AggregatePublished.newBuilder(WireCodec.UNBOUNDED.decode(draft.value(), AggregatePublished.class))
-                .setChunkSumHashes(hashes).setSignature(ByteBuffer.allocate(0)).build();
+        AggregatePublished manifest = AggregatePublished.newBuilder(
+                        WireCodec.UNBOUNDED.decode(draft.value(), AggregatePublished.class))
+                .setChunkSumHashes(hashes)
+                .setSignature(ByteBuffer.allocate(0))
+                .build();
         AggregatePublished signed = Signatures.sign(manifest, signingKey);
-        out.collect(new Outbound(Outbound.AGGREGATE, Topics.roundKey(p.modelId, p.round), WireCodec.UNBOUNDED.encode(signed)));
+        out.collect(new Outbound(
+                Outbound.AGGREGATE, Topics.roundKey(p.modelId, p.round), WireCodec.UNBOUNDED.encode(signed)));
         LOG.info("aggregate of {}/{} published: {}, {} chunk sums", p.modelId, p.round, signed.getStatus(), n);
         draft.clear();
         expected.clear();

@@ -30,7 +30,8 @@ public class ManifestPart {
     }
 
     /** The assembler's key: model and round. */
-    public static final class RoundKeySelector implements org.apache.flink.api.java.functions.KeySelector<ManifestPart, String> {
+    public static final class RoundKeySelector
+            implements org.apache.flink.api.java.functions.KeySelector<ManifestPart, String> {
         private static final long serialVersionUID = 1L;
 
         @Override

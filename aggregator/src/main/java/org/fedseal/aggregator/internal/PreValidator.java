@@ -39,11 +39,14 @@ import org.fedseal.protocol.wire.UpdateEnvelope;
 public final class PreValidator extends ProcessFunction<Inbound, Inbound> {
     private static final long serialVersionUID = 1L;
     /** Valid chunks, to the summing stage. */
-    public static final OutputTag<ChunkPayload> CHUNKS = new OutputTag<>("chunks", TypeInformation.of(ChunkPayload.class));
+    public static final OutputTag<ChunkPayload> CHUNKS =
+            new OutputTag<>("chunks", TypeInformation.of(ChunkPayload.class));
+
     private final java.util.List<String> heParamsIds;
     private final int maxRecordBytes;
     /** One context per served parameter set; a ciphertext must load (with its exact scale) in one of them. */
     private transient java.util.List<HeContext> contexts;
+
     private transient WireCodec codec;
     private transient ValidationLimits limits;
 
@@ -59,7 +62,10 @@ public final class PreValidator extends ProcessFunction<Inbound, Inbound> {
             contexts.add(HeContext.create(HeParameters.byId(id).orElseThrow()));
         }
         codec = new WireCodec(maxRecordBytes);
-        limits = new ValidationLimits(maxRecordBytes, maxRecordBytes, ValidationLimits.DEFAULTS.maxIdLength(),
+        limits = new ValidationLimits(
+                maxRecordBytes,
+                maxRecordBytes,
+                ValidationLimits.DEFAULTS.maxIdLength(),
                 ValidationLimits.DEFAULTS.maxClockSkewMillis());
     }
 
@@ -77,7 +83,7 @@ public final class PreValidator extends ProcessFunction<Inbound, Inbound> {
             switch (in.source) {
                 case Inbound.UPDATE -> preUpdate(in, ctx);
                 case Inbound.ROUND -> preRound(in);
-                default -> { }
+                default -> {}
             }
         } catch (RuntimeException e) { // never fail the job because of one record
             reject(in, ReasonCode.MALFORMED, "unexpected " + e);
@@ -166,21 +172,29 @@ public final class PreValidator extends ProcessFunction<Inbound, Inbound> {
                 bytes += ct.remaining();
                 try (EncryptedVector v = loadInAnyServedSet(ct)) {
                     if (v.ciphertextCount() != 1) {
-                        reject(in, ReasonCode.INVALID_CIPHERTEXT, "ciphertext " + i + " of chunk " + c.getChunkIndex()
-                                + " holds " + v.ciphertextCount() + " ciphertexts, expected 1");
+                        reject(
+                                in,
+                                ReasonCode.INVALID_CIPHERTEXT,
+                                "ciphertext " + i + " of chunk " + c.getChunkIndex() + " holds " + v.ciphertextCount()
+                                        + " ciphertexts, expected 1");
                         return;
                     }
                     if (params != null && !params.equals(v.parameters().id())) {
-                        reject(in, ReasonCode.INVALID_CIPHERTEXT, "chunk " + c.getChunkIndex() + " mixes parameter sets "
-                                + params + " and " + v.parameters().id());
+                        reject(
+                                in,
+                                ReasonCode.INVALID_CIPHERTEXT,
+                                "chunk " + c.getChunkIndex() + " mixes parameter sets " + params + " and "
+                                        + v.parameters().id());
                         return;
                     }
                     params = v.parameters().id();
                     lengths[i] = v.length();
                     packings.add(v.packing().name());
                 } catch (MalformedHeDataException e) {
-                    reject(in, ReasonCode.INVALID_CIPHERTEXT, "ciphertext " + i + " of chunk " + c.getChunkIndex() + ": "
-                            + e.getMessage());
+                    reject(
+                            in,
+                            ReasonCode.INVALID_CIPHERTEXT,
+                            "ciphertext " + i + " of chunk " + c.getChunkIndex() + ": " + e.getMessage());
                     return;
                 }
             }
@@ -189,7 +203,8 @@ public final class PreValidator extends ProcessFunction<Inbound, Inbound> {
             // envelope after its union tag (0 = UpdateChunk): hash it in place instead of re-encoding. A
             // sender's non-canonical encoding hashes differently and simply fails to match its own commit.
             in.chunkHash = in.value.length > 1 && in.value[0] == 0
-                    ? Hash.sha256(in.value, 1, in.value.length - 1).toHex() : CanonicalHash.of(c).toHex();
+                    ? Hash.sha256(in.value, 1, in.value.length - 1).toHex()
+                    : CanonicalHash.of(c).toHex();
             in.heParamsId = params;
             in.packing = packings.size() == 1 ? packings.iterator().next() : null;
             in.vectorLengths = lengths;

@@ -25,6 +25,7 @@ import org.apache.flink.util.OutputTag;
 import org.fedseal.aggregator.AggregatorConfig;
 import org.fedseal.he.HeParameters;
 import org.fedseal.protocol.Aggregates;
+import org.fedseal.protocol.Bytes;
 import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.Chunker;
 import org.fedseal.protocol.Hash;
@@ -38,7 +39,6 @@ import org.fedseal.protocol.ValidationLimits;
 import org.fedseal.protocol.ValidationResult;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.WireFormatException;
-import org.fedseal.protocol.Bytes;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.AggregateStatus;
 import org.fedseal.protocol.wire.ChunkLayout;
@@ -74,14 +74,17 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
     private static final long RETRY_MS = 200;
 
     /** What the summing stage must do with chunks. */
-    public static final OutputTag<SumDecision> DECISIONS = new OutputTag<>("sum-decisions", TypeInformation.of(SumDecision.class));
+    public static final OutputTag<SumDecision> DECISIONS =
+            new OutputTag<>("sum-decisions", TypeInformation.of(SumDecision.class));
     /** Unsigned manifests of closed rounds, for the assembler. */
-    public static final OutputTag<ManifestPart> MANIFESTS = new OutputTag<>("manifests", TypeInformation.of(ManifestPart.class));
+    public static final OutputTag<ManifestPart> MANIFESTS =
+            new OutputTag<>("manifests", TypeInformation.of(ManifestPart.class));
 
     /** Broadcast state: clientId → encoded ClientEnrolled. */
-    public static final MapStateDescriptor<String, byte[]> ENROLLMENTS =
-            new MapStateDescriptor<>("enrollments", Types.STRING,
-                    org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+    public static final MapStateDescriptor<String, byte[]> ENROLLMENTS = new MapStateDescriptor<>(
+            "enrollments",
+            Types.STRING,
+            org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
 
     private final AggregatorConfig config;
 
@@ -93,11 +96,13 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
     private transient MapState<String, Integer> seenUpdates;
     /** chunk key → the chunk's receipt ({@link Receipt#encode}). */
     private transient MapState<String, byte[]> chunks;
+
     private transient MapState<String, byte[]> commits;
     /** round → the packing of its accepted updates. */
     private transient MapState<Integer, String> roundPacking;
     /** round → the total weight of its accepted updates. */
     private transient MapState<Integer, Long> roundWeight;
+
     private transient MapState<Long, Inbound> parked;
     private transient ValueState<Long> parkSeq;
 
@@ -119,7 +124,8 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
 
     @Override
     public void open(OpenContext openContext) {
-        TypeInformation<byte[]> bytes = org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO;
+        TypeInformation<byte[]> bytes =
+                org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO;
         var rc = getRuntimeContext();
         rounds = rc.getMapState(new MapStateDescriptor<>("rounds", Types.INT, bytes));
         roundArrival = rc.getMapState(new MapStateDescriptor<>("roundArrival", Types.INT, Types.LONG));
@@ -134,8 +140,11 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
         parked = rc.getMapState(new MapStateDescriptor<>("parked", Types.LONG, TypeInformation.of(Inbound.class)));
         parkSeq = rc.getState(new ValueStateDescriptor<>("parkSeq", Types.LONG));
 
-        limits = new ValidationLimits(config.maxRecordBytes(), config.maxRecordBytes(),
-                ValidationLimits.DEFAULTS.maxIdLength(), ValidationLimits.DEFAULTS.maxClockSkewMillis());
+        limits = new ValidationLimits(
+                config.maxRecordBytes(),
+                config.maxRecordBytes(),
+                ValidationLimits.DEFAULTS.maxIdLength(),
+                ValidationLimits.DEFAULTS.maxClockSkewMillis());
         keyCache = new HashMap<>();
         firstSubtask = rc.getTaskInfo().getIndexOfThisSubtask() == 0;
 
@@ -173,8 +182,16 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
             }
         } catch (WireFormatException ex) {
             if (firstSubtask) { // broadcast: every instance sees it, one reports it
-                emitReject(out, "", -1, null, null, RecordKind.UNKNOWN, ex.reasonCode(),
-                        "undecodable ClientEnrolled at " + in.origin + ": " + ex.getMessage(), null);
+                emitReject(
+                        out,
+                        "",
+                        -1,
+                        null,
+                        null,
+                        RecordKind.UNKNOWN,
+                        ex.reasonCode(),
+                        "undecodable ClientEnrolled at " + in.origin + ": " + ex.getMessage(),
+                        null);
             }
             return;
         }
@@ -206,37 +223,88 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
 
     private void handleRound(Inbound in, ReadOnlyContext ctx, Collector<Outbound> out) throws Exception {
         if (in.rejectReason != null) {
-            emitReject(out, in.modelId, in.round, null, null, RecordKind.ROUND_OPENED,
-                    ReasonCode.valueOf(in.rejectReason), in.rejectDetail + " (" + in.origin + ")", null);
+            emitReject(
+                    out,
+                    in.modelId,
+                    in.round,
+                    null,
+                    null,
+                    RecordKind.ROUND_OPENED,
+                    ReasonCode.valueOf(in.rejectReason),
+                    in.rejectDetail + " (" + in.origin + ")",
+                    null);
             return;
         }
         RoundOpened o;
         try {
             o = new WireCodec(config.maxRecordBytes()).decode(in.value, RoundOpened.class);
         } catch (WireFormatException e) {
-            emitReject(out, in.modelId, in.round, null, null, RecordKind.ROUND_OPENED, e.reasonCode(), e.getMessage(), null);
+            emitReject(
+                    out,
+                    in.modelId,
+                    in.round,
+                    null,
+                    null,
+                    RecordKind.ROUND_OPENED,
+                    e.reasonCode(),
+                    e.getMessage(),
+                    null);
             return;
         }
         int r = o.getRound();
         String model = o.getModelId();
         if (rounds.contains(r)) {
-            emitReject(out, model, r, null, null, RecordKind.ROUND_OPENED, ReasonCode.DUPLICATE,
-                    "round " + model + "/" + r + " was already opened", null);
+            emitReject(
+                    out,
+                    model,
+                    r,
+                    null,
+                    null,
+                    RecordKind.ROUND_OPENED,
+                    ReasonCode.DUPLICATE,
+                    "round " + model + "/" + r + " was already opened",
+                    null);
             return;
         }
         if (!config.heParamsIds().contains(o.getHeParamsId())) {
-            emitReject(out, model, r, null, null, RecordKind.ROUND_OPENED, ReasonCode.WRONG_HE_PARAMS,
-                    "round uses HE parameters " + o.getHeParamsId() + ", this aggregator serves " + config.heParamsIds(), null);
+            emitReject(
+                    out,
+                    model,
+                    r,
+                    null,
+                    null,
+                    RecordKind.ROUND_OPENED,
+                    ReasonCode.WRONG_HE_PARAMS,
+                    "round uses HE parameters " + o.getHeParamsId() + ", this aggregator serves "
+                            + config.heParamsIds(),
+                    null);
             return;
         }
         if (!Chunker.isConsistent(o.getChunkLayout())) {
-            emitReject(out, model, r, null, null, RecordKind.ROUND_OPENED, ReasonCode.BAD_CHUNK_LAYOUT,
-                    "inconsistent chunk layout " + o.getChunkLayout(), null);
+            emitReject(
+                    out,
+                    model,
+                    r,
+                    null,
+                    null,
+                    RecordKind.ROUND_OPENED,
+                    ReasonCode.BAD_CHUNK_LAYOUT,
+                    "inconsistent chunk layout " + o.getChunkLayout(),
+                    null);
             return;
         }
         String boundsProblem = boundsProblem(o);
         if (boundsProblem != null) {
-            emitReject(out, model, r, null, null, RecordKind.ROUND_OPENED, ReasonCode.HEADROOM_EXCEEDED, boundsProblem, null);
+            emitReject(
+                    out,
+                    model,
+                    r,
+                    null,
+                    null,
+                    RecordKind.ROUND_OPENED,
+                    ReasonCode.HEADROOM_EXCEEDED,
+                    boundsProblem,
+                    null);
             return;
         }
         long now = System.currentTimeMillis();
@@ -250,8 +318,13 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
         rounds.put(r, WireCodec.UNBOUNDED.encode(o));
         roundArrival.put(r, now);
         ctx.timerService().registerProcessingTimeTimer(o.getDeadlineEpochMillis() + 1);
-        LOG.info("round {}/{} opened: quorum {}, deadline {}, {} chunks", model, r, o.getQuorum(),
-                o.getDeadlineEpochMillis(), o.getChunkLayout().getChunkCount());
+        LOG.info(
+                "round {}/{} opened: quorum {}, deadline {}, {} chunks",
+                model,
+                r,
+                o.getQuorum(),
+                o.getDeadlineEpochMillis(),
+                o.getChunkLayout().getChunkCount());
         retryParked(ctx, out, now);
     }
 
@@ -268,15 +341,16 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
         }
         double headroom = HeParameters.byId(o.getHeParamsId()).orElseThrow().maxSumNorm();
         if (b.clipNorm() * b.maxTotalWeight() > headroom) {
-            return "clipNorm " + b.clipNorm() + " x maxTotalWeight " + b.maxTotalWeight() + " exceeds the headroom " + headroom
-                    + " of " + o.getHeParamsId();
+            return "clipNorm " + b.clipNorm() + " x maxTotalWeight " + b.maxTotalWeight() + " exceeds the headroom "
+                    + headroom + " of " + o.getHeParamsId();
         }
         return null;
     }
 
     // ---------------------------------------------------------------- updates
 
-    private void handleUpdate(Inbound in, ReadOnlyContext ctx, Collector<Outbound> out, boolean mayPark) throws Exception {
+    private void handleUpdate(Inbound in, ReadOnlyContext ctx, Collector<Outbound> out, boolean mayPark)
+            throws Exception {
         RecordKind kind = in.recordKind == null ? RecordKind.UPDATE_ENVELOPE : RecordKind.valueOf(in.recordKind);
         if (in.rejectReason != null) {
             emitReject(out, in, kind, ReasonCode.valueOf(in.rejectReason), in.rejectDetail);
@@ -286,8 +360,8 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
             StateContext vctx = new StateContext(ctx, in.modelId);
             UpdateValidator validator = new UpdateValidator(vctx);
             if (in.payloadKind == Inbound.PAYLOAD_CHUNK) {
-                ValidationResult res = validator.validateChunkInRound(in.modelId, in.round, in.clientId, in.chunkIndex,
-                        in.vectorLengths.length);
+                ValidationResult res = validator.validateChunkInRound(
+                        in.modelId, in.round, in.clientId, in.chunkIndex, in.vectorLengths.length);
                 if (parkIfWaiting(in, res, ctx, mayPark)) {
                     return;
                 }
@@ -321,7 +395,8 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
         }
     }
 
-    private boolean parkIfWaiting(Inbound in, ValidationResult res, ReadOnlyContext ctx, boolean mayPark) throws Exception {
+    private boolean parkIfWaiting(Inbound in, ValidationResult res, ReadOnlyContext ctx, boolean mayPark)
+            throws Exception {
         if (!mayPark || res.isAccepted() || config.pendingGraceMs() == 0) {
             return false;
         }
@@ -359,14 +434,22 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
         if (acc != null) {
             // its twin was folded already; the summing stage may free this copy
             drop(ctx, in.modelId, r, in.chunkIndex, client, in.updateId, in.chunkHash);
-            emitReject(out, in, RecordKind.UPDATE_CHUNK, ReasonCode.DUPLICATE,
+            emitReject(
+                    out,
+                    in,
+                    RecordKind.UPDATE_CHUNK,
+                    ReasonCode.DUPLICATE,
                     "client " + client + " already has an accepted update in " + in.modelId + "/" + r);
             return;
         }
         String key = chunkKey(r, client, in.updateId, in.chunkIndex, in.chunkHash);
         if (chunks.contains(key)) {
             // no DROP: the summing stage holds one copy under this key, the first one's
-            emitReject(out, in, RecordKind.UPDATE_CHUNK, ReasonCode.DUPLICATE,
+            emitReject(
+                    out,
+                    in,
+                    RecordKind.UPDATE_CHUNK,
+                    ReasonCode.DUPLICATE,
                     "chunk " + in.chunkIndex + " of update " + in.updateId + " received twice");
             return;
         }
@@ -379,7 +462,11 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
         String client = c.getClientId();
         String ck = r + "" + SEP + client;
         if (commits.contains(ck)) {
-            emitReject(out, in, RecordKind.UPDATE_COMMIT, ReasonCode.DUPLICATE,
+            emitReject(
+                    out,
+                    in,
+                    RecordKind.UPDATE_COMMIT,
+                    ReasonCode.DUPLICATE,
                     "client " + client + " already has a commit waiting for its chunks in " + c.getModelId() + "/" + r);
             return;
         }
@@ -389,21 +476,29 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
     }
 
     /** Folds the update of {@code client} in round {@code r} if its commit and all its chunks are here. */
-    private void tryComplete(String model, int r, String client, ReadOnlyContext ctx, Collector<Outbound> out) throws Exception {
+    private void tryComplete(String model, int r, String client, ReadOnlyContext ctx, Collector<Outbound> out)
+            throws Exception {
         String ck = r + "" + SEP + client;
         byte[] commitBytes = commits.get(ck);
         if (commitBytes == null) {
             return;
         }
-        UpdateCommit commit = WireCodec.UNBOUNDED.decode(commitBytes, UpdateEnvelope.class).getPayload() instanceof UpdateCommit uc
-                ? uc : null;
+        UpdateCommit commit =
+                WireCodec.UNBOUNDED.decode(commitBytes, UpdateEnvelope.class).getPayload() instanceof UpdateCommit uc
+                        ? uc
+                        : null;
         if (commit == null) {
             return;
         }
         List<String> keys = new ArrayList<>();
         List<Receipt> parts = new ArrayList<>();
         for (int i = 0; i < commit.getChunkCount(); i++) {
-            String k = chunkKey(r, client, commit.getUpdateId(), i, Hash.of(commit.getChunkHashes().get(i)).toHex());
+            String k = chunkKey(
+                    r,
+                    client,
+                    commit.getUpdateId(),
+                    i,
+                    Hash.of(commit.getChunkHashes().get(i)).toHex());
             byte[] b = chunks.get(k);
             if (b == null) {
                 return; // wait for more chunks
@@ -419,8 +514,18 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
         long total = accumulated == null ? 0 : accumulated;
         Optional<Long> next = bounds.addWeight(total, commit.getWeight());
         if (next.isEmpty()) {
-            rejectUpdate(ctx, model, r, client, commit, keys, ck, ReasonCode.HEADROOM_EXCEEDED, "weight " + commit.getWeight()
-                    + " on top of the accepted " + total + " would pass the round's maxTotalWeight " + bounds.maxTotalWeight(), out);
+            rejectUpdate(
+                    ctx,
+                    model,
+                    r,
+                    client,
+                    commit,
+                    keys,
+                    ck,
+                    ReasonCode.HEADROOM_EXCEEDED,
+                    "weight " + commit.getWeight() + " on top of the accepted " + total
+                            + " would pass the round's maxTotalWeight " + bounds.maxTotalWeight(),
+                    out);
             return;
         }
         String problem = layoutProblem(round, parts, roundPacking.get(r));
@@ -445,15 +550,26 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
         bytesSummed.inc(bytes);
         commits.remove(ck);
         UpdateAccepted a = UpdateAccepted.newBuilder()
-                .setModelId(model).setRound(r).setClientId(client).setUpdateId(commit.getUpdateId())
-                .setUpdateHash(CanonicalHash.of(commit).toByteBuffer()).setWeight(commit.getWeight())
-                .setAcceptedAtEpochMillis(now).build();
+                .setModelId(model)
+                .setRound(r)
+                .setClientId(client)
+                .setUpdateId(commit.getUpdateId())
+                .setUpdateHash(CanonicalHash.of(commit).toByteBuffer())
+                .setWeight(commit.getWeight())
+                .setAcceptedAtEpochMillis(now)
+                .build();
         byte[] enc = WireCodec.UNBOUNDED.encode(a);
         accepted.put(ck, enc);
         acceptedCounter.inc();
         out.collect(new Outbound(Outbound.ACCEPTED, Topics.roundKey(model, r), enc));
-        LOG.info("accepted update {} of {} in {}/{} ({} chunks, {} bytes)", commit.getUpdateId(), client, model, r,
-                keys.size(), bytes);
+        LOG.info(
+                "accepted update {} of {} in {}/{} ({} chunks, {} bytes)",
+                commit.getUpdateId(),
+                client,
+                model,
+                r,
+                keys.size(),
+                bytes);
         if (config.closeAtQuorum() && countAccepted(r) >= round.getQuorum()) {
             closeRound(ctx, model, r, now, out);
         }
@@ -471,14 +587,16 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
         for (int i = 0; i < parts.size(); i++) {
             Receipt p = parts.get(i);
             if (!round.getHeParamsId().equals(p.heParamsId)) {
-                return "chunk " + i + " is encrypted under " + p.heParamsId + ", the round uses " + round.getHeParamsId();
+                return "chunk " + i + " is encrypted under " + p.heParamsId + ", the round uses "
+                        + round.getHeParamsId();
             }
             if (p.packing == null || !p.packing.equals(packing)) {
                 return "chunk " + i + " uses packing " + p.packing + ", chunk 0 " + packing;
             }
             for (int j = 0; j < p.lengths.length; j++) {
                 long g = (long) i * layout.getCiphertextsPerChunk() + j;
-                long expected = Math.min(layout.getValuesPerCiphertext(), layout.getTotalValues() - g * layout.getValuesPerCiphertext());
+                long expected = Math.min(
+                        layout.getValuesPerCiphertext(), layout.getTotalValues() - g * layout.getValuesPerCiphertext());
                 if (p.lengths[j] != expected) {
                     return "ciphertext " + g + " encrypts " + p.lengths[j] + " values, the layout needs " + expected;
                 }
@@ -490,8 +608,18 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
         return null;
     }
 
-    private void rejectUpdate(ReadOnlyContext ctx, String model, int r, String client, UpdateCommit commit, List<String> chunkKeys,
-                              String ck, ReasonCode reason, String detail, Collector<Outbound> out) throws Exception {
+    private void rejectUpdate(
+            ReadOnlyContext ctx,
+            String model,
+            int r,
+            String client,
+            UpdateCommit commit,
+            List<String> chunkKeys,
+            String ck,
+            ReasonCode reason,
+            String detail,
+            Collector<Outbound> out)
+            throws Exception {
         for (String k : chunkKeys) {
             chunks.remove(k);
             String[] p = k.split(String.valueOf(SEP), -1);
@@ -503,7 +631,8 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
     }
 
     /** Tells the summing stage to free a refused chunk. */
-    private static void drop(ReadOnlyContext ctx, String model, int r, int chunkIndex, String client, String updateId, String hashHex) {
+    private static void drop(
+            ReadOnlyContext ctx, String model, int r, int chunkIndex, String client, String updateId, String hashHex) {
         if (model == null || model.isEmpty() || hashHex == null || chunkIndex < 0) {
             return; // never reached the summing stage
         }
@@ -516,7 +645,8 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
 
     // ---------------------------------------------------------------- closing
 
-    private void closeRound(ReadOnlyContext ctx, String model, int r, long now, Collector<Outbound> out) throws Exception {
+    private void closeRound(ReadOnlyContext ctx, String model, int r, long now, Collector<Outbound> out)
+            throws Exception {
         if (roundClosed.contains(r)) {
             return;
         }
@@ -536,10 +666,18 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
             chunks.remove(k);
             String[] p = k.split(String.valueOf(SEP), -1);
             boolean clientAccepted = accepted.contains(prefix + p[1]);
-            emitReject(out, model, r, p[1], p[2], RecordKind.UPDATE_CHUNK,
+            emitReject(
+                    out,
+                    model,
+                    r,
+                    p[1],
+                    p[2],
+                    RecordKind.UPDATE_CHUNK,
                     clientAccepted ? ReasonCode.CHUNK_HASH_MISMATCH : ReasonCode.INCOMPLETE,
-                    clientAccepted ? "chunk " + p[3] + " does not match the client's committed chunk hash"
-                            : "chunk " + p[3] + " was never committed before the round closed", r);
+                    clientAccepted
+                            ? "chunk " + p[3] + " does not match the client's committed chunk hash"
+                            : "chunk " + p[3] + " was never committed before the round closed",
+                    r);
         }
         List<String> pendingCommits = new ArrayList<>();
         for (String k : commits.keys()) {
@@ -548,10 +686,20 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
             }
         }
         for (String k : pendingCommits) {
-            UpdateCommit c = (UpdateCommit) WireCodec.UNBOUNDED.decode(commits.get(k), UpdateEnvelope.class).getPayload();
+            UpdateCommit c = (UpdateCommit) WireCodec.UNBOUNDED
+                    .decode(commits.get(k), UpdateEnvelope.class)
+                    .getPayload();
             commits.remove(k);
-            emitReject(out, model, r, c.getClientId(), c.getUpdateId(), RecordKind.UPDATE_COMMIT, ReasonCode.CHUNK_MISSING,
-                    "round closed before every chunk of the update arrived", r);
+            emitReject(
+                    out,
+                    model,
+                    r,
+                    c.getClientId(),
+                    c.getUpdateId(),
+                    RecordKind.UPDATE_COMMIT,
+                    ReasonCode.CHUNK_MISSING,
+                    "round closed before every chunk of the update arrived",
+                    r);
         }
 
         List<UpdateAccepted> acc = new ArrayList<>();
@@ -564,9 +712,16 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
         }
         boolean complete = acc.size() >= round.getQuorum();
         Integer rej = roundRejects.get(r);
-        AggregatePublished draft = Aggregates.manifest(model, r,
-                complete ? AggregateStatus.COMPLETED : AggregateStatus.FAILED_BELOW_QUORUM, round.getHeParamsId(), acc,
-                List.of(), rej == null ? 0 : rej, config.aggregatorId(), now);
+        AggregatePublished draft = Aggregates.manifest(
+                model,
+                r,
+                complete ? AggregateStatus.COMPLETED : AggregateStatus.FAILED_BELOW_QUORUM,
+                round.getHeParamsId(),
+                acc,
+                List.of(),
+                rej == null ? 0 : rej,
+                config.aggregatorId(),
+                now);
         // every chunk index of the round is closed: summed (COMPLETED) or discarded
         int chunkCount = round.getChunkLayout().getChunkCount();
         for (int i = 0; i < chunkCount; i++) {
@@ -576,8 +731,10 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
             d.heParamsId = round.getHeParamsId();
             ctx.output(DECISIONS, d);
         }
-        ctx.output(MANIFESTS, ManifestPart.of(ManifestPart.DRAFT, model, r, complete ? chunkCount : 0,
-                WireCodec.UNBOUNDED.encode(draft)));
+        ctx.output(
+                MANIFESTS,
+                ManifestPart.of(
+                        ManifestPart.DRAFT, model, r, complete ? chunkCount : 0, WireCodec.UNBOUNDED.encode(draft)));
 
         for (String k : accKeys) {
             accepted.remove(k);
@@ -589,8 +746,15 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
         lastRoundLatencyMs = latency;
         roundLatency.update(latency);
         roundsClosed.inc();
-        LOG.info("round {}/{} closed {}: {} accepted, {} rejected, total weight {}, latency {} ms", model, r,
-                draft.getStatus(), acc.size(), draft.getRejectedCount(), draft.getTotalWeight(), latency);
+        LOG.info(
+                "round {}/{} closed {}: {} accepted, {} rejected, total weight {}, latency {} ms",
+                model,
+                r,
+                draft.getStatus(),
+                acc.size(),
+                draft.getRejectedCount(),
+                draft.getTotalWeight(),
+                latency);
     }
 
     private int countAccepted(int r) throws Exception {
@@ -608,24 +772,49 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
 
     private void emitReject(Collector<Outbound> out, Inbound in, RecordKind kind, ReasonCode reason, String detail)
             throws Exception {
-        emitReject(out, in.modelId, in.round, in.clientId, in.updateId, kind, reason, detail + " (" + in.origin + ")",
+        emitReject(
+                out,
+                in.modelId,
+                in.round,
+                in.clientId,
+                in.updateId,
+                kind,
+                reason,
+                detail + " (" + in.origin + ")",
                 in.round >= 0 && in.modelId != null && !in.modelId.isEmpty() ? in.round : null);
     }
 
-    private void emitReject(Collector<Outbound> out, String model, int round, String client, String updateId,
-                            RecordKind kind, ReasonCode reason, String detail, Integer countForRound) throws Exception {
+    private void emitReject(
+            Collector<Outbound> out,
+            String model,
+            int round,
+            String client,
+            String updateId,
+            RecordKind kind,
+            ReasonCode reason,
+            String detail,
+            Integer countForRound)
+            throws Exception {
         long now = System.currentTimeMillis();
-        UpdateRejected rej = ValidationResult.reject(reason, detail)
-                .toRejected(model, round, client, updateId, kind, now);
+        UpdateRejected rej =
+                ValidationResult.reject(reason, detail).toRejected(model, round, client, updateId, kind, now);
         LOG.warn("rejected {} {}/{} client={} update={}: {} {}", kind, model, round, client, updateId, reason, detail);
         rejectedCounter.inc();
-        rejectedByReason.computeIfAbsent(reason.name(),
-                k -> getRuntimeContext().getMetricGroup().addGroup("reason", k).counter("recordsRejected")).inc();
+        rejectedByReason
+                .computeIfAbsent(
+                        reason.name(),
+                        k -> getRuntimeContext()
+                                .getMetricGroup()
+                                .addGroup("reason", k)
+                                .counter("recordsRejected"))
+                .inc();
         if (countForRound != null && rounds != null && model != null && !model.isEmpty()) {
             Integer c = roundRejects.get(countForRound);
             roundRejects.put(countForRound, c == null ? 1 : c + 1);
         }
-        out.collect(new Outbound(Outbound.REJECTED, Topics.roundKey(model == null ? "" : model, round),
+        out.collect(new Outbound(
+                Outbound.REJECTED,
+                Topics.roundKey(model == null ? "" : model, round),
                 WireCodec.UNBOUNDED.encode(rej)));
     }
 
@@ -652,7 +841,11 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
         }
 
         byte[] encode() {
-            StringBuilder b = new StringBuilder().append(heParamsId).append(SEP).append(packing == null ? "" : packing).append(SEP)
+            StringBuilder b = new StringBuilder()
+                    .append(heParamsId)
+                    .append(SEP)
+                    .append(packing == null ? "" : packing)
+                    .append(SEP)
                     .append(bytes);
             for (int l : lengths) {
                 b.append(SEP).append(l);
@@ -696,7 +889,9 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
             }
             try {
                 byte[] b = rounds.get(round);
-                return b == null ? Optional.empty() : Optional.of(new RoundState(decodeRound(b), roundClosed.contains(round)));
+                return b == null
+                        ? Optional.empty()
+                        : Optional.of(new RoundState(decodeRound(b), roundClosed.contains(round)));
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
@@ -722,7 +917,8 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
                     keyCache.put(clientId, cached);
                 }
                 ClientEnrolled e = (ClientEnrolled) cached[1];
-                if (cached[2] == null || e.getRevoked()
+                if (cached[2] == null
+                        || e.getRevoked()
                         || (!e.getModelIds().isEmpty() && !e.getModelIds().contains(model))) {
                     return Optional.empty();
                 }

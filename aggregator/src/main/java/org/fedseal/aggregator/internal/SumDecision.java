@@ -17,6 +17,7 @@ public class SumDecision {
     public int chunkIndex;
     /** FOLD and DROP: the update's client, id and chunk hash (hex). */
     public String clientId;
+
     public String updateId;
     public String chunkHash;
     /** CLOSE: how many updates the sum must hold before it is published; -1: the round failed, discard. */

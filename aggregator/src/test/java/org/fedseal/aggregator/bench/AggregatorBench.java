@@ -89,6 +89,7 @@ public final class AggregatorBench {
     private static final int CIPHERTEXTS_PER_CHUNK = 6;
     /** The bench broker's record limit, and the fetch limits of its consumers. */
     private static final int MAX_MESSAGE_BYTES = 64 << 20;
+
     private static final String MODEL = "bench";
 
     private static final String USAGE = """
@@ -117,7 +118,8 @@ public final class AggregatorBench {
     private AggregatorBench() {}
 
     /** The command line. */
-    record Options(int updates, int ciphertextsPerUpdate, int warmupRounds, int rounds, boolean json, Path jfr, boolean help) {
+    record Options(
+            int updates, int ciphertextsPerUpdate, int warmupRounds, int rounds, boolean json, Path jfr, boolean help) {
         static Options parse(String[] args) {
             List<Integer> positional = new ArrayList<>();
             boolean json = false;
@@ -141,7 +143,8 @@ public final class AggregatorBench {
                 } else if (a.equals("-h") || a.equals("--help")) {
                     help = true;
                 } else if (a.equals("--jfr") || a.startsWith("--jfr=")) {
-                    String v = a.startsWith("--jfr=") ? a.substring("--jfr=".length()) : ++i < args.length ? args[i] : "";
+                    String v =
+                            a.startsWith("--jfr=") ? a.substring("--jfr=".length()) : ++i < args.length ? args[i] : "";
                     if (v.isEmpty()) {
                         throw new IllegalArgumentException("--jfr needs a file name");
                     }
@@ -216,9 +219,14 @@ public final class AggregatorBench {
         int cores = Runtime.getRuntime().availableProcessors();
         int vpc = PARAMS.valuesPerCiphertext(Packing.COMPLEX);
         ChunkLayout layout = Chunker.layout((long) vpc * opts.ciphertextsPerUpdate(), vpc, CIPHERTEXTS_PER_CHUNK);
-        out.printf("updates=%d, %d ciphertexts (%d values) per update, %d chunks of <=%d ciphertexts, %d cores%n",
-                opts.updates(), opts.ciphertextsPerUpdate(), opts.ciphertextsPerUpdate() * vpc, layout.getChunkCount(),
-                CIPHERTEXTS_PER_CHUNK, cores);
+        out.printf(
+                "updates=%d, %d ciphertexts (%d values) per update, %d chunks of <=%d ciphertexts, %d cores%n",
+                opts.updates(),
+                opts.ciphertextsPerUpdate(),
+                opts.ciphertextsPerUpdate() * vpc,
+                layout.getChunkCount(),
+                CIPHERTEXTS_PER_CHUNK,
+                cores);
 
         Path work = Files.createTempDirectory("fedseal-agg-bench");
         try {
@@ -229,14 +237,17 @@ public final class AggregatorBench {
     }
 
     /** Everything after parsing: the broker and every figure, in {@code work}. */
-    private static void run(Options opts, Path work, ChunkLayout layout, int vpc, PrintStream stdout, PrintStream out, int cores)
+    private static void run(
+            Options opts, Path work, ChunkLayout layout, int vpc, PrintStream stdout, PrintStream out, int cores)
             throws Exception {
         try (HeContext he = HeContext.create(PARAMS);
-             HeKeyPair keys = he.generateKeys();
-             VectorEncryptor enc = he.encryptor(keys.publicKey());
-             LocalKafkaBroker kafka = LocalKafkaBroker.builder().workDir(work.resolve("kafka"))
-                     .brokerProperty("message.max.bytes", Integer.toString(MAX_MESSAGE_BYTES)).start();
-             MachineCpu cpu = new MachineCpu(kafka.pid())) {
+                HeKeyPair keys = he.generateKeys();
+                VectorEncryptor enc = he.encryptor(keys.publicKey());
+                LocalKafkaBroker kafka = LocalKafkaBroker.builder()
+                        .workDir(work.resolve("kafka"))
+                        .brokerProperty("message.max.bytes", Integer.toString(MAX_MESSAGE_BYTES))
+                        .start();
+                MachineCpu cpu = new MachineCpu(kafka.pid())) {
             List<byte[]> cts = encryptRandom(enc, opts.ciphertextsPerUpdate(), vpc);
             long bytesPerUpdate = cts.stream().mapToLong(b -> b.length).sum();
             List<Client> clients = new ArrayList<>();
@@ -265,14 +276,16 @@ public final class AggregatorBench {
                         stagesFrom = System.currentTimeMillis();
                         stages = measureStages(kafka, topic, he, layout, bytesPerUpdate, opts.updates());
                         stagesTo = System.currentTimeMillis();
-                        System.gc(); // the stages' copies of the topic are garbage now: keep their collection out of the job's window
+                        System.gc(); // the stages' copies of the topic are garbage now: keep their collection out of
+                        // the job's window
                     }
                     for (int round = 2; round <= opts.warmupRounds(); round++) {
                         produceRound(producer, prefix, round, clients, layout, cts);
                     }
                     producer.flush();
                 }
-                // The measured rounds wait, written but uncommitted (the job reads read_committed), until the warm-up is accepted.
+                // The measured rounds wait, written but uncommitted (the job reads read_committed), until the warm-up
+                // is accepted.
                 try (KafkaProducer<byte[], byte[]> held = producer(kafka, prefix + "-bench-held")) {
                     held.initTransactions();
                     held.beginTransaction();
@@ -282,7 +295,18 @@ public final class AggregatorBench {
                     held.flush();
                     boolean profiled = parallelism == 1 && opts.jfr() != null;
                     try (JfrProfile profile = profiled ? JfrProfile.start(opts.jfr()) : null) {
-                        job.put(parallelism, runJob(kafka, work, prefix, parallelism, opts.updates(), opts.warmupRounds(), opts.totalRounds(), held, out));
+                        job.put(
+                                parallelism,
+                                runJob(
+                                        kafka,
+                                        work,
+                                        prefix,
+                                        parallelism,
+                                        opts.updates(),
+                                        opts.warmupRounds(),
+                                        opts.totalRounds(),
+                                        held,
+                                        out));
                         if (profile != null) {
                             profile.stop();
                         }
@@ -291,10 +315,23 @@ public final class AggregatorBench {
             }
 
             Thread.sleep(2 * MachineCpu.PERIOD_MILLIS); // a CPU sample after the last window
-            Figures f = new Figures(opts.warmupRounds(), opts.totalRounds(), bytesPerUpdate, stages,
-                    mbps(job.get(1).get(1), bytesPerUpdate), mbps(job.get(2).get(1), bytesPerUpdate),
-                    mbps(job.get(1).get(0), bytesPerUpdate), mbps(job.get(2).get(0), bytesPerUpdate), opts.jfr() != null,
-                    Map.of("stages", cpu.during(stagesFrom, stagesTo), "p1", cpuDuring(cpu, job.get(1).get(1)), "p2", cpuDuring(cpu, job.get(2).get(1))));
+            Figures f = new Figures(
+                    opts.warmupRounds(),
+                    opts.totalRounds(),
+                    bytesPerUpdate,
+                    stages,
+                    mbps(job.get(1).get(1), bytesPerUpdate),
+                    mbps(job.get(2).get(1), bytesPerUpdate),
+                    mbps(job.get(1).get(0), bytesPerUpdate),
+                    mbps(job.get(2).get(0), bytesPerUpdate),
+                    opts.jfr() != null,
+                    Map.of(
+                            "stages",
+                            cpu.during(stagesFrom, stagesTo),
+                            "p1",
+                            cpuDuring(cpu, job.get(1).get(1)),
+                            "p2",
+                            cpuDuring(cpu, job.get(2).get(1))));
             f.printTable(out, opts, cores);
             if (opts.jfr() != null) {
                 RoundRun measured = job.get(1).get(1);
@@ -311,8 +348,9 @@ public final class AggregatorBench {
     private record Stages(Map<String, Double> stage, double ceiling, Map<String, Double> reference, long bytes) {}
 
     /** Measures every single-thread rate on the records of {@code topic} ({@link StageRates}). */
-    private static Stages measureStages(LocalKafkaBroker kafka, String topic, HeContext he, ChunkLayout layout,
-                                        long bytesPerUpdate, int updates) throws Exception {
+    private static Stages measureStages(
+            LocalKafkaBroker kafka, String topic, HeContext he, ChunkLayout layout, long bytesPerUpdate, int updates)
+            throws Exception {
         Map<String, Double> stage = new java.util.LinkedHashMap<>();
         Map<String, Double> reference = new java.util.LinkedHashMap<>();
         double ceiling;
@@ -320,7 +358,8 @@ public final class AggregatorBench {
         try (StageRates s = new StageRates(kafka.bootstrapServers(), topic, MAX_MESSAGE_BYTES, he, layout)) {
             bytes = s.ciphertextBytes();
             if (bytes != bytesPerUpdate * updates) {
-                throw new IllegalStateException(topic + " holds " + bytes + " ciphertext bytes, expected " + bytesPerUpdate * updates);
+                throw new IllegalStateException(
+                        topic + " holds " + bytes + " ciphertext bytes, expected " + bytesPerUpdate * updates);
             }
             stage.put("kafkaFetchMBps", s.kafkaFetch());
             stage.put("avroDecodeMBps", s.avroDecode());
@@ -347,22 +386,31 @@ public final class AggregatorBench {
      * Every figure of one run: the single-thread rates, the job's MB/s in the measured rounds and round 1
      * (cold), and who used the CPU while the stages ("stages") and the measured rounds ("p1", "p2") ran.
      */
-    private record Figures(int warmupRounds, int rounds, long bytesPerUpdate, Stages stages, double jobP1, double jobP2, double jobColdP1, double jobColdP2,
-                           boolean jobP1Profiled, Map<String, MachineCpu.Shares> cpu) {
+    private record Figures(
+            int warmupRounds,
+            int rounds,
+            long bytesPerUpdate,
+            Stages stages,
+            double jobP1,
+            double jobP2,
+            double jobColdP1,
+            double jobColdP2,
+            boolean jobP1Profiled,
+            Map<String, MachineCpu.Shares> cpu) {
         /** Other processes using more than this share of the machine disturb the figures. */
         private static final double DISTURBED = 0.10;
 
         private static final String[][] STAGE_ROWS = {
-                {"kafkaFetchMBps", "Kafka fetch (1 consumer, read_committed, to the end)"},
-                {"avroDecodeMBps", "Avro decode (WireCodec, UpdateEnvelope)"},
-                {"sha256MBps", "SHA-256 of the chunk's canonical bytes"},
-                {"heLoadMBps", "he-native validating load (HeContext.loadVector)"},
-                {"heAddMBps", "he-native modular add (addInPlace, sums loaded)"},
+            {"kafkaFetchMBps", "Kafka fetch (1 consumer, read_committed, to the end)"},
+            {"avroDecodeMBps", "Avro decode (WireCodec, UpdateEnvelope)"},
+            {"sha256MBps", "SHA-256 of the chunk's canonical bytes"},
+            {"heLoadMBps", "he-native validating load (HeContext.loadVector)"},
+            {"heAddMBps", "he-native modular add (addInPlace, sums loaded)"},
         };
         private static final String[][] REFERENCE_ROWS = {
-                {"canonicalHashMBps", "CanonicalHash.of(chunk): re-encode + SHA-256"},
-                {"heLoadAddSaveMBps", "he-native load + load sum + add + save sum"},
-                {"plainAddMBps", "plain Java (a + b) mod p (memory-bandwidth baseline)"},
+            {"canonicalHashMBps", "CanonicalHash.of(chunk): re-encode + SHA-256"},
+            {"heLoadAddSaveMBps", "he-native load + load sum + add + save sum"},
+            {"plainAddMBps", "plain Java (a + b) mod p (memory-bandwidth baseline)"},
         };
 
         /** What the stage rates predict for their chain if nothing overlapped: 1 / sum(1 / rate). */
@@ -376,7 +424,8 @@ public final class AggregatorBench {
 
         void printTable(PrintStream out, Options opts, int cores) {
             TextTable t = new TextTable("what", "MB/s", "updates/s", "JSON key");
-            t.section(String.format("stages, 1 thread each, on the %.1f MB of ciphertext of round 1 (median of %d passes)",
+            t.section(String.format(
+                    "stages, 1 thread each, on the %.1f MB of ciphertext of round 1 (median of %d passes)",
                     stages.bytes() / 1e6, StageRates.MEASURED_PASSES));
             for (String[] r : STAGE_ROWS) {
                 row(t, r[1], stages.stage().get(r[0]), r[0]);
@@ -388,21 +437,29 @@ public final class AggregatorBench {
                 row(t, r[1], stages.reference().get(r[0]), r[0]);
             }
             t.section("the Flink job, first to last UpdateAccepted of a round");
-            String measured = rounds == warmupRounds + 1 ? "round " + rounds : "rounds " + (warmupRounds + 1) + "-" + rounds;
-            row(t, "Flink job, parallelism 1, " + measured + (jobP1Profiled ? " (under JFR)" : ""), jobP1, "jobMBps_p1");
+            String measured =
+                    rounds == warmupRounds + 1 ? "round " + rounds : "rounds " + (warmupRounds + 1) + "-" + rounds;
+            row(
+                    t,
+                    "Flink job, parallelism 1, " + measured + (jobP1Profiled ? " (under JFR)" : ""),
+                    jobP1,
+                    "jobMBps_p1");
             row(t, "Flink job, parallelism 2, " + measured, jobP2, "jobMBps_p2");
             row(t, "Flink job, parallelism 1, round 1 (cold)", jobColdP1, "jobColdMBps_p1");
             row(t, "Flink job, parallelism 2, round 1 (cold)", jobColdP2, "jobColdMBps_p2");
             t.row("job p1 / chained ceiling", TextTable.percent(jobP1 / stages.ceiling()), "", "jobP1OfCeiling");
             out.println();
             t.print(out, "");
-            out.printf("(%.2f MB of ciphertext per update; %d updates x %d ciphertexts; MB = 10^6 bytes; %d cores)%n",
+            out.printf(
+                    "(%.2f MB of ciphertext per update; %d updates x %d ciphertexts; MB = 10^6 bytes; %d cores)%n",
                     bytesPerUpdate / 1e6, opts.updates(), opts.ciphertextsPerUpdate(), cores);
-            out.printf("CPU of the machine while measuring: stages: %s; job p1: %s; job p2: %s%n",
+            out.printf(
+                    "CPU of the machine while measuring: stages: %s; job p1: %s; job p2: %s%n",
                     cpu.get("stages"), cpu.get("p1"), cpu.get("p2"));
             cpu.forEach((what, shares) -> {
                 if (shares.others() > DISTURBED) {
-                    out.printf("WARNING: other processes used %.0f %% of the machine while measuring %s: those figures are disturbed%n",
+                    out.printf(
+                            "WARNING: other processes used %.0f %% of the machine while measuring %s: those figures are disturbed%n",
                             100 * shares.others(), what);
                 }
             });
@@ -428,9 +485,12 @@ public final class AggregatorBench {
             o.put("jobColdMBps_p1", round1(jobColdP1));
             o.put("jobColdMBps_p2", round1(jobColdP2));
             o.put("jobP1Profiled", jobP1Profiled);
-            for (String what : List.of("stages", "p1", "p2")) { // share of the machine used by other processes; null if unknown
+            for (String what :
+                    List.of("stages", "p1", "p2")) { // share of the machine used by other processes; null if unknown
                 double others = cpu.get(what).others();
-                o.put("otherProcessesCpu_" + what, Double.isNaN(cpu.get(what).busy()) ? null : Math.round(others * 1000) / 1000.0);
+                o.put(
+                        "otherProcessesCpu_" + what,
+                        Double.isNaN(cpu.get(what).busy()) ? null : Math.round(others * 1000) / 1000.0);
             }
             o.put("updates", opts.updates());
             o.put("warmupRounds", warmupRounds);
@@ -472,7 +532,9 @@ public final class AggregatorBench {
 
     /** Every topic key the job's config has: the bench gives each its own topic under a prefix. */
     private static List<String> topicKeys() {
-        return AggregatorConfig.keys().stream().filter(k -> k.startsWith("topic.")).toList();
+        return AggregatorConfig.keys().stream()
+                .filter(k -> k.startsWith("topic."))
+                .toList();
     }
 
     /** Creates the job's topics under {@code prefix}: 4 partitions for the updates, 1 for the others. */
@@ -501,29 +563,52 @@ public final class AggregatorBench {
     /** Enrolls every client (a {@code ClientEnrolled} with its signing key). */
     private static void enroll(KafkaProducer<byte[], byte[]> producer, String prefix, List<Client> clients) {
         for (Client c : clients) {
-            ClientEnrolled e = ClientEnrolled.newBuilder().setClientId(c.id())
-                    .setSigningPublicKey(ByteBuffer.wrap(c.key().publicKey().toX509())).setModelIds(List.of())
-                    .setRevoked(false).setEnrolledAtEpochMillis(0).build();
-            producer.send(new ProducerRecord<>(topic(prefix, AggregatorConfig.TOPIC_ENROLLMENTS), c.id().getBytes(),
-                    WireCodec.DEFAULT.encode(e)));
+            ClientEnrolled e = ClientEnrolled.newBuilder()
+                    .setClientId(c.id())
+                    .setSigningPublicKey(ByteBuffer.wrap(c.key().publicKey().toX509()))
+                    .setModelIds(List.of())
+                    .setRevoked(false)
+                    .setEnrolledAtEpochMillis(0)
+                    .build();
+            producer.send(new ProducerRecord<>(
+                    topic(prefix, AggregatorConfig.TOPIC_ENROLLMENTS), c.id().getBytes(), WireCodec.DEFAULT.encode(e)));
         }
     }
 
     /** Produces round {@code round}: its {@code RoundOpened}, then every client's chunks and signed commit of the same ciphertexts. */
-    private static void produceRound(KafkaProducer<byte[], byte[]> producer, String prefix, int round, List<Client> clients,
-                                     ChunkLayout layout, List<byte[]> cts) {
-        RoundOpened opened = RoundBounds.loosest(PARAMS.maxSumNorm(), 1.0).applyTo(RoundOpened.newBuilder())
-                .setModelId(MODEL).setRound(round)
-                .setBaseModelHash(Hash.sha256(new byte[] {(byte) round}).toByteBuffer()).setHeParamsId(PARAMS.id())
-                .setPublicKeyHash(Hash.sha256(new byte[2]).toByteBuffer()).setQuorum(clients.size())
-                .setDeadlineEpochMillis(System.currentTimeMillis() + 1_200_000).setChunkLayout(layout)
-                .setLocalEpochs(1).setOpenedAtEpochMillis(System.currentTimeMillis()).build();
-        producer.send(new ProducerRecord<>(topic(prefix, AggregatorConfig.TOPIC_ROUNDS), "k".getBytes(),
-                WireCodec.DEFAULT.encode(opened)));
+    private static void produceRound(
+            KafkaProducer<byte[], byte[]> producer,
+            String prefix,
+            int round,
+            List<Client> clients,
+            ChunkLayout layout,
+            List<byte[]> cts) {
+        RoundOpened opened = RoundBounds.loosest(PARAMS.maxSumNorm(), 1.0)
+                .applyTo(RoundOpened.newBuilder())
+                .setModelId(MODEL)
+                .setRound(round)
+                .setBaseModelHash(Hash.sha256(new byte[] {(byte) round}).toByteBuffer())
+                .setHeParamsId(PARAMS.id())
+                .setPublicKeyHash(Hash.sha256(new byte[2]).toByteBuffer())
+                .setQuorum(clients.size())
+                .setDeadlineEpochMillis(System.currentTimeMillis() + 1_200_000)
+                .setChunkLayout(layout)
+                .setLocalEpochs(1)
+                .setOpenedAtEpochMillis(System.currentTimeMillis())
+                .build();
+        producer.send(new ProducerRecord<>(
+                topic(prefix, AggregatorConfig.TOPIC_ROUNDS), "k".getBytes(), WireCodec.DEFAULT.encode(opened)));
         String updates = topic(prefix, AggregatorConfig.TOPIC_UPDATES);
         for (Client c : clients) {
-            Chunker.PreparedUpdate u = Chunker.prepare(c.id(), opened, "u-" + round + "-" + c.id(), cts, 1,
-                    System.currentTimeMillis(), c.key().privateKey(), WireCodec.DEFAULT_MAX_RECORD_BYTES);
+            Chunker.PreparedUpdate u = Chunker.prepare(
+                    c.id(),
+                    opened,
+                    "u-" + round + "-" + c.id(),
+                    cts,
+                    1,
+                    System.currentTimeMillis(),
+                    c.key().privateKey(),
+                    WireCodec.DEFAULT_MAX_RECORD_BYTES);
             byte[] key = new UpdateKey(MODEL, round, c.id()).toBytes();
             for (UpdateChunk chunk : u.chunks()) {
                 producer.send(new ProducerRecord<>(updates, key, WireCodec.DEFAULT.encode(new UpdateEnvelope(chunk))));
@@ -538,12 +623,22 @@ public final class AggregatorBench {
      * once every update of the warm-up is accepted. Returns round 1's rate and that of the rounds
      * after the warm-up together, once every round is accepted in full.
      */
-    private static List<RoundRun> runJob(LocalKafkaBroker kafka, Path work, String prefix, int parallelism, int updates,
-                                         int warmup, int rounds, KafkaProducer<byte[], byte[]> held, PrintStream out)
+    private static List<RoundRun> runJob(
+            LocalKafkaBroker kafka,
+            Path work,
+            String prefix,
+            int parallelism,
+            int updates,
+            int warmup,
+            int rounds,
+            KafkaProducer<byte[], byte[]> held,
+            PrintStream out)
             throws Exception {
-        AggregatorConfig.Builder b = AggregatorConfig.builder().bootstrapServers(kafka.bootstrapServers())
+        AggregatorConfig.Builder b = AggregatorConfig.builder()
+                .bootstrapServers(kafka.bootstrapServers())
                 .signingKey(SigningKeyPair.generate().privateKey())
-                .set(AggregatorConfig.GROUP_ID, prefix).set(AggregatorConfig.TRANSACTIONAL_ID_PREFIX, prefix + "-tx")
+                .set(AggregatorConfig.GROUP_ID, prefix)
+                .set(AggregatorConfig.TRANSACTIONAL_ID_PREFIX, prefix + "-tx")
                 .set(AggregatorConfig.PARALLELISM, parallelism); // checkpoints at the default interval, as users run it
         for (String k : topicKeys()) {
             b.set(k, topic(prefix, k));
@@ -562,17 +657,19 @@ public final class AggregatorBench {
         }
         Map<Integer, AggregatePublished> aggregates = new java.util.HashMap<>();
         try (LocalAggregator job = AggregatorJob.runLocal(config, work.resolve("ckpt-" + prefix));
-             KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(cp)) {
+                KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(cp)) {
             TopicPartition acc = new TopicPartition(config.acceptedTopic(), 0);
             TopicPartition agg = new TopicPartition(config.aggregatesTopic(), 0);
             c.assign(List.of(acc, agg));
             c.seekToBeginning(List.of(acc, agg));
             boolean released = false;
             long end = System.nanoTime() + Duration.ofMinutes(5).toNanos();
-            while (!java.util.stream.IntStream.rangeClosed(1, rounds).allMatch(r -> finished(r, acceptedAt, aggregates))) {
+            while (!java.util.stream.IntStream.rangeClosed(1, rounds)
+                    .allMatch(r -> finished(r, acceptedAt, aggregates))) {
                 if (System.nanoTime() > end) {
-                    throw new IllegalStateException("parallelism " + parallelism + ": not every round aggregated within 5 minutes; "
-                            + "accepted per round " + acceptedAt + " of " + updates);
+                    throw new IllegalStateException(
+                            "parallelism " + parallelism + ": not every round aggregated within 5 minutes; "
+                                    + "accepted per round " + acceptedAt + " of " + updates);
                 }
                 for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(100))) {
                     if (r.topic().equals(config.acceptedTopic())) {
@@ -582,14 +679,17 @@ public final class AggregatorBench {
                         try {
                             AggregatePublished a = WireCodec.UNBOUNDED.decode(r.value(), AggregatePublished.class);
                             aggregates.put(a.getRound(), a);
-                            out.printf("parallelism %d, round %d: aggregate %s, %d accepted%n", parallelism, a.getRound(),
-                                    a.getStatus(), a.getAcceptedCount());
+                            out.printf(
+                                    "parallelism %d, round %d: aggregate %s, %d accepted%n",
+                                    parallelism, a.getRound(), a.getStatus(), a.getAcceptedCount());
                         } catch (org.fedseal.protocol.WireFormatException notAnAggregate) {
                             // another record kind on the aggregates topic: not needed here
                         }
                     }
                 }
-                if (!released && java.util.stream.IntStream.rangeClosed(1, warmup).allMatch(r -> finished(r, acceptedAt, aggregates))) {
+                if (!released
+                        && java.util.stream.IntStream.rangeClosed(1, warmup)
+                                .allMatch(r -> finished(r, acceptedAt, aggregates))) {
                     awaitQuietJit(out);
                     held.commitTransaction();
                     released = true;
@@ -600,7 +700,8 @@ public final class AggregatorBench {
         for (int r = warmup + 1; r <= rounds; r++) {
             later.addAll(acceptedAt.get(r));
         }
-        return List.of(roundRun(parallelism, "round 1", updates, acceptedAt.get(1)),
+        return List.of(
+                roundRun(parallelism, "round 1", updates, acceptedAt.get(1)),
                 roundRun(parallelism, "rounds " + (warmup + 1) + "-" + rounds, updates * (rounds - warmup), later));
     }
 
@@ -632,7 +733,8 @@ public final class AggregatorBench {
      * have arrived (either may come first: they are on different topics, maybe in different sink
      * subtasks' transactions).
      */
-    private static boolean finished(int round, Map<Integer, List<Long>> acceptedAt, Map<Integer, AggregatePublished> aggregates) {
+    private static boolean finished(
+            int round, Map<Integer, List<Long>> acceptedAt, Map<Integer, AggregatePublished> aggregates) {
         AggregatePublished a = aggregates.get(round);
         return a != null && acceptedAt.get(round).size() >= a.getAcceptedCount();
     }
@@ -647,6 +749,7 @@ public final class AggregatorBench {
         long first = sorted.get(0);
         long last = sorted.get(sorted.size() - 1);
         double seconds = (last - first) / 1000.0;
-        return new RoundRun((sorted.size() - 1) / Math.max(seconds, 1e-3), Instant.ofEpochMilli(first), Instant.ofEpochMilli(last));
+        return new RoundRun(
+                (sorted.size() - 1) / Math.max(seconds, 1e-3), Instant.ofEpochMilli(first), Instant.ofEpochMilli(last));
     }
 }

@@ -53,9 +53,11 @@ final class JfrProfile implements AutoCloseable {
     static final Duration SAMPLE_PERIOD = Duration.ofMillis(1);
     static final Duration CPU_LOAD_PERIOD = Duration.ofMillis(100);
     static final Duration WAIT_THRESHOLD = Duration.ofMillis(1);
-    private static final List<String> WAIT_EVENTS = List.of("jdk.ThreadPark", "jdk.JavaMonitorWait", "jdk.JavaMonitorEnter");
+    private static final List<String> WAIT_EVENTS =
+            List.of("jdk.ThreadPark", "jdk.JavaMonitorWait", "jdk.JavaMonitorEnter");
     /** Rows per frame table. */
     static final int TOP = 15;
+
     private static final String OURS = "org.fedseal.";
 
     private final Recording recording;
@@ -139,12 +141,14 @@ final class JfrProfile implements AutoCloseable {
         private final int cores;
         /** By thread id: names repeat (every Flink task has its own "AsyncOperations-thread-1"). */
         private final Map<Long, ThreadStats> threads = new HashMap<>();
+
         private final Map<String, Long> selfJava = new HashMap<>();
         private final Map<String, Long> selfJni = new HashMap<>();
         private final Map<String, Long> inclusiveJava = new HashMap<>();
         private final Map<String, Long> inclusiveJni = new HashMap<>();
         /** Milliseconds within the window. */
         private final Map<WaitSite, Double> waitMillis = new HashMap<>();
+
         private final Map<String, Long> gcCauses = new HashMap<>();
         private double gcPauseMillis;
         private double jvmLoad;
@@ -166,8 +170,10 @@ final class JfrProfile implements AutoCloseable {
                 Instant start = e.getStartTime().isBefore(from) ? from : e.getStartTime();
                 Instant end = e.getEndTime().isAfter(to) ? to : e.getEndTime();
                 if (end.isAfter(start)) {
-                    waitMillis.merge(new WaitSite(stats(e.getThread()).id, waitSite(e.getStackTrace())),
-                            Duration.between(start, end).toNanos() / 1e6, Double::sum);
+                    waitMillis.merge(
+                            new WaitSite(stats(e.getThread()).id, waitSite(e.getStackTrace())),
+                            Duration.between(start, end).toNanos() / 1e6,
+                            Double::sum);
                 }
                 return;
             }
@@ -186,7 +192,9 @@ final class JfrProfile implements AutoCloseable {
                 }
                 case "jdk.NativeMethodSample" -> {
                     RecordedStackTrace st = e.getStackTrace();
-                    if (st == null || st.getFrames().isEmpty() || !name(st.getFrames().get(0)).startsWith(OURS)) {
+                    if (st == null
+                            || st.getFrames().isEmpty()
+                            || !name(st.getFrames().get(0)).startsWith(OURS)) {
                         otherNative++;
                     } else {
                         jni++;
@@ -209,53 +217,76 @@ final class JfrProfile implements AutoCloseable {
                     t.cpuLoadSum += (e.getFloat("user") + e.getFloat("system")) * cores;
                     t.cpuLoadCount++;
                 }
-                default -> { }
+                default -> {}
             }
         }
 
         void print(Path file, PrintStream out) {
             double seconds = Duration.between(from, to).toMillis() / 1000.0;
             long loads = Math.max(1, loadSamples);
-            out.printf("%nJFR profile %s: %.2f s window, %d Java samples (jdk.ExecutionSample every %d ms), "
+            out.printf(
+                    "%nJFR profile %s: %.2f s window, %d Java samples (jdk.ExecutionSample every %d ms), "
                             + "%d he-native samples and %d other native samples (jdk.NativeMethodSample every %d ms)%n",
                     file, seconds, java, SAMPLE_PERIOD.toMillis(), jni, otherNative, SAMPLE_PERIOD.toMillis());
-            out.printf("  CPU: the machine %.0f %% busy (of %d cores), this JVM %.0f %%, other processes (the broker, ...) %.0f %%%n",
+            out.printf(
+                    "  CPU: the machine %.0f %% busy (of %d cores), this JVM %.0f %%, other processes (the broker, ...) %.0f %%%n",
                     100 * machineLoad / loads, cores, 100 * jvmLoad / loads, 100 * (machineLoad - jvmLoad) / loads);
-            out.printf("  GC: %d collections, %.0f ms of pauses (%.1f %% of the window); causes: %s%n",
-                    gcCauses.values().stream().mapToLong(Long::longValue).sum(), gcPauseMillis,
-                    100 * gcPauseMillis / 1000 / seconds, gcCauses);
+            out.printf(
+                    "  GC: %d collections, %.0f ms of pauses (%.1f %% of the window); causes: %s%n",
+                    gcCauses.values().stream().mapToLong(Long::longValue).sum(),
+                    gcPauseMillis,
+                    100 * gcPauseMillis / 1000 / seconds,
+                    gcCauses);
 
             TextTable t = new TextTable("thread (busiest 8)", "CPU, % of a core", "Java samples", "he-native samples");
             threads.values().stream()
-                    .sorted(Comparator.comparingDouble((ThreadStats x) -> -x.cpuLoad()).thenComparingLong(x -> -x.javaSamples))
+                    .sorted(Comparator.comparingDouble((ThreadStats x) -> -x.cpuLoad())
+                            .thenComparingLong(x -> -x.javaSamples))
                     .limit(8)
-                    .forEach(x -> t.row(x.name, String.format("%.0f", 100 * x.cpuLoad()), Long.toString(x.javaSamples),
+                    .forEach(x -> t.row(
+                            x.name,
+                            String.format("%.0f", 100 * x.cpuLoad()),
+                            Long.toString(x.javaSamples),
                             Long.toString(x.jniSamples)));
             out.println();
             t.print(out, "  ");
             printTop(out, "top " + TOP + " self frames (Java on the CPU)", selfJava, java);
             printTop(out, "he-native frames (inside SEAL)", selfJni, jni);
 
-            TextTable inc = new TextTable("top inclusive org.fedseal frames", "Java samples", "% of Java",
-                    "he-native samples", "% of he-native");
+            TextTable inc = new TextTable(
+                    "top inclusive org.fedseal frames",
+                    "Java samples",
+                    "% of Java",
+                    "he-native samples",
+                    "% of he-native");
             Set<String> names = new HashSet<>(inclusiveJava.keySet());
             names.addAll(inclusiveJni.keySet());
             names.stream()
-                    .sorted(Comparator.comparingDouble((String n) -> -(share(inclusiveJava.get(n), java)
-                            + share(inclusiveJni.get(n), jni))))
+                    .sorted(Comparator.comparingDouble(
+                            (String n) -> -(share(inclusiveJava.get(n), java) + share(inclusiveJni.get(n), jni))))
                     .limit(TOP)
-                    .forEach(n -> inc.row(n, count(inclusiveJava.get(n)), TextTable.percent(share(inclusiveJava.get(n), java)),
-                            count(inclusiveJni.get(n)), TextTable.percent(share(inclusiveJni.get(n), jni))));
+                    .forEach(n -> inc.row(
+                            n,
+                            count(inclusiveJava.get(n)),
+                            TextTable.percent(share(inclusiveJava.get(n), java)),
+                            count(inclusiveJni.get(n)),
+                            TextTable.percent(share(inclusiveJni.get(n), jni))));
             out.println();
             inc.print(out, "  ");
 
-            TextTable w = new TextTable("busy threads, where they wait (parks, monitors >= " + WAIT_THRESHOLD.toMillis() + " ms)",
-                    "ms", "% of window");
+            TextTable w = new TextTable(
+                    "busy threads, where they wait (parks, monitors >= " + WAIT_THRESHOLD.toMillis() + " ms)",
+                    "ms",
+                    "% of window");
             waitMillis.entrySet().stream()
                     .filter(x -> threads.get(x.getKey().thread()).busy(java + jni))
-                    .sorted(Map.Entry.<WaitSite, Double>comparingByValue().reversed()).limit(TOP)
-                    .forEach(x -> w.row(threads.get(x.getKey().thread()).name + ": " + x.getKey().site(),
-                            String.format("%.0f", x.getValue()), TextTable.percent(x.getValue() / 1000 / seconds)));
+                    .sorted(Map.Entry.<WaitSite, Double>comparingByValue().reversed())
+                    .limit(TOP)
+                    .forEach(x -> w.row(
+                            threads.get(x.getKey().thread()).name + ": "
+                                    + x.getKey().site(),
+                            String.format("%.0f", x.getValue()),
+                            TextTable.percent(x.getValue() / 1000 / seconds)));
             out.println();
             w.print(out, "  ");
         }
@@ -282,8 +313,11 @@ final class JfrProfile implements AutoCloseable {
 
     private static void printTop(PrintStream out, String title, Map<String, Long> counts, long total) {
         TextTable t = new TextTable(title, "samples", "%");
-        counts.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(TOP)
-                .forEach(x -> t.row(x.getKey(), Long.toString(x.getValue()), TextTable.percent(share(x.getValue(), total))));
+        counts.entrySet().stream()
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .limit(TOP)
+                .forEach(x ->
+                        t.row(x.getKey(), Long.toString(x.getValue()), TextTable.percent(share(x.getValue(), total))));
         out.println();
         t.print(out, "  ");
     }
@@ -330,7 +364,12 @@ final class JfrProfile implements AutoCloseable {
             System.exit(2);
         }
         List<Instant> bounds = bounds(Path.of(args[0]));
-        summarise(Path.of(args[0]), bounds.get(0), bounds.get(1), Runtime.getRuntime().availableProcessors(), System.out);
+        summarise(
+                Path.of(args[0]),
+                bounds.get(0),
+                bounds.get(1),
+                Runtime.getRuntime().availableProcessors(),
+                System.out);
     }
 
     private static List<Instant> bounds(Path file) throws IOException {

@@ -27,8 +27,11 @@ final class MachineCpu implements AutoCloseable {
 
         @Override
         public String toString() {
-            return Double.isNaN(busy) ? "unknown" : String.format("this JVM %.0f %%, broker %.0f %%, other processes %.0f %%",
-                    100 * self, 100 * broker, 100 * others());
+            return Double.isNaN(busy)
+                    ? "unknown"
+                    : String.format(
+                            "this JVM %.0f %%, broker %.0f %%, other processes %.0f %%",
+                            100 * self, 100 * broker, 100 * others());
         }
     }
 
@@ -50,13 +53,15 @@ final class MachineCpu implements AutoCloseable {
         long self = ProcessHandle.current().pid();
         try {
             while (running) {
-                String[] cpu = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+                String[] cpu =
+                        Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
                 long total = 0;
                 for (int i = 1; i <= 8 && i < cpu.length; i++) { // user .. steal (guest time is within user)
                     total += Long.parseLong(cpu[i]);
                 }
                 long idle = Long.parseLong(cpu[4]) + Long.parseLong(cpu[5]); // idle + iowait
-                Sample s = new Sample(System.currentTimeMillis(), total, total - idle, processTicks(self), processTicks(brokerPid));
+                Sample s = new Sample(
+                        System.currentTimeMillis(), total, total - idle, processTicks(self), processTicks(brokerPid));
                 synchronized (samples) {
                     samples.add(s);
                 }
@@ -96,7 +101,9 @@ final class MachineCpu implements AutoCloseable {
             return Shares.UNKNOWN;
         }
         double total = b.totalTicks() - a.totalTicks();
-        return new Shares((b.busyTicks() - a.busyTicks()) / total, (b.selfTicks() - a.selfTicks()) / total,
+        return new Shares(
+                (b.busyTicks() - a.busyTicks()) / total,
+                (b.selfTicks() - a.selfTicks()) / total,
                 (b.brokerTicks() - a.brokerTicks()) / total);
     }
 

@@ -68,6 +68,7 @@ final class StageRates implements AutoCloseable {
     static final int WARMUP_PASSES = 2;
     /** Warm-up also lasts at least this long: the broker's JVM warms up too, and fetching takes seconds to reach its rate. */
     static final Duration WARMUP_TIME = Duration.ofSeconds(3);
+
     static final int MEASURED_PASSES = 5;
     /** Loaded updates the add stage cycles through (more than the caches hold, like a stream of updates). */
     private static final int ADD_UPDATES_IN_MEMORY = 4;
@@ -80,9 +81,11 @@ final class StageRates implements AutoCloseable {
     private final List<byte[]> values;
     /** The chunk records' values and their decoded chunks, index for index. */
     private final List<byte[]> chunkValues = new ArrayList<>();
+
     private final List<UpdateChunk> chunks = new ArrayList<>();
     /** Every ciphertext of every chunk and its index in the update's layout. */
     private final List<byte[]> ciphertexts = new ArrayList<>();
+
     private final int[] layoutIndex;
     /** Where a chunk's canonical bytes start in its record: after the envelope's union tag. */
     private final int canonicalOffset;
@@ -114,7 +117,9 @@ final class StageRates implements AutoCloseable {
         p.put("receive.buffer.bytes", "-1");
         p.put("fetch.max.wait.ms", "10");
         consumer = new KafkaConsumer<>(p);
-        partitions = consumer.partitionsFor(topic).stream().map(i -> new TopicPartition(topic, i.partition())).toList();
+        partitions = consumer.partitionsFor(topic).stream()
+                .map(i -> new TopicPartition(topic, i.partition()))
+                .toList();
         consumer.assign(partitions);
         values = readToEnd(consumer.endOffsets(partitions));
 
@@ -123,7 +128,9 @@ final class StageRates implements AutoCloseable {
             if (WireCodec.UNBOUNDED.decode(v, UpdateEnvelope.class).getPayload() instanceof UpdateChunk c) {
                 byte[] canonical = CanonicalHash.canonicalBytes(c);
                 int o = v.length - canonical.length;
-                if (o < 0 || (offset >= 0 && o != offset) || !Arrays.equals(v, o, v.length, canonical, 0, canonical.length)) {
+                if (o < 0
+                        || (offset >= 0 && o != offset)
+                        || !Arrays.equals(v, o, v.length, canonical, 0, canonical.length)) {
                     throw new IllegalStateException("a chunk's canonical bytes are not its record minus the union tag: "
                             + "the SHA-256 stage would hash the wrong bytes");
                 }
@@ -194,7 +201,11 @@ final class StageRates implements AutoCloseable {
         return rate(() -> {
             long sink = 0;
             for (byte[] v : values) {
-                sink += WireCodec.UNBOUNDED.decode(v, UpdateEnvelope.class).getSchema().getFields().size();
+                sink += WireCodec.UNBOUNDED
+                        .decode(v, UpdateEnvelope.class)
+                        .getSchema()
+                        .getFields()
+                        .size();
             }
             return sink;
         });

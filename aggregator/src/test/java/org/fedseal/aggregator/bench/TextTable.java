@@ -55,7 +55,10 @@ final class TextTable {
                 if (i > 0) {
                     line.append("  ");
                 }
-                line.append(i == 0 ? String.format("%-" + width[i] + "s", cell) : String.format("%" + width[i] + "s", cell));
+                line.append(
+                        i == 0
+                                ? String.format("%-" + width[i] + "s", cell)
+                                : String.format("%" + width[i] + "s", cell));
             }
             out.println(line.toString().stripTrailing());
         }

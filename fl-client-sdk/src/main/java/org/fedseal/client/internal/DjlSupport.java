@@ -117,21 +117,23 @@ public final class DjlSupport {
             for (Pair<String, Parameter> p : block.getParameters()) {
                 NDArray arr = p.getValue().getArray();
                 if (arr.getDataType() != DataType.FLOAT32) {
-                    throw new IllegalStateException("parameter " + p.getKey() + " is " + arr.getDataType() + ": only float32 models are supported");
+                    throw new IllegalStateException("parameter " + p.getKey() + " is " + arr.getDataType()
+                            + ": only float32 models are supported");
                 }
                 byte[] encoded = arr.encode();
                 int found = indexOf(full, encoded, at);
                 if (found < 0) {
-                    throw new IllegalStateException("parameter " + p.getKey() + " is not where Block.saveParameters() put it: "
-                            + "this DJL version saves parameters differently");
+                    throw new IllegalStateException(
+                            "parameter " + p.getKey() + " is not where Block.saveParameters() put it: "
+                                    + "this DJL version saves parameters differently");
                 }
                 float[] values = arr.toFloatArray();
                 int dataLength = 4 * values.length;
                 int dataStart = found + encoded.length - dataLength;
                 boolean littleEndian = dataMatches(full, dataStart, values, ByteOrder.LITTLE_ENDIAN);
                 if (!littleEndian) {
-                    throw new IllegalStateException("parameter " + p.getKey() + ": DJL's encoding does not end with its float32 "
-                            + "little-endian data");
+                    throw new IllegalStateException("parameter " + p.getKey()
+                            + ": DJL's encoding does not end with its float32 " + "little-endian data");
                 }
                 skeleton.write(full, at, dataStart - at);
                 offsets.add((long) skeleton.size());
@@ -142,8 +144,14 @@ public final class DjlSupport {
             DjlParamsTemplate djl = DjlParamsTemplate.newBuilder()
                     .setInputs(ByteBuffer.wrap(inputs.toByteArray()))
                     .setBlockParameters(ByteBuffer.wrap(skeleton.toByteArray()))
-                    .setDataOffsets(offsets).setLittleEndian(true).build();
-            ModelLayout layout = ModelLayout.newBuilder().setTensors(tensors).setArchitecture(architecture).setDjl(djl).build();
+                    .setDataOffsets(offsets)
+                    .setLittleEndian(true)
+                    .build();
+            ModelLayout layout = ModelLayout.newBuilder()
+                    .setTensors(tensors)
+                    .setArchitecture(architecture)
+                    .setDjl(djl)
+                    .build();
             return ModelLayouts.validate(layout, count(block));
         } catch (IOException e) {
             throw new UncheckedIOException("writing to memory", e);

@@ -19,12 +19,17 @@ public final class LayoutEncryption {
      * @param valuesPerCiphertext what one ciphertext carries under the encryptor's parameters and packing
      * @param encryptOne encrypts at most {@code valuesPerCiphertext} values into one serialized vector
      */
-    public static List<byte[]> encrypt(float[] values, ChunkLayout layout, int valuesPerCiphertext, String heParamsId,
+    public static List<byte[]> encrypt(
+            float[] values,
+            ChunkLayout layout,
+            int valuesPerCiphertext,
+            String heParamsId,
             Function<float[], byte[]> encryptOne) {
         Objects.requireNonNull(values, "values");
         Objects.requireNonNull(layout, "layout");
         if (layout.getTotalValues() != values.length) {
-            throw new IllegalArgumentException("layout has " + layout.getTotalValues() + " values, the update " + values.length);
+            throw new IllegalArgumentException(
+                    "layout has " + layout.getTotalValues() + " values, the update " + values.length);
         }
         if (layout.getValuesPerCiphertext() != valuesPerCiphertext) {
             throw new IllegalArgumentException("layout packs " + layout.getValuesPerCiphertext()
@@ -37,7 +42,8 @@ public final class LayoutEncryption {
             Arrays.fill(slice, 0f); // the plaintext update does not linger in a copy
         }
         if (out.size() != layout.getCiphertextCount()) {
-            throw new IllegalArgumentException("layout expects " + layout.getCiphertextCount() + " ciphertexts, made " + out.size());
+            throw new IllegalArgumentException(
+                    "layout expects " + layout.getCiphertextCount() + " ciphertexts, made " + out.size());
         }
         return out;
     }

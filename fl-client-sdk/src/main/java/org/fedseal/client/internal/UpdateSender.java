@@ -71,22 +71,32 @@ public final class UpdateSender {
                 return bytes;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new SubmissionException(SubmissionException.Reason.INTERRUPTED, "interrupted while sending " + key, e);
+                throw new SubmissionException(
+                        SubmissionException.Reason.INTERRUPTED, "interrupted while sending " + key, e);
             } catch (ExecutionException | TimeoutException | RuntimeException e) {
                 Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
                 boolean transient_ = cause instanceof RetriableException || cause instanceof TimeoutException;
                 if (!transient_ || attempt >= retries) {
-                    throw new SubmissionException(SubmissionException.Reason.TRANSPORT_FAILED, (transient_
-                            ? "gave up after " + (attempt + 1) + " attempts: " : "permanent Kafka failure: ")
-                            + cause, cause);
+                    throw new SubmissionException(
+                            SubmissionException.Reason.TRANSPORT_FAILED,
+                            (transient_
+                                            ? "gave up after " + (attempt + 1) + " attempts: "
+                                            : "permanent Kafka failure: ")
+                                    + cause,
+                            cause);
                 }
-                LOG.warn("transient failure sending update {} (attempt {}/{}): {}", key, attempt + 1, retries + 1,
+                LOG.warn(
+                        "transient failure sending update {} (attempt {}/{}): {}",
+                        key,
+                        attempt + 1,
+                        retries + 1,
                         cause.toString());
                 try {
                     Thread.sleep(backoffMs);
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
-                    throw new SubmissionException(SubmissionException.Reason.INTERRUPTED, "interrupted during retry", ie);
+                    throw new SubmissionException(
+                            SubmissionException.Reason.INTERRUPTED, "interrupted during retry", ie);
                 }
             }
         }

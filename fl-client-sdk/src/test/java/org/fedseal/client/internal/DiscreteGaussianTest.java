@@ -53,7 +53,11 @@ class DiscreteGaussianTest {
             BigInteger den = BigInteger.valueOf((Long) c[1]);
             double p = Math.exp(-((Long) c[0]) / (double) (Long) c[1]);
             assertFrequency(p, n, () -> g.bernoulliExpMinus(num, den), num + "/" + den);
-            assertFrequency(p, n, () -> g.bernoulliExpMinus(num.multiply(big), den.multiply(big)), num + "/" + den + " x 2^100");
+            assertFrequency(
+                    p,
+                    n,
+                    () -> g.bernoulliExpMinus(num.multiply(big), den.multiply(big)),
+                    num + "/" + den + " x 2^100");
         }
     }
 

@@ -36,9 +36,12 @@ public final class Ed25519Points {
     private static final BigInteger P = BigInteger.TWO.pow(255).subtract(BigInteger.valueOf(19));
     /** The curve constant {@code d = -121665 / 121666 mod p} (RFC 8032 §5.1). */
     private static final BigInteger D = BigInteger.valueOf(-121665)
-            .multiply(BigInteger.valueOf(121666).modInverse(P)).mod(P);
+            .multiply(BigInteger.valueOf(121666).modInverse(P))
+            .mod(P);
     /** {@code sqrt(-1) = 2^((p-1)/4) mod p} (RFC 8032 §5.1.3 step 3). */
-    private static final BigInteger SQRT_M1 = BigInteger.TWO.modPow(P.subtract(BigInteger.ONE).shiftRight(2), P);
+    private static final BigInteger SQRT_M1 =
+            BigInteger.TWO.modPow(P.subtract(BigInteger.ONE).shiftRight(2), P);
+
     private static final BigInteger SQRT_EXPONENT = P.add(BigInteger.valueOf(3)).shiftRight(3);
 
     private Ed25519Points() {}
@@ -68,7 +71,9 @@ public final class Ed25519Points {
         }
         // RFC 8032 §5.1.3 step 2-3 (as its §6 recover_x): x^2 = (y^2 - 1) / (d y^2 + 1).
         BigInteger y2 = y.multiply(y);
-        BigInteger x2 = y2.subtract(BigInteger.ONE).multiply(D.multiply(y2).add(BigInteger.ONE).modInverse(P)).mod(P);
+        BigInteger x2 = y2.subtract(BigInteger.ONE)
+                .multiply(D.multiply(y2).add(BigInteger.ONE).modInverse(P))
+                .mod(P);
         BigInteger x = x2.modPow(SQRT_EXPONENT, P);
         if (!x.multiply(x).mod(P).equals(x2)) {
             x = x.multiply(SQRT_M1).mod(P);
@@ -101,6 +106,8 @@ public final class Ed25519Points {
         BigInteger e = h.subtract(q[0].add(q[1]).pow(2));
         BigInteger g = a.subtract(b);
         BigInteger f = c.add(g);
-        return new BigInteger[] {e.multiply(f).mod(P), g.multiply(h).mod(P), f.multiply(g).mod(P)};
+        return new BigInteger[] {
+            e.multiply(f).mod(P), g.multiply(h).mod(P), f.multiply(g).mod(P)
+        };
     }
 }

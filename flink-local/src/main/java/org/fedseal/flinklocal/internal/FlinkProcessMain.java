@@ -17,8 +17,7 @@ public final class FlinkProcessMain {
     /** System property holding the pid of the JVM that owns this process. */
     public static final String PARENT_PID_PROPERTY = "fedseal.flinklocal.parentPid";
 
-    private FlinkProcessMain() {
-    }
+    private FlinkProcessMain() {}
 
     /**
      * Starts the parent watchdog, then runs {@code args[0].main(args[1..])}.

@@ -8,12 +8,12 @@ package org.fedseal.hejava.threshold;
  * secret share" is checkable by grepping for {@code insecureSecretShareAccess}.
  */
 public final class SecretShareAccess {
-  private static final SecretShareAccess INSTANCE = new SecretShareAccess();
+    private static final SecretShareAccess INSTANCE = new SecretShareAccess();
 
-  private SecretShareAccess() {}
+    private SecretShareAccess() {}
 
-  /** The token; call it only where secret-share bytes are meant to be handled (a key holder's storage). */
-  public static SecretShareAccess insecureSecretShareAccess() {
-    return INSTANCE;
-  }
+    /** The token; call it only where secret-share bytes are meant to be handled (a key holder's storage). */
+    public static SecretShareAccess insecureSecretShareAccess() {
+        return INSTANCE;
+    }
 }

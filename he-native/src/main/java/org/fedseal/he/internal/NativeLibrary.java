@@ -23,56 +23,58 @@ import java.util.Locale;
  * loaders of one JVM; the Flink cluster test does it inside a TaskManager across a restart.
  */
 final class NativeLibrary {
-  static final String OVERRIDE_PROPERTY = "fedseal.he.library";
-  private static final String LIBRARY = "libfedseal_he.so";
+    static final String OVERRIDE_PROPERTY = "fedseal.he.library";
+    private static final String LIBRARY = "libfedseal_he.so";
 
-  private NativeLibrary() {}
+    private NativeLibrary() {}
 
-  static synchronized void load() {
-    String override = System.getProperty(OVERRIDE_PROPERTY);
-    if (override != null && !override.isBlank()) {
-      Path file = Path.of(override).toAbsolutePath();
-      try (InputStream in = Files.newInputStream(file)) {
-        loadCopy(in, file.getFileName().toString());
-      } catch (IOException e) {
-        throw new UnsatisfiedLinkError("cannot read " + file + " (-D" + OVERRIDE_PROPERTY + "): " + e);
-      }
-      return;
+    static synchronized void load() {
+        String override = System.getProperty(OVERRIDE_PROPERTY);
+        if (override != null && !override.isBlank()) {
+            Path file = Path.of(override).toAbsolutePath();
+            try (InputStream in = Files.newInputStream(file)) {
+                loadCopy(in, file.getFileName().toString());
+            } catch (IOException e) {
+                throw new UnsatisfiedLinkError("cannot read " + file + " (-D" + OVERRIDE_PROPERTY + "): " + e);
+            }
+            return;
+        }
+        String platform = platform();
+        String resource = "/org/fedseal/he/native/" + platform + "/" + LIBRARY;
+        try (InputStream in = NativeLibrary.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new UnsatisfiedLinkError(
+                        "FedSeal he-native has no native library for platform '" + platform + "' (looked for "
+                                + resource + "). Supported: linux-x86_64. Build he-native on this platform, or set -D"
+                                + OVERRIDE_PROPERTY + "=/path/to/" + LIBRARY);
+            }
+            loadCopy(in, LIBRARY);
+        } catch (IOException e) {
+            throw new UnsatisfiedLinkError("cannot extract " + resource + ": " + e);
+        }
     }
-    String platform = platform();
-    String resource = "/org/fedseal/he/native/" + platform + "/" + LIBRARY;
-    try (InputStream in = NativeLibrary.class.getResourceAsStream(resource)) {
-      if (in == null) {
-        throw new UnsatisfiedLinkError(
-            "FedSeal he-native has no native library for platform '" + platform + "' (looked for "
-                + resource + "). Supported: linux-x86_64. Build he-native on this platform, or set -D"
-                + OVERRIDE_PROPERTY + "=/path/to/" + LIBRARY);
-      }
-      loadCopy(in, LIBRARY);
-    } catch (IOException e) {
-      throw new UnsatisfiedLinkError("cannot extract " + resource + ": " + e);
-    }
-  }
 
-  /** Copies the library to a new temporary directory, loads it, and deletes the copy. */
-  private static void loadCopy(InputStream library, String fileName) throws IOException {
-    Path dir = Files.createTempDirectory("fedseal-he");
-    Path file = dir.resolve(fileName);
-    try {
-      Files.copy(library, file, StandardCopyOption.REPLACE_EXISTING);
-      System.load(file.toAbsolutePath().toString());
-    } finally {
-      // Loaded (or failed): the mapping does not need the file any more.
-      Files.deleteIfExists(file);
-      Files.deleteIfExists(dir);
+    /** Copies the library to a new temporary directory, loads it, and deletes the copy. */
+    private static void loadCopy(InputStream library, String fileName) throws IOException {
+        Path dir = Files.createTempDirectory("fedseal-he");
+        Path file = dir.resolve(fileName);
+        try {
+            Files.copy(library, file, StandardCopyOption.REPLACE_EXISTING);
+            System.load(file.toAbsolutePath().toString());
+        } finally {
+            // Loaded (or failed): the mapping does not need the file any more.
+            Files.deleteIfExists(file);
+            Files.deleteIfExists(dir);
+        }
     }
-  }
 
-  static String platform() {
-    String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
-    String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
-    String osName = os.contains("linux") ? "linux" : os.contains("mac") ? "macos" : os.contains("win") ? "windows" : os;
-    String archName = arch.equals("amd64") || arch.equals("x86_64") ? "x86_64" : arch.equals("aarch64") ? "aarch64" : arch;
-    return osName + "-" + archName;
-  }
+    static String platform() {
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
+        String osName =
+                os.contains("linux") ? "linux" : os.contains("mac") ? "macos" : os.contains("win") ? "windows" : os;
+        String archName =
+                arch.equals("amd64") || arch.equals("x86_64") ? "x86_64" : arch.equals("aarch64") ? "aarch64" : arch;
+        return osName + "-" + archName;
+    }
 }

@@ -37,96 +37,96 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 3, time = 1)
 @Fork(1)
 public class HeBenchmark {
-  @Param({"COMPLEX", "REAL"})
-  public Packing packing;
+    @Param({"COMPLEX", "REAL"})
+    public Packing packing;
 
-  HeContext he;
-  HeKeyPair keys;
-  VectorEncryptor pk;
-  VectorEncryptor sym;
-  HeDecryptor dec;
-  double[] values;
-  EncryptedVector ct;
-  EncryptedVector sum;
-  byte[] wire;
-  float[] plainSum;
-  float[] plainAddend;
+    HeContext he;
+    HeKeyPair keys;
+    VectorEncryptor pk;
+    VectorEncryptor sym;
+    HeDecryptor dec;
+    double[] values;
+    EncryptedVector ct;
+    EncryptedVector sum;
+    byte[] wire;
+    float[] plainSum;
+    float[] plainAddend;
 
-  @Setup(Level.Trial)
-  public void setUp() {
-    he = HeContext.create(HeParameters.CKKS_8192);
-    keys = he.generateKeys();
-    pk = he.encryptor(keys.publicKey(), packing);
-    sym = he.symmetricEncryptor(keys.secretKey(), packing);
-    dec = he.decryptor(keys.secretKey());
-    int n = he.parameters().valuesPerCiphertext(packing);
-    Random rnd = new Random(1);
-    values = new double[n];
-    plainSum = new float[n];
-    plainAddend = new float[n];
-    for (int i = 0; i < n; i++) {
-      values[i] = rnd.nextDouble() * 2 - 1;
-      plainAddend[i] = (float) values[i];
+    @Setup(Level.Trial)
+    public void setUp() {
+        he = HeContext.create(HeParameters.CKKS_8192);
+        keys = he.generateKeys();
+        pk = he.encryptor(keys.publicKey(), packing);
+        sym = he.symmetricEncryptor(keys.secretKey(), packing);
+        dec = he.decryptor(keys.secretKey());
+        int n = he.parameters().valuesPerCiphertext(packing);
+        Random rnd = new Random(1);
+        values = new double[n];
+        plainSum = new float[n];
+        plainAddend = new float[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = rnd.nextDouble() * 2 - 1;
+            plainAddend[i] = (float) values[i];
+        }
+        ct = pk.encrypt(values);
+        sum = pk.encrypt(values);
+        wire = ct.toBytes();
     }
-    ct = pk.encrypt(values);
-    sum = pk.encrypt(values);
-    wire = ct.toBytes();
-  }
 
-  @TearDown(Level.Trial)
-  public void tearDown() {
-    ct.close();
-    sum.close();
-    dec.close();
-    sym.close();
-    pk.close();
-    keys.close();
-    he.close();
-  }
-
-  @Benchmark
-  public EncryptedVector encodeEncryptPublicKey() {
-    EncryptedVector v = pk.encrypt(values);
-    v.close();
-    return v;
-  }
-
-  @Benchmark
-  public EncryptedVector encodeEncryptSecretKeySeeded() {
-    EncryptedVector v = sym.encrypt(values);
-    v.close();
-    return v;
-  }
-
-  @Benchmark
-  public byte[] serialize() {
-    return ct.toBytes();
-  }
-
-  @Benchmark
-  public EncryptedVector loadAndValidate() throws MalformedHeDataException {
-    EncryptedVector v = he.loadVector(wire);
-    v.close();
-    return v;
-  }
-
-  @Benchmark
-  public void add() {
-    sum.addInPlace(ct);
-  }
-
-  @Benchmark
-  public double[] decryptDecode() {
-    return dec.decrypt(ct);
-  }
-
-  @Benchmark
-  public float[] plainSumBaseline() {
-    float[] s = plainSum;
-    float[] a = plainAddend;
-    for (int i = 0; i < s.length; i++) {
-      s[i] += a[i];
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        ct.close();
+        sum.close();
+        dec.close();
+        sym.close();
+        pk.close();
+        keys.close();
+        he.close();
     }
-    return s;
-  }
+
+    @Benchmark
+    public EncryptedVector encodeEncryptPublicKey() {
+        EncryptedVector v = pk.encrypt(values);
+        v.close();
+        return v;
+    }
+
+    @Benchmark
+    public EncryptedVector encodeEncryptSecretKeySeeded() {
+        EncryptedVector v = sym.encrypt(values);
+        v.close();
+        return v;
+    }
+
+    @Benchmark
+    public byte[] serialize() {
+        return ct.toBytes();
+    }
+
+    @Benchmark
+    public EncryptedVector loadAndValidate() throws MalformedHeDataException {
+        EncryptedVector v = he.loadVector(wire);
+        v.close();
+        return v;
+    }
+
+    @Benchmark
+    public void add() {
+        sum.addInPlace(ct);
+    }
+
+    @Benchmark
+    public double[] decryptDecode() {
+        return dec.decrypt(ct);
+    }
+
+    @Benchmark
+    public float[] plainSumBaseline() {
+        float[] s = plainSum;
+        float[] a = plainAddend;
+        for (int i = 0; i < s.length; i++) {
+            s[i] += a[i];
+        }
+        return s;
+    }
 }

@@ -11,14 +11,14 @@ import org.fedseal.registry.RegistryClient;
  * with its own internal {@link Helper}. Never used at run time.
  */
 public final class RuleBreaker {
-  private RuleBreaker() {}
+    private RuleBreaker() {}
 
-  /** Called back by {@link Helper}. */
-  public static String name() {
-    return "breaker";
-  }
+    /** Called back by {@link Helper}. */
+    public static String name() {
+        return "breaker";
+    }
 
-  static String breakAll(RegistryClient registry, TopicPartition tp) {
-    return registry + " " + tp + " " + ShardKeys.class.getName() + Helper.help();
-  }
+    static String breakAll(RegistryClient registry, TopicPartition tp) {
+        return registry + " " + tp + " " + ShardKeys.class.getName() + Helper.help();
+    }
 }

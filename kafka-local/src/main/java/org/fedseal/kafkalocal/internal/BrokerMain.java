@@ -16,8 +16,7 @@ public final class BrokerMain {
     /** System property holding the pid of the JVM that owns this broker. */
     public static final String PARENT_PID_PROPERTY = "fedseal.kafkalocal.parentPid";
 
-    private BrokerMain() {
-    }
+    private BrokerMain() {}
 
     /**
      * Starts the parent watchdog, then runs {@code kafka.Kafka.main(args)}.
@@ -42,14 +41,16 @@ public final class BrokerMain {
 
     private static void ownerGone() {
         System.err.println("kafka-local: owner process exited; stopping the broker");
-        Thread halter = new Thread(() -> {
-            try {
-                TimeUnit.SECONDS.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            Runtime.getRuntime().halt(4);
-        }, "kafka-local-halter");
+        Thread halter = new Thread(
+                () -> {
+                    try {
+                        TimeUnit.SECONDS.sleep(20);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    Runtime.getRuntime().halt(4);
+                },
+                "kafka-local-halter");
         halter.setDaemon(true);
         halter.start();
         System.exit(0); // runs Kafka's own shutdown hook (clean shutdown)

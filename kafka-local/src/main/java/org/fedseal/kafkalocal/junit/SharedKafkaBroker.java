@@ -28,13 +28,13 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  */
 public final class SharedKafkaBroker implements BeforeAllCallback, ParameterResolver {
 
-    private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(SharedKafkaBroker.class);
+    private static final ExtensionContext.Namespace NAMESPACE =
+            ExtensionContext.Namespace.create(SharedKafkaBroker.class);
 
     private static LocalKafkaBroker broker;
 
     /** Creates the extension; JUnit calls this. */
-    public SharedKafkaBroker() {
-    }
+    public SharedKafkaBroker() {}
 
     /**
      * Returns this JVM's shared broker, starting it on first use (or again if it was stopped).
@@ -66,7 +66,8 @@ public final class SharedKafkaBroker implements BeforeAllCallback, ParameterReso
     @Override
     public void beforeAll(ExtensionContext context) {
         get();
-        context.getRoot().getStore(NAMESPACE)
+        context.getRoot()
+                .getStore(NAMESPACE)
                 .getOrComputeIfAbsent(StopAtEnd.class, k -> new StopAtEnd(), StopAtEnd.class);
     }
 

@@ -64,8 +64,10 @@ final class Ceremonies {
     CeremonyInfo open(String modelId, String ceremonyId, List<String> holderIds) {
         ModelInfo m = svc.model(modelId);
         if (!ThresholdParty.PARAMETER_SET_ID.equals(m.heParamsId())) {
-            throw ApiException.conflict("not_threshold_params", "model " + modelId + " uses " + m.heParamsId()
-                    + "; threshold key ceremonies need " + ThresholdParty.PARAMETER_SET_ID);
+            throw ApiException.conflict(
+                    "not_threshold_params",
+                    "model " + modelId + " uses " + m.heParamsId() + "; threshold key ceremonies need "
+                            + ThresholdParty.PARAMETER_SET_ID);
         }
         if (holderIds == null || holderIds.size() < 2 || new HashSet<>(holderIds).size() != holderIds.size()) {
             throw ApiException.badRequest("holders: at least 2 distinct enrolled client ids, got " + holderIds);
@@ -79,8 +81,10 @@ final class Ceremonies {
             if (db.queryLong("SELECT COUNT(*) FROM ceremonies WHERE model_id = ? AND status = 'open'", modelId) > 0) {
                 throw ApiException.conflict("ceremony_in_progress", "model " + modelId + " has a ceremony in progress");
             }
-            String id = ceremonyId != null ? ceremonyId
-                    : modelId + "-ceremony-" + (db.queryLong("SELECT COUNT(*) FROM ceremonies WHERE model_id = ?", modelId) + 1);
+            String id = ceremonyId != null
+                    ? ceremonyId
+                    : modelId + "-ceremony-"
+                            + (db.queryLong("SELECT COUNT(*) FROM ceremonies WHERE model_id = ?", modelId) + 1);
             if (!ID.matcher(id).matches()) {
                 throw ApiException.badRequest("ceremonyId must match " + ID.pattern());
             }
@@ -88,20 +92,36 @@ final class Ceremonies {
                 throw ApiException.conflict("ceremony_exists", "ceremony " + id + " exists");
             }
             long now = System.currentTimeMillis();
-            KeyCeremonyOpened r = Signatures.signRecord(KeyCeremonyOpened.newBuilder().setCeremonyId(id).setModelId(modelId)
-                    .setHeParamsId(m.heParamsId()).setHolderIds(List.copyOf(holderIds)).setOpenedAtEpochMillis(now)
-                    .setSignature(ByteBuffer.allocate(0)).build(), svc.logKey().privateKey());
+            KeyCeremonyOpened r = Signatures.signRecord(
+                    KeyCeremonyOpened.newBuilder()
+                            .setCeremonyId(id)
+                            .setModelId(modelId)
+                            .setHeParamsId(m.heParamsId())
+                            .setHolderIds(List.copyOf(holderIds))
+                            .setOpenedAtEpochMillis(now)
+                            .setSignature(ByteBuffer.allocate(0))
+                            .build(),
+                    svc.logKey().privateKey());
             Hash h = CanonicalHash.of(r);
             blobs.put(h, WireCodec.UNBOUNDED.encode(r));
-            db.update("INSERT INTO ceremonies (ceremony_id, model_id, he_params_id, holder_ids, status, record_hash, opened_at) VALUES (?,?,?,?,?,?,?)",
-                    id, modelId, m.heParamsId(), String.join(",", holderIds), "open", h.toHex(), now);
+            db.update(
+                    "INSERT INTO ceremonies (ceremony_id, model_id, he_params_id, holder_ids, status, record_hash, opened_at) VALUES (?,?,?,?,?,?,?)",
+                    id,
+                    modelId,
+                    m.heParamsId(),
+                    String.join(",", holderIds),
+                    "open",
+                    h.toHex(),
+                    now);
             db.update("UPDATE models SET ceremony_id = ? WHERE model_id = ?", id, modelId);
             svc.appendCeremonyLog(LogEntryKind.KEY_CEREMONY_OPENED, modelId, 0, h, null, id, now);
             return r;
         });
-        svc.publisher().publish(svc.config().get(RegistryConfig.TOPIC_KEY_CEREMONY),
-                record.getCeremonyId().getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                KeyCeremonyEnvelope.newBuilder().setPayload(record).build());
+        svc.publisher()
+                .publish(
+                        svc.config().get(RegistryConfig.TOPIC_KEY_CEREMONY),
+                        record.getCeremonyId().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                        KeyCeremonyEnvelope.newBuilder().setPayload(record).build());
         LOG.info("opened key ceremony {} for {} with holders {}", record.getCeremonyId(), modelId, holderIds);
         return info(record.getCeremonyId());
     }
@@ -116,8 +136,10 @@ final class Ceremonies {
 
     private void onMessage(KeyCeremonyMessage m) {
         db.tx(c -> {
-            Optional<String[]> row = db.queryOne("SELECT model_id, status FROM ceremonies WHERE ceremony_id = ?",
-                    rs -> new String[] {rs.getString(1), rs.getString(2)}, m.getCeremonyId());
+            Optional<String[]> row = db.queryOne(
+                    "SELECT model_id, status FROM ceremonies WHERE ceremony_id = ?",
+                    rs -> new String[] {rs.getString(1), rs.getString(2)},
+                    m.getCeremonyId());
             if (row.isEmpty()) {
                 LOG.warn("ceremony message of {} for unknown ceremony {}: ignored", m.getHolderId(), m.getCeremonyId());
                 return null;
@@ -141,10 +163,18 @@ final class Ceremonies {
             }
             long now = System.currentTimeMillis();
             blobs.put(h, WireCodec.UNBOUNDED.encode(m));
-            int seq = (int) db.queryLong("SELECT COUNT(*) FROM ceremony_messages WHERE ceremony_id = ?", m.getCeremonyId());
-            db.update("INSERT INTO ceremony_messages (record_hash, ceremony_id, seq, holder_id, phase, received_at) VALUES (?,?,?,?,?,?)",
-                    h.toHex(), m.getCeremonyId(), seq, m.getHolderId(), m.getPhase().name(), now);
-            svc.appendCeremonyLog(LogEntryKind.KEY_CEREMONY_MESSAGE, row.get()[0], 0, h, m.getHolderId(), m.getCeremonyId(), now);
+            int seq = (int)
+                    db.queryLong("SELECT COUNT(*) FROM ceremony_messages WHERE ceremony_id = ?", m.getCeremonyId());
+            db.update(
+                    "INSERT INTO ceremony_messages (record_hash, ceremony_id, seq, holder_id, phase, received_at) VALUES (?,?,?,?,?,?)",
+                    h.toHex(),
+                    m.getCeremonyId(),
+                    seq,
+                    m.getHolderId(),
+                    m.getPhase().name(),
+                    now);
+            svc.appendCeremonyLog(
+                    LogEntryKind.KEY_CEREMONY_MESSAGE, row.get()[0], 0, h, m.getHolderId(), m.getCeremonyId(), now);
             if (t.isComplete()) {
                 complete(t, row.get()[0]);
             }
@@ -155,24 +185,41 @@ final class Ceremonies {
     private void complete(KeyCeremonyTranscript t, String modelId) {
         long now = System.currentTimeMillis();
         try {
-            CommonReference crs = CommonReference.forCeremony(t.ceremonyId(), t.payloads(CeremonyPhase.SEED_CONTRIBUTION));
+            CommonReference crs =
+                    CommonReference.forCeremony(t.ceremonyId(), t.payloads(CeremonyPhase.SEED_CONTRIBUTION));
             byte[] key = ThresholdKeys.combinePublicKey(crs, t.payloads(CeremonyPhase.KEY_SHARE));
             Hash pk = svc.storeHePublicKey(modelId, key);
-            db.update("UPDATE ceremonies SET status = 'completed', public_key_hash = ?, completed_at = ? WHERE ceremony_id = ?",
-                    pk.toHex(), now, t.ceremonyId());
+            db.update(
+                    "UPDATE ceremonies SET status = 'completed', public_key_hash = ?, completed_at = ? WHERE ceremony_id = ?",
+                    pk.toHex(),
+                    now,
+                    t.ceremonyId());
             svc.appendCeremonyLog(LogEntryKind.KEY_CEREMONY_COMPLETED, modelId, 0, pk, null, t.ceremonyId(), now);
-            LOG.info("key ceremony {} completed: collective public key {} is now the key of {}", t.ceremonyId(), pk, modelId);
+            LOG.info(
+                    "key ceremony {} completed: collective public key {} is now the key of {}",
+                    t.ceremonyId(),
+                    pk,
+                    modelId);
         } catch (IllegalArgumentException | ApiException e) {
-            db.update("UPDATE ceremonies SET status = 'failed', failure = ?, completed_at = ? WHERE ceremony_id = ?",
-                    e.getMessage(), now, t.ceremonyId());
+            db.update(
+                    "UPDATE ceremonies SET status = 'failed', failure = ?, completed_at = ? WHERE ceremony_id = ?",
+                    e.getMessage(),
+                    now,
+                    t.ceremonyId());
             LOG.error("key ceremony {} failed: {}", t.ceremonyId(), e.getMessage());
         }
     }
 
     private void reject(KeyCeremonyMessage m, String reason, String detail) {
         LOG.warn("rejected {} of {} in ceremony {}: {}", m.getPhase(), m.getHolderId(), m.getCeremonyId(), detail);
-        db.update("INSERT INTO ceremony_rejections (ceremony_id, holder_id, phase, reason, detail, at_time) VALUES (?,?,?,?,?,?)",
-                m.getCeremonyId(), m.getHolderId(), String.valueOf(m.getPhase()), reason, detail, System.currentTimeMillis());
+        db.update(
+                "INSERT INTO ceremony_rejections (ceremony_id, holder_id, phase, reason, detail, at_time) VALUES (?,?,?,?,?,?)",
+                m.getCeremonyId(),
+                m.getHolderId(),
+                String.valueOf(m.getPhase()),
+                reason,
+                detail,
+                System.currentTimeMillis());
     }
 
     /** The transcript of the accepted messages so far, rebuilt from the stored records. */
@@ -182,13 +229,17 @@ final class Ceremonies {
         for (String h : opened.getHolderIds()) {
             svc.clientKey(h).ifPresent(k -> keys.put(h, k));
         }
-        KeyCeremonyTranscript t = KeyCeremonyTranscript.open(opened, svc.logKey().publicKey(), keys);
-        for (String hash : db.query("SELECT record_hash FROM ceremony_messages WHERE ceremony_id = ? ORDER BY seq",
-                rs -> rs.getString(1), ceremonyId)) {
+        KeyCeremonyTranscript t =
+                KeyCeremonyTranscript.open(opened, svc.logKey().publicKey(), keys);
+        for (String hash : db.query(
+                "SELECT record_hash FROM ceremony_messages WHERE ceremony_id = ? ORDER BY seq",
+                rs -> rs.getString(1),
+                ceremonyId)) {
             try {
                 t.accept(decode(Hash.fromHex(hash), KeyCeremonyMessage.class));
             } catch (KeyCeremonyTranscript.RejectedException e) {
-                throw new IllegalStateException("stored ceremony message " + hash + " no longer verifies: " + e.getMessage(), e);
+                throw new IllegalStateException(
+                        "stored ceremony message " + hash + " no longer verifies: " + e.getMessage(), e);
             }
         }
         return t;
@@ -196,30 +247,56 @@ final class Ceremonies {
 
     /** The signed opening record of a ceremony. */
     KeyCeremonyOpened openedRecord(String ceremonyId) {
-        String hash = db.queryOne("SELECT record_hash FROM ceremonies WHERE ceremony_id = ?", rs -> rs.getString(1), ceremonyId)
+        String hash = db.queryOne(
+                        "SELECT record_hash FROM ceremonies WHERE ceremony_id = ?", rs -> rs.getString(1), ceremonyId)
                 .orElseThrow(() -> ApiException.notFound("unknown ceremony " + ceremonyId));
         return decode(Hash.fromHex(hash), KeyCeremonyOpened.class);
     }
 
     /** A ceremony's state. @throws ApiException 404 */
     CeremonyInfo info(String ceremonyId) {
-        return db.tx(c -> db.queryOne("SELECT ceremony_id, model_id, he_params_id, holder_ids, status, record_hash, public_key_hash, failure, opened_at, completed_at FROM ceremonies WHERE ceremony_id = ?",
-                rs -> {
-                    Map<String, List<String>> sent = new LinkedHashMap<>();
-                    for (CeremonyPhase p : List.of(CeremonyPhase.SEED_CONTRIBUTION, CeremonyPhase.KEY_SHARE_COMMITMENT,
-                            CeremonyPhase.KEY_SHARE)) {
-                        sent.put(p.name(), db.query("SELECT holder_id FROM ceremony_messages WHERE ceremony_id = ? AND phase = ? ORDER BY seq",
-                                r -> r.getString(1), ceremonyId, p.name()));
-                    }
-                    List<CeremonyInfo.Rejection> rejections = db.query(
-                            "SELECT holder_id, phase, reason, detail, at_time FROM ceremony_rejections WHERE ceremony_id = ? ORDER BY at_time",
-                            r -> new CeremonyInfo.Rejection(r.getString(1), r.getString(2), r.getString(3), r.getString(4), r.getLong(5)),
-                            ceremonyId);
-                    Object completed = rs.getObject(10);
-                    return new CeremonyInfo(rs.getString(1), rs.getString(2), rs.getString(3), List.of(rs.getString(4).split(",")),
-                            rs.getString(5), rs.getString(6), rs.getString(7), sent, rejections, rs.getString(8), rs.getLong(9),
-                            completed == null ? null : ((Number) completed).longValue());
-                }, ceremonyId).orElseThrow(() -> ApiException.notFound("unknown ceremony " + ceremonyId)));
+        return db.tx(c -> db.queryOne(
+                        "SELECT ceremony_id, model_id, he_params_id, holder_ids, status, record_hash, public_key_hash, failure, opened_at, completed_at FROM ceremonies WHERE ceremony_id = ?",
+                        rs -> {
+                            Map<String, List<String>> sent = new LinkedHashMap<>();
+                            for (CeremonyPhase p : List.of(
+                                    CeremonyPhase.SEED_CONTRIBUTION,
+                                    CeremonyPhase.KEY_SHARE_COMMITMENT,
+                                    CeremonyPhase.KEY_SHARE)) {
+                                sent.put(
+                                        p.name(),
+                                        db.query(
+                                                "SELECT holder_id FROM ceremony_messages WHERE ceremony_id = ? AND phase = ? ORDER BY seq",
+                                                r -> r.getString(1),
+                                                ceremonyId,
+                                                p.name()));
+                            }
+                            List<CeremonyInfo.Rejection> rejections = db.query(
+                                    "SELECT holder_id, phase, reason, detail, at_time FROM ceremony_rejections WHERE ceremony_id = ? ORDER BY at_time",
+                                    r -> new CeremonyInfo.Rejection(
+                                            r.getString(1),
+                                            r.getString(2),
+                                            r.getString(3),
+                                            r.getString(4),
+                                            r.getLong(5)),
+                                    ceremonyId);
+                            Object completed = rs.getObject(10);
+                            return new CeremonyInfo(
+                                    rs.getString(1),
+                                    rs.getString(2),
+                                    rs.getString(3),
+                                    List.of(rs.getString(4).split(",")),
+                                    rs.getString(5),
+                                    rs.getString(6),
+                                    rs.getString(7),
+                                    sent,
+                                    rejections,
+                                    rs.getString(8),
+                                    rs.getLong(9),
+                                    completed == null ? null : ((Number) completed).longValue());
+                        },
+                        ceremonyId)
+                .orElseThrow(() -> ApiException.notFound("unknown ceremony " + ceremonyId)));
     }
 
     /** Checks, logs and stores a holder's decryption shares (idempotent); returns false if refused. */
@@ -229,9 +306,13 @@ final class Ceremonies {
             if (db.queryLong("SELECT COUNT(*) FROM decryption_shares WHERE record_hash = ?", h.toHex()) > 0) {
                 return null;
             }
-            Optional<String[]> ceremony = db.queryOne("SELECT model_id, status, holder_ids FROM ceremonies WHERE ceremony_id = ?",
-                    rs -> new String[] {rs.getString(1), rs.getString(2), rs.getString(3)}, d.getCeremonyId());
-            if (ceremony.isEmpty() || !ceremony.get()[0].equals(d.getModelId()) || !"completed".equals(ceremony.get()[1])) {
+            Optional<String[]> ceremony = db.queryOne(
+                    "SELECT model_id, status, holder_ids FROM ceremonies WHERE ceremony_id = ?",
+                    rs -> new String[] {rs.getString(1), rs.getString(2), rs.getString(3)},
+                    d.getCeremonyId());
+            if (ceremony.isEmpty()
+                    || !ceremony.get()[0].equals(d.getModelId())
+                    || !"completed".equals(ceremony.get()[1])) {
                 return "ceremony " + d.getCeremonyId() + " is not a completed ceremony of " + d.getModelId();
             }
             if (!List.of(ceremony.get()[2].split(",")).contains(d.getHolderId())) {
@@ -242,24 +323,51 @@ final class Ceremonies {
                 return "not signed by " + d.getHolderId() + "'s enrolled key";
             }
             Hash agg = Hash.of(d.getAggregateHash());
-            if (db.queryLong("SELECT COUNT(*) FROM aggregates WHERE aggregate_hash = ? AND model_id = ? AND round_no = ? AND status = ?",
-                    agg.toHex(), d.getModelId(), d.getRound(), AggregateStatus.COMPLETED.name()) == 0) {
+            if (db.queryLong(
+                            "SELECT COUNT(*) FROM aggregates WHERE aggregate_hash = ? AND model_id = ? AND round_no = ? AND status = ?",
+                            agg.toHex(),
+                            d.getModelId(),
+                            d.getRound(),
+                            AggregateStatus.COMPLETED.name())
+                    == 0) {
                 return "no completed aggregate " + agg + " for round " + d.getRound();
             }
-            if (db.queryLong("SELECT COUNT(*) FROM decryption_shares WHERE aggregate_hash = ? AND holder_id = ?", agg.toHex(),
-                    d.getHolderId()) > 0) {
+            if (db.queryLong(
+                            "SELECT COUNT(*) FROM decryption_shares WHERE aggregate_hash = ? AND holder_id = ?",
+                            agg.toHex(),
+                            d.getHolderId())
+                    > 0) {
                 return d.getHolderId() + " already published different shares of aggregate " + agg;
             }
             long now = System.currentTimeMillis();
             blobs.put(h, WireCodec.UNBOUNDED.encode(d));
-            db.update("INSERT INTO decryption_shares (record_hash, model_id, round_no, ceremony_id, holder_id, aggregate_hash, received_at) VALUES (?,?,?,?,?,?,?)",
-                    h.toHex(), d.getModelId(), d.getRound(), d.getCeremonyId(), d.getHolderId(), agg.toHex(), now);
-            svc.appendCeremonyLog(LogEntryKind.DECRYPTION_SHARES_PUBLISHED, d.getModelId(), d.getRound(), h, d.getHolderId(),
-                    d.getCeremonyId(), now);
+            db.update(
+                    "INSERT INTO decryption_shares (record_hash, model_id, round_no, ceremony_id, holder_id, aggregate_hash, received_at) VALUES (?,?,?,?,?,?,?)",
+                    h.toHex(),
+                    d.getModelId(),
+                    d.getRound(),
+                    d.getCeremonyId(),
+                    d.getHolderId(),
+                    agg.toHex(),
+                    now);
+            svc.appendCeremonyLog(
+                    LogEntryKind.DECRYPTION_SHARES_PUBLISHED,
+                    d.getModelId(),
+                    d.getRound(),
+                    h,
+                    d.getHolderId(),
+                    d.getCeremonyId(),
+                    now);
             return null;
         });
         if (problem != null) {
-            LOG.warn("refused decryption shares {} of {} for {}/{}: {}", h, d.getHolderId(), d.getModelId(), d.getRound(), problem);
+            LOG.warn(
+                    "refused decryption shares {} of {} for {}/{}: {}",
+                    h,
+                    d.getHolderId(),
+                    d.getModelId(),
+                    d.getRound(),
+                    problem);
             return false;
         }
         return true;
@@ -267,9 +375,17 @@ final class Ceremonies {
 
     /** The logged decryption shares of a round. */
     List<DecryptionSharesInfo> shares(String modelId, int round) {
-        return db.query("SELECT record_hash, model_id, round_no, ceremony_id, holder_id, aggregate_hash FROM decryption_shares WHERE model_id = ? AND round_no = ? ORDER BY holder_id",
-                rs -> new DecryptionSharesInfo(rs.getString(1), rs.getString(2), rs.getInt(3), rs.getString(4), rs.getString(5),
-                        rs.getString(6)), modelId, round);
+        return db.query(
+                "SELECT record_hash, model_id, round_no, ceremony_id, holder_id, aggregate_hash FROM decryption_shares WHERE model_id = ? AND round_no = ? ORDER BY holder_id",
+                rs -> new DecryptionSharesInfo(
+                        rs.getString(1),
+                        rs.getString(2),
+                        rs.getInt(3),
+                        rs.getString(4),
+                        rs.getString(5),
+                        rs.getString(6)),
+                modelId,
+                round);
     }
 
     /**
@@ -283,20 +399,25 @@ final class Ceremonies {
         List<ByteBuffer> named = v.getDecryptionShareHashes();
         if (modelCeremonyId == null) {
             if (v.getCeremonyId() != null || !named.isEmpty()) {
-                throw provenance("model " + v.getModelId() + " is not a threshold model; its versions name no ceremony or shares");
+                throw provenance("model " + v.getModelId()
+                        + " is not a threshold model; its versions name no ceremony or shares");
             }
             return;
         }
         if (v.getCeremonyId() == null) {
             throw provenance("a threshold model's version must name its key ceremony and decryption shares");
         }
-        Optional<String[]> ceremony = db.queryOne("SELECT holder_ids, public_key_hash FROM ceremonies WHERE ceremony_id = ? AND model_id = ? AND status = 'completed'",
-                rs -> new String[] {rs.getString(1), rs.getString(2)}, v.getCeremonyId(), v.getModelId());
+        Optional<String[]> ceremony = db.queryOne(
+                "SELECT holder_ids, public_key_hash FROM ceremonies WHERE ceremony_id = ? AND model_id = ? AND status = 'completed'",
+                rs -> new String[] {rs.getString(1), rs.getString(2)},
+                v.getCeremonyId(),
+                v.getModelId());
         if (ceremony.isEmpty()) {
             throw provenance("ceremony " + v.getCeremonyId() + " is not a completed ceremony of " + v.getModelId());
         }
         if (!Hash.fromHex(ceremony.get()[1]).matches(round.getPublicKeyHash())) {
-            throw provenance("round " + v.getRound() + " was not encrypted under ceremony " + v.getCeremonyId() + "'s key");
+            throw provenance(
+                    "round " + v.getRound() + " was not encrypted under ceremony " + v.getCeremonyId() + "'s key");
         }
         Set<String> holders = new HashSet<>();
         byte[] previous = null;
@@ -306,15 +427,20 @@ final class Ceremonies {
                 throw provenance("decryptionShareHashes must be sorted and distinct");
             }
             previous = h.bytes();
-            Optional<String> holder = db.queryOne("SELECT holder_id FROM decryption_shares WHERE record_hash = ? AND ceremony_id = ? AND aggregate_hash = ?",
-                    rs -> rs.getString(1), h.toHex(), v.getCeremonyId(), Hash.of(v.getAggregateHash()).toHex());
+            Optional<String> holder = db.queryOne(
+                    "SELECT holder_id FROM decryption_shares WHERE record_hash = ? AND ceremony_id = ? AND aggregate_hash = ?",
+                    rs -> rs.getString(1),
+                    h.toHex(),
+                    v.getCeremonyId(),
+                    Hash.of(v.getAggregateHash()).toHex());
             if (holder.isEmpty()) {
                 throw provenance("decryption shares " + h + " are not logged for this aggregate and ceremony");
             }
             holders.add(holder.get());
         }
         if (!holders.equals(Set.of(ceremony.get()[0].split(",")))) {
-            throw provenance("the named shares come from " + holders + ", the ceremony's holders are " + ceremony.get()[0]);
+            throw provenance(
+                    "the named shares come from " + holders + ", the ceremony's holders are " + ceremony.get()[0]);
         }
     }
 

@@ -105,7 +105,11 @@ public final class Database implements AutoCloseable {
             throw new IllegalStateException("cannot open database " + jdbcUrl + ": " + e.getMessage(), e);
         }
         try {
-            Flyway.configure().dataSource(pool).locations("classpath:db/migration").load().migrate();
+            Flyway.configure()
+                    .dataSource(pool)
+                    .locations("classpath:db/migration")
+                    .load()
+                    .migrate();
         } catch (RuntimeException e) {
             pool.close();
             throw e;
@@ -256,7 +260,8 @@ public final class Database implements AutoCloseable {
     /** Runs a query and maps every row (joins this thread's unit of work, else reads on its own connection). */
     public <T> List<T> query(String sql, RowMapper<T> mapper, Object... args) {
         return read(c -> {
-            try (PreparedStatement ps = prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
+            try (PreparedStatement ps = prepare(c, sql, args);
+                    ResultSet rs = ps.executeQuery()) {
                 List<T> out = new ArrayList<>();
                 while (rs.next()) {
                     out.add(mapper.map(rs));

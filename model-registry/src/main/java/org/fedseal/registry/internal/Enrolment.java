@@ -22,7 +22,12 @@ final class Enrolment {
     private final ModelsAndKeys models;
     private final ClientRepository clients;
 
-    Enrolment(Database db, ProvenanceLog log, RegistryConfig config, Supplier<EventPublisher> publisher, ModelsAndKeys models) {
+    Enrolment(
+            Database db,
+            ProvenanceLog log,
+            RegistryConfig config,
+            Supplier<EventPublisher> publisher,
+            ModelsAndKeys models) {
         this.db = db;
         this.log = log;
         this.config = config;
@@ -48,12 +53,28 @@ final class Enrolment {
         db.tx(c -> {
             clients.replace(clientId, keyB64, ms, now);
             // Logged so that auditors can tell which key a client (or key holder) had when it signed.
-            log.append(LogEntryKind.CLIENT_ENROLLED, String.join(",", ms), 0, key.fingerprint(), clientId, null, null, null, now);
+            log.append(
+                    LogEntryKind.CLIENT_ENROLLED,
+                    String.join(",", ms),
+                    0,
+                    key.fingerprint(),
+                    clientId,
+                    null,
+                    null,
+                    null,
+                    now);
             return null;
         });
-        ClientEnrolled rec = ClientEnrolled.newBuilder().setClientId(clientId).setSigningPublicKey(ByteBuffer.wrap(key.toX509()))
-                .setModelIds(new ArrayList<>(ms)).setRevoked(false).setEnrolledAtEpochMillis(now).build();
-        return publisher.get().publish(config.get(RegistryConfig.TOPIC_ENROLLMENTS), clientId.getBytes(StandardCharsets.UTF_8), rec);
+        ClientEnrolled rec = ClientEnrolled.newBuilder()
+                .setClientId(clientId)
+                .setSigningPublicKey(ByteBuffer.wrap(key.toX509()))
+                .setModelIds(new ArrayList<>(ms))
+                .setRevoked(false)
+                .setEnrolledAtEpochMillis(now)
+                .build();
+        return publisher
+                .get()
+                .publish(config.get(RegistryConfig.TOPIC_ENROLLMENTS), clientId.getBytes(StandardCharsets.UTF_8), rec);
     }
 
     /** Ids enrolled for {@code modelId} (or for all models), sorted; service identities included. */
@@ -62,7 +83,8 @@ final class Enrolment {
     }
 
     Optional<SigningPublicKey> clientKey(String clientId) {
-        return clients.publicKey(clientId).map(k -> SigningPublicKey.fromX509(Base64.getDecoder().decode(k)));
+        return clients.publicKey(clientId)
+                .map(k -> SigningPublicKey.fromX509(Base64.getDecoder().decode(k)));
     }
 
     Map<String, Object> client(String clientId) {

@@ -129,35 +129,52 @@ public final class HttpApi implements HttpHandler {
         post("/api/models", true, this::registerModel);
         get("/api/models", r -> Response.json(200, svc.models()));
         get("/api/models/" + id, r -> Response.json(200, svc.model(r.param(1))));
-        get("/api/models/" + id + "/layout", r -> Response.bytes(svc.modelLayout(r.param(1))
-                .orElseThrow(() -> new ApiException(404, "model_no_layout", "model " + r.param(1) + " was registered without a layout"))));
+        get(
+                "/api/models/" + id + "/layout",
+                r -> Response.bytes(svc.modelLayout(r.param(1))
+                        .orElseThrow(() -> new ApiException(
+                                404, "model_no_layout", "model " + r.param(1) + " was registered without a layout"))));
         add("PUT", "/api/models/" + id + "/he-public-key", true, this::putHeKey);
         get("/api/he-public-keys/" + hash, r -> Response.bytes(svc.hePublicKey(hash(r.param(1)))));
         post("/api/clients", true, this::enroll);
         get("/api/clients/" + id, r -> Response.json(200, svc.client(r.param(1))));
         post("/api/models/" + id + "/rounds", true, this::openRound);
         get("/api/models/" + id + "/rounds", r -> Response.json(200, svc.rounds(r.param(1))));
-        get("/api/models/" + id + "/rounds/current/record", r -> Response.bytes(WireCodec.UNBOUNDED.encode(svc.currentRound(r.param(1))
-                .orElseThrow(() -> ApiException.notFound("model " + r.param(1) + " has no open round")))));
-        get("/api/models/" + id + "/rounds/(\\d{1,9})/record", r -> Response.bytes(WireCodec.UNBOUNDED.encode(
-                svc.roundOpened(r.param(1), Integer.parseInt(r.param(2))))));
+        get(
+                "/api/models/" + id + "/rounds/current/record",
+                r -> Response.bytes(WireCodec.UNBOUNDED.encode(svc.currentRound(r.param(1))
+                        .orElseThrow(() -> ApiException.notFound("model " + r.param(1) + " has no open round")))));
+        get(
+                "/api/models/" + id + "/rounds/(\\d{1,9})/record",
+                r -> Response.bytes(
+                        WireCodec.UNBOUNDED.encode(svc.roundOpened(r.param(1), Integer.parseInt(r.param(2))))));
         post("/api/ingest/updates", false, this::ingestUpdates);
-        get("/api/models/" + id + "/rounds/(\\d{1,9})", r -> Response.json(200, svc.round(r.param(1), Integer.parseInt(r.param(2)))));
-        get("/api/models/" + id + "/rounds/(\\d{1,9})/aggregate", r -> Response.bytes(svc.aggregateBytes(r.param(1), Integer.parseInt(r.param(2)))
-                .orElseThrow(() -> ApiException.notFound("round " + r.param(1) + "/" + r.param(2) + " has no aggregate"))));
+        get(
+                "/api/models/" + id + "/rounds/(\\d{1,9})",
+                r -> Response.json(200, svc.round(r.param(1), Integer.parseInt(r.param(2)))));
+        get(
+                "/api/models/" + id + "/rounds/(\\d{1,9})/aggregate",
+                r -> Response.bytes(svc.aggregateBytes(r.param(1), Integer.parseInt(r.param(2)))
+                        .orElseThrow(() -> ApiException.notFound(
+                                "round " + r.param(1) + "/" + r.param(2) + " has no aggregate"))));
         get("/api/models/" + id + "/rounds/(\\d{1,9})/updates", r -> {
             svc.round(r.param(1), Integer.parseInt(r.param(2)));
             return Response.json(200, svc.acceptedUpdates(r.param(1), Integer.parseInt(r.param(2))));
         });
-        get("/api/models/" + id + "/rounds/(\\d{1,9})/bytes", r -> Response.json(200,
-                svc.roundBytes(r.param(1), Integer.parseInt(r.param(2)))));
-        get("/api/models/" + id + "/rounds/(\\d{1,9})/rejects", r -> Response.json(200,
-                svc.rejectsByReason(r.param(1), Integer.parseInt(r.param(2)))));
-        get("/api/models/" + id + "/rounds/(\\d{1,9})/decryption-shares", r -> Response.json(200,
-                svc.decryptionShares(r.param(1), Integer.parseInt(r.param(2)))));
+        get(
+                "/api/models/" + id + "/rounds/(\\d{1,9})/bytes",
+                r -> Response.json(200, svc.roundBytes(r.param(1), Integer.parseInt(r.param(2)))));
+        get(
+                "/api/models/" + id + "/rounds/(\\d{1,9})/rejects",
+                r -> Response.json(200, svc.rejectsByReason(r.param(1), Integer.parseInt(r.param(2)))));
+        get(
+                "/api/models/" + id + "/rounds/(\\d{1,9})/decryption-shares",
+                r -> Response.json(200, svc.decryptionShares(r.param(1), Integer.parseInt(r.param(2)))));
         post("/api/models/" + id + "/ceremonies", true, this::openCeremony);
         get("/api/ceremonies/" + id, r -> Response.json(200, svc.ceremony(r.param(1))));
-        get("/api/ceremonies/" + id + "/record", r -> Response.bytes(WireCodec.UNBOUNDED.encode(svc.ceremonyRecord(r.param(1)))));
+        get(
+                "/api/ceremonies/" + id + "/record",
+                r -> Response.bytes(WireCodec.UNBOUNDED.encode(svc.ceremonyRecord(r.param(1)))));
         post("/api/models/" + id + "/versions", false, this::publishVersion);
         get("/api/models/" + id + "/versions", r -> Response.json(200, svc.versions(r.param(1))));
         get("/api/versions/" + hash, r -> Response.json(200, svc.version(hash(r.param(1)))));
@@ -175,10 +192,23 @@ public final class HttpApi implements HttpHandler {
             return Response.json(200, svc.setAccuracy(hash(r.param(1)), accuracy));
         });
         get("/api/blobs/" + hash, r -> Response.bytes(svc.blob(hash(r.param(1)))));
-        get("/api/log/key", r -> Response.json(200, Map.of("publicKey", b64(svc.logKey().publicKey().toX509()),
-                "fingerprint", svc.logKey().publicKey().fingerprint().toHex(), "logId", svc.log().logId())));
+        get(
+                "/api/log/key",
+                r -> Response.json(
+                        200,
+                        Map.of(
+                                "publicKey",
+                                b64(svc.logKey().publicKey().toX509()),
+                                "fingerprint",
+                                svc.logKey().publicKey().fingerprint().toHex(),
+                                "logId",
+                                svc.log().logId())));
         get("/api/log/sth", r -> Response.json(200, sthJson(svc.signedTreeHead())));
-        get("/api/log/sth/history", r -> Response.json(200, svc.treeHeadHistory().stream().map(HttpApi::sthJson).toList()));
+        get(
+                "/api/log/sth/history",
+                r -> Response.json(
+                        200,
+                        svc.treeHeadHistory().stream().map(HttpApi::sthJson).toList()));
         get("/api/log/entries", r -> {
             long start = r.queryLong("start", 0);
             long end = r.queryLong("end", start > Long.MAX_VALUE - 1000 ? Long.MAX_VALUE : start + 1000);
@@ -186,11 +216,27 @@ public final class HttpApi implements HttpHandler {
         });
         get("/api/log/inclusion", r -> {
             InclusionProof p = svc.inclusionProof(r.requiredQueryLong("index"), r.requiredQueryLong("treeSize"));
-            return Response.json(200, Map.of("leafIndex", p.leafIndex(), "treeSize", p.treeSize(), "path", p.path().stream().map(Hash::toHex).toList()));
+            return Response.json(
+                    200,
+                    Map.of(
+                            "leafIndex",
+                            p.leafIndex(),
+                            "treeSize",
+                            p.treeSize(),
+                            "path",
+                            p.path().stream().map(Hash::toHex).toList()));
         });
         get("/api/log/consistency", r -> {
             ConsistencyProof p = svc.consistencyProof(r.requiredQueryLong("first"), r.requiredQueryLong("second"));
-            return Response.json(200, Map.of("size1", p.size1(), "size2", p.size2(), "path", p.path().stream().map(Hash::toHex).toList()));
+            return Response.json(
+                    200,
+                    Map.of(
+                            "size1",
+                            p.size1(),
+                            "size2",
+                            p.size2(),
+                            "path",
+                            p.path().stream().map(Hash::toHex).toList()));
         });
         get("/api/log/lookup/" + hash, r -> {
             long idx = svc.findSubject(hash(r.param(1)), r.query().get("kind"));
@@ -265,7 +311,8 @@ public final class HttpApi implements HttpHandler {
             if (route.mutating()) {
                 requireToken(ex);
             }
-            return route.handler().handle(new Request(ex, m, query(ex.getRequestURI().getRawQuery())));
+            return route.handler()
+                    .handle(new Request(ex, m, query(ex.getRequestURI().getRawQuery())));
         }
         if (allowed.isEmpty()) {
             throw ApiException.notFound("no such endpoint: " + path);
@@ -305,7 +352,8 @@ public final class HttpApi implements HttpHandler {
     private Response registerModel(Request r) throws IOException {
         JsonNode b = jsonBody(r);
         if (b.has("weightsBase64") == b.has("weights")) {
-            throw ApiException.badRequest("exactly one of weightsBase64 (float32 little-endian, base64) and weights (array of numbers) is required");
+            throw ApiException.badRequest(
+                    "exactly one of weightsBase64 (float32 little-endian, base64) and weights (array of numbers) is required");
         }
         byte[] weights;
         if (b.has("weightsBase64")) {
@@ -321,11 +369,13 @@ public final class HttpApi implements HttpHandler {
                 if (!n.isNumber()) {
                     throw ApiException.badRequest("weights[" + i + "] is not a number");
                 }
-                // Checked as a double: a value past the float32 range must be refused, not rounded to ±MAX_VALUE or ±Inf.
+                // Checked as a double: a value past the float32 range must be refused, not rounded to ±MAX_VALUE or
+                // ±Inf.
                 double d = n.doubleValue();
                 if (!(Math.abs(d) <= Float.MAX_VALUE)) {
-                    throw ApiException.badRequest("weights[" + i + "] is " + d + ", outside the float32 range (as float32: " + (float) d
-                            + "): model values must be finite");
+                    throw ApiException.badRequest(
+                            "weights[" + i + "] is " + d + ", outside the float32 range (as float32: " + (float) d
+                                    + "): model values must be finite");
                 }
                 buf.putFloat((float) d);
             }
@@ -338,18 +388,35 @@ public final class HttpApi implements HttpHandler {
             throw ApiException.badRequest("a privacy budget needs both epsilonBudget and delta");
         }
         if (epsilonBudget != null) {
-            return Response.json(201, svc.registerModel(text(b, "modelId"), text(b, "architecture"), text(b, "heParamsId"), weights,
-                    optionalText(b, "keyHolderId"), layout == null ? null : base64(layout, "layoutBase64"), epsilonBudget, delta));
+            return Response.json(
+                    201,
+                    svc.registerModel(
+                            text(b, "modelId"),
+                            text(b, "architecture"),
+                            text(b, "heParamsId"),
+                            weights,
+                            optionalText(b, "keyHolderId"),
+                            layout == null ? null : base64(layout, "layoutBase64"),
+                            epsilonBudget,
+                            delta));
         }
-        return Response.json(201, svc.registerModel(text(b, "modelId"), text(b, "architecture"), text(b, "heParamsId"), weights,
-                optionalText(b, "keyHolderId"), layout == null ? null : base64(layout, "layoutBase64")));
+        return Response.json(
+                201,
+                svc.registerModel(
+                        text(b, "modelId"),
+                        text(b, "architecture"),
+                        text(b, "heParamsId"),
+                        weights,
+                        optionalText(b, "keyHolderId"),
+                        layout == null ? null : base64(layout, "layoutBase64")));
     }
 
     private Response putHeKey(Request r) throws IOException {
         byte[] body = body(r);
         String ct = r.ex().getRequestHeaders().getFirst("Content-Type");
         byte[] key = ct != null && ct.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")
-                ? base64(text(jsonObject(body), "publicKeyBase64"), "publicKeyBase64") : body;
+                ? base64(text(jsonObject(body), "publicKeyBase64"), "publicKeyBase64")
+                : body;
         Hash h = svc.putHePublicKey(r.param(1), key);
         return Response.json(201, Map.of("modelId", r.param(1), "hash", h.toHex(), "bytes", key.length));
     }
@@ -398,9 +465,18 @@ public final class HttpApi implements HttpHandler {
         long deadline = deadline(b);
         Integer localEpochs = optionalInt(b, "localEpochs");
         Integer ciphertextsPerChunk = optionalInt(b, "ciphertextsPerChunk");
-        return Response.json(201, svc.openRound(r.param(1), quorum, deadline, localEpochs == null ? 1 : localEpochs,
-                ciphertextsPerChunk == null ? 6 : ciphertextsPerChunk, optionalNumber(b, "clipNorm"), optionalLong(b, "maxTotalWeight"),
-                optionalLong(b, "maxUpdateWeight"), roundOptions(b)));
+        return Response.json(
+                201,
+                svc.openRound(
+                        r.param(1),
+                        quorum,
+                        deadline,
+                        localEpochs == null ? 1 : localEpochs,
+                        ciphertextsPerChunk == null ? 6 : ciphertextsPerChunk,
+                        optionalNumber(b, "clipNorm"),
+                        optionalLong(b, "maxTotalWeight"),
+                        optionalLong(b, "maxUpdateWeight"),
+                        roundOptions(b)));
     }
 
     /** The round configuration and sampling fields of an openRound body (absent: RoundOptions.DEFAULT's). */
@@ -412,8 +488,11 @@ public final class HttpApi implements HttpHandler {
         Integer min = optionalInt(b, "minSampledClients");
         RoundOptions d = RoundOptions.DEFAULT;
         try {
-            return new RoundOptions(lr == null ? d.learningRate() : lr, batch == null ? d.batchSize() : batch,
-                    mu == null ? d.proximalMu() : mu, fraction == null ? d.samplingFraction() : fraction,
+            return new RoundOptions(
+                    lr == null ? d.learningRate() : lr,
+                    batch == null ? d.batchSize() : batch,
+                    mu == null ? d.proximalMu() : mu,
+                    fraction == null ? d.samplingFraction() : fraction,
                     min == null ? d.minSampledClients() : min,
                     java.util.Objects.requireNonNullElse(optionalNumber(b, "noiseMultiplier"), d.noiseMultiplier()));
         } catch (IllegalArgumentException e) {
@@ -427,8 +506,16 @@ public final class HttpApi implements HttpHandler {
         int quorum = quorum(b);
         long deadline = deadline(b);
         String version = optionalText(b, "versionHash");
-        return Response.json(201, svc.openEvaluationRound(r.param(1), version == null ? null : hash(version).toHex(), quorum, deadline,
-                optionalNumber(b, "lossBound"), optionalLong(b, "maxTotalWeight"), optionalLong(b, "maxUpdateWeight")));
+        return Response.json(
+                201,
+                svc.openEvaluationRound(
+                        r.param(1),
+                        version == null ? null : hash(version).toHex(),
+                        quorum,
+                        deadline,
+                        optionalNumber(b, "lossBound"),
+                        optionalLong(b, "maxTotalWeight"),
+                        optionalLong(b, "maxUpdateWeight")));
     }
 
     /** Records the federated metrics decrypted from an evaluation round's aggregate. */
@@ -438,8 +525,16 @@ public final class HttpApi implements HttpHandler {
         if (loss == null) {
             throw ApiException.badRequest("loss (number) is required");
         }
-        return Response.json(201, svc.recordEvaluation(r.param(1), Integer.parseInt(r.param(2)), hash(text(b, "aggregateHash")).toHex(),
-                requiredLong(b, "examples"), optionalNumber(b, "accuracy"), loss, text(b, "recordedBy")));
+        return Response.json(
+                201,
+                svc.recordEvaluation(
+                        r.param(1),
+                        Integer.parseInt(r.param(2)),
+                        hash(text(b, "aggregateHash")).toHex(),
+                        requiredLong(b, "examples"),
+                        optionalNumber(b, "accuracy"),
+                        loss,
+                        text(b, "recordedBy")));
     }
 
     private Response openCeremony(Request r) throws IOException {
@@ -460,8 +555,13 @@ public final class HttpApi implements HttpHandler {
             throw new ApiException(413, "too_large", "ingest request body exceeds " + maxIngestBody + " bytes");
         }
         var h = r.ex().getRequestHeaders();
-        return Response.json(202, ingest.ingest(h.getFirst("Content-Type"), h.getFirst(UpdateIngest.HEADER_CLIENT),
-                h.getFirst(UpdateIngest.HEADER_SIGNATURE), body));
+        return Response.json(
+                202,
+                ingest.ingest(
+                        h.getFirst("Content-Type"),
+                        h.getFirst(UpdateIngest.HEADER_CLIENT),
+                        h.getFirst(UpdateIngest.HEADER_SIGNATURE),
+                        body));
     }
 
     private Response publishVersion(Request r) throws IOException {
@@ -474,7 +574,10 @@ public final class HttpApi implements HttpHandler {
         Double acc = optionalNumber(b, "accuracy");
         String recordModel;
         try {
-            recordModel = WireCodec.UNBOUNDED.decode(record, ModelVersionPublished.class).getModelId().toString();
+            recordModel = WireCodec.UNBOUNDED
+                    .decode(record, ModelVersionPublished.class)
+                    .getModelId()
+                    .toString();
         } catch (WireFormatException e) {
             throw ApiException.badRequest("record is not a ModelVersionPublished: " + e.getMessage());
         }
@@ -521,7 +624,8 @@ public final class HttpApi implements HttpHandler {
     /** A file of a WebJar on the class path (its version read from the jar's Maven metadata), e.g. uPlot. */
     private static Response webjar(String name, String file, String type) throws IOException {
         String version;
-        try (InputStream props = HttpApi.class.getResourceAsStream("/META-INF/maven/org.webjars.npm/" + name + "/pom.properties")) {
+        try (InputStream props =
+                HttpApi.class.getResourceAsStream("/META-INF/maven/org.webjars.npm/" + name + "/pom.properties")) {
             if (props == null) {
                 throw ApiException.notFound("WebJar " + name + " is not on the class path");
             }
@@ -529,7 +633,8 @@ public final class HttpApi implements HttpHandler {
             p.load(props);
             version = p.getProperty("version");
         }
-        try (InputStream in = HttpApi.class.getResourceAsStream("/META-INF/resources/webjars/" + name + "/" + version + "/" + file)) {
+        try (InputStream in =
+                HttpApi.class.getResourceAsStream("/META-INF/resources/webjars/" + name + "/" + version + "/" + file)) {
             if (in == null) {
                 throw ApiException.notFound(name + "/" + file);
             }
@@ -630,7 +735,8 @@ public final class HttpApi implements HttpHandler {
             return null;
         }
         if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-            throw ApiException.badRequest(field + " must be an integer in [" + Integer.MIN_VALUE + ", " + Integer.MAX_VALUE + "]");
+            throw ApiException.badRequest(
+                    field + " must be an integer in [" + Integer.MIN_VALUE + ", " + Integer.MAX_VALUE + "]");
         }
         return n.asInt();
     }
@@ -670,7 +776,9 @@ public final class HttpApi implements HttpHandler {
         for (String part : raw.split("&")) {
             int eq = part.indexOf('=');
             if (eq > 0) {
-                q.put(URLDecoder.decode(part.substring(0, eq), StandardCharsets.UTF_8), URLDecoder.decode(part.substring(eq + 1), StandardCharsets.UTF_8));
+                q.put(
+                        URLDecoder.decode(part.substring(0, eq), StandardCharsets.UTF_8),
+                        URLDecoder.decode(part.substring(eq + 1), StandardCharsets.UTF_8));
             }
         }
         return q;

@@ -72,10 +72,13 @@ public final class KafkaBridge implements EventPublisher {
         c.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, "5000");
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, "fedseal-registry-consumer");
         consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        List<String> topics = new java.util.ArrayList<>(List.of(config.get(RegistryConfig.TOPIC_AGGREGATES),
+        List<String> topics = new java.util.ArrayList<>(List.of(
+                config.get(RegistryConfig.TOPIC_AGGREGATES),
                 config.get(RegistryConfig.TOPIC_AGGREGATE_CHUNKS),
-                config.get(RegistryConfig.TOPIC_ACCEPTED), config.get(RegistryConfig.TOPIC_REJECTS),
-                config.get(RegistryConfig.TOPIC_KEY_CEREMONY), config.get(RegistryConfig.TOPIC_DECRYPTION_SHARES)));
+                config.get(RegistryConfig.TOPIC_ACCEPTED),
+                config.get(RegistryConfig.TOPIC_REJECTS),
+                config.get(RegistryConfig.TOPIC_KEY_CEREMONY),
+                config.get(RegistryConfig.TOPIC_DECRYPTION_SHARES)));
         if (config.getBoolean(RegistryConfig.ARCHIVE_UPDATES)) {
             topics.add(config.get(RegistryConfig.TOPIC_UPDATES));
         }
@@ -134,7 +137,8 @@ public final class KafkaBridge implements EventPublisher {
     @Override
     public boolean publish(String topic, byte[] key, SpecificRecord value) {
         try {
-            producer.send(new ProducerRecord<>(topic, key, WireCodec.UNBOUNDED.encode(value))).get(30, TimeUnit.SECONDS);
+            producer.send(new ProducerRecord<>(topic, key, WireCodec.UNBOUNDED.encode(value)))
+                    .get(30, TimeUnit.SECONDS);
             return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -41,7 +41,12 @@ final class ModelsAndKeys implements AutoCloseable {
     private final VersionRepository versions;
     private final Map<String, HeContext> heContexts = new ConcurrentHashMap<>();
 
-    ModelsAndKeys(Database db, BlobStore blobs, ProvenanceLog log, RegistryConfig config, Supplier<EventPublisher> publisher) {
+    ModelsAndKeys(
+            Database db,
+            BlobStore blobs,
+            ProvenanceLog log,
+            RegistryConfig config,
+            Supplier<EventPublisher> publisher) {
         this.db = db;
         this.blobs = blobs;
         this.log = log;
@@ -51,7 +56,8 @@ final class ModelsAndKeys implements AutoCloseable {
         this.versions = new VersionRepository(db);
     }
 
-    ModelInfo registerModel(String modelId, String architecture, String heParamsId, byte[] weights, String keyHolderId, byte[] layout) {
+    ModelInfo registerModel(
+            String modelId, String architecture, String heParamsId, byte[] weights, String keyHolderId, byte[] layout) {
         requireId(modelId, "modelId");
         if (architecture == null || architecture.isBlank()) {
             throw ApiException.badRequest("architecture is required");
@@ -68,9 +74,16 @@ final class ModelsAndKeys implements AutoCloseable {
         long now = System.currentTimeMillis();
         Hash weightsHash = blobs.put(weights);
         ModelVersionPublished v = ModelVersionPublished.newBuilder()
-                .setModelId(modelId).setVersionHash(Records.empty()).setParentHash(Records.empty()).setAggregateHash(Records.empty())
-                .setAcceptedUpdateRoot(Records.empty()).setRound(0).setWeightsHash(weightsHash.toByteBuffer())
-                .setPublishedAtEpochMillis(now).setSignature(Records.empty()).build();
+                .setModelId(modelId)
+                .setVersionHash(Records.empty())
+                .setParentHash(Records.empty())
+                .setAggregateHash(Records.empty())
+                .setAcceptedUpdateRoot(Records.empty())
+                .setRound(0)
+                .setWeightsHash(weightsHash.toByteBuffer())
+                .setPublishedAtEpochMillis(now)
+                .setSignature(Records.empty())
+                .build();
         v.setVersionHash(CanonicalHash.versionHash(v).toByteBuffer());
         ModelVersionPublished signed = Signatures.sign(v, log.logKey().privateKey());
         db.tx(c -> {
@@ -79,11 +92,24 @@ final class ModelsAndKeys implements AutoCloseable {
             }
             models.insert(modelId, architecture, params.id(), keyHolderId, weights.length / 4L, now, canonicalLayout);
             versions.insert(signed, 0, VersionInfo.REGISTRY_PUBLISHER, null);
-            log.append(LogEntryKind.MODEL_VERSION_PUBLISHED, modelId, 0, CanonicalHash.of(signed), VersionInfo.REGISTRY_PUBLISHER, null,
-                    signed.getVersionHash(), signed, now);
+            log.append(
+                    LogEntryKind.MODEL_VERSION_PUBLISHED,
+                    modelId,
+                    0,
+                    CanonicalHash.of(signed),
+                    VersionInfo.REGISTRY_PUBLISHER,
+                    null,
+                    signed.getVersionHash(),
+                    signed,
+                    now);
             return null;
         });
-        publisher.get().publish(config.get(RegistryConfig.TOPIC_MODEL_VERSIONS), modelId.getBytes(StandardCharsets.UTF_8), signed);
+        publisher
+                .get()
+                .publish(
+                        config.get(RegistryConfig.TOPIC_MODEL_VERSIONS),
+                        modelId.getBytes(StandardCharsets.UTF_8),
+                        signed);
         return model(modelId);
     }
 
@@ -106,7 +132,8 @@ final class ModelsAndKeys implements AutoCloseable {
         try {
             decoded = ModelLayouts.decode(layout);
         } catch (WireFormatException e) {
-            throw ApiException.badRequest("layoutBase64 is not a ModelLayout (fl-protocol ModelLayouts.encode): " + e.getMessage());
+            throw ApiException.badRequest(
+                    "layoutBase64 is not a ModelLayout (fl-protocol ModelLayouts.encode): " + e.getMessage());
         }
         try {
             ModelLayouts.validate(decoded, parameterCount);
@@ -119,8 +146,8 @@ final class ModelsAndKeys implements AutoCloseable {
     Hash putHePublicKey(String modelId, byte[] key) {
         String ceremonyId = model(modelId).ceremonyId();
         if (ceremonyId != null) {
-            throw ApiException.conflict("threshold_model", "model " + modelId + " takes its HE public key from key ceremony "
-                    + ceremonyId);
+            throw ApiException.conflict(
+                    "threshold_model", "model " + modelId + " takes its HE public key from key ceremony " + ceremonyId);
         }
         return storeHePublicKey(modelId, key);
     }
@@ -129,8 +156,9 @@ final class ModelsAndKeys implements AutoCloseable {
         ModelInfo m = model(modelId);
         HeContext ctx = heContext(m.heParamsId());
         if (key == null || key.length != ctx.publicKeyBytes()) {
-            throw ApiException.badRequest("not a public key of " + m.heParamsId() + ": expected exactly " + ctx.publicKeyBytes()
-                    + " bytes, got " + (key == null ? 0 : key.length) + " (the registry never accepts secret keys)");
+            throw ApiException.badRequest("not a public key of " + m.heParamsId() + ": expected exactly "
+                    + ctx.publicKeyBytes() + " bytes, got " + (key == null ? 0 : key.length)
+                    + " (the registry never accepts secret keys)");
         }
         try (HePublicKey pk = ctx.loadPublicKey(key)) {
             LOG.debug("validated HE public key {}", pk);
@@ -165,8 +193,9 @@ final class ModelsAndKeys implements AutoCloseable {
         if (id == null) {
             throw ApiException.badRequest("heParamsId is required");
         }
-        return HeParameters.byId(id).orElseThrow(() -> ApiException.badRequest("unknown HE parameter set " + id
-                + "; known: " + HeParameters.all().stream().map(HeParameters::id).toList()));
+        return HeParameters.byId(id)
+                .orElseThrow(() -> ApiException.badRequest("unknown HE parameter set " + id + "; known: "
+                        + HeParameters.all().stream().map(HeParameters::id).toList()));
     }
 
     /** 400 naming the first NaN or ±Inf: no version with non-finite weights is stored or served. */

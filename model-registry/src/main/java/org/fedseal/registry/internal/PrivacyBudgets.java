@@ -44,19 +44,29 @@ final class PrivacyBudgets {
 
     /** Sets the model's budget (at registration; there is no way to raise it later). */
     void set(String modelId, Budget budget) {
-        db.update("UPDATE models SET dp_epsilon_budget = ?, dp_delta = ? WHERE model_id = ?", budget.epsilon(), budget.delta(), modelId);
+        db.update(
+                "UPDATE models SET dp_epsilon_budget = ?, dp_delta = ? WHERE model_id = ?",
+                budget.epsilon(),
+                budget.delta(),
+                modelId);
         db.update("UPDATE versions SET dp_epsilon = 0 WHERE model_id = ? AND seq = 0", modelId);
     }
 
     Optional<Budget> budget(String modelId) {
-        return db.queryOne("SELECT dp_epsilon_budget, dp_delta FROM models WHERE model_id = ? AND dp_epsilon_budget IS NOT NULL",
-                rs -> new Budget(rs.getDouble(1), rs.getDouble(2)), modelId);
+        return db.queryOne(
+                "SELECT dp_epsilon_budget, dp_delta FROM models WHERE model_id = ? AND dp_epsilon_budget IS NOT NULL",
+                rs -> new Budget(rs.getDouble(1), rs.getDouble(2)),
+                modelId);
     }
 
     /** The accountant after every chargeable round of the model numbered at most {@code upToRound}. */
     PrivacyAccountant spent(String modelId, int upToRound) {
-        List<RoundOpened> charged = db.query("SELECT record FROM rounds WHERE model_id = ? AND round_no <= ? AND status <> 'failed' "
-                + "ORDER BY round_no", rs -> Records.decode(rs.getString(1), RoundOpened.class), modelId, upToRound);
+        List<RoundOpened> charged = db.query(
+                "SELECT record FROM rounds WHERE model_id = ? AND round_no <= ? AND status <> 'failed' "
+                        + "ORDER BY round_no",
+                rs -> Records.decode(rs.getString(1), RoundOpened.class),
+                modelId,
+                upToRound);
         PrivacyAccountant acc = PrivacyAccountant.create();
         for (RoundOpened r : charged) {
             acc = acc.charge(r);
@@ -79,18 +89,34 @@ final class PrivacyBudgets {
         }
         Budget budget = b.get();
         if (round.getTask() != org.fedseal.protocol.wire.RoundTask.TRAIN || !(round.getNoiseMultiplier() > 0)) {
-            throw new ApiException(400, "noise_required", "model " + modelId + " has a privacy budget (epsilon " + budget.epsilon()
-                    + " at delta " + budget.delta() + "): a " + (round.getTask() == org.fedseal.protocol.wire.RoundTask.TRAIN
-                            ? "training round without noise" : "round of task " + round.getTask() + " (its sums carry no noise)")
-                    + " would spend an unbounded epsilon; open training rounds with a noise multiplier > 0");
+            throw new ApiException(
+                    400,
+                    "noise_required",
+                    "model " + modelId + " has a privacy budget (epsilon " + budget.epsilon()
+                            + " at delta " + budget.delta() + "): a "
+                            + (round.getTask() == org.fedseal.protocol.wire.RoundTask.TRAIN
+                                    ? "training round without noise"
+                                    : "round of task " + round.getTask() + " (its sums carry no noise)")
+                            + " would spend an unbounded epsilon; open training rounds with a noise multiplier > 0");
         }
-        PrivacyAccountant.Epsilon after = spent(modelId, round.getRound() - 1).charge(round).epsilon(budget.delta());
+        PrivacyAccountant.Epsilon after =
+                spent(modelId, round.getRound() - 1).charge(round).epsilon(budget.delta());
         if (after.epsilon() > budget.epsilon()) {
-            double before = spent(modelId, round.getRound() - 1).epsilon(budget.delta()).epsilon();
-            throw ApiException.conflict("privacy_budget_exceeded", String.format(java.util.Locale.ROOT,
-                    "round %d of model %s (noise multiplier %s) would bring its epsilon to %.4f at delta %s, over its budget "
-                            + "epsilon %s (spent so far: %.4f)",
-                    round.getRound(), modelId, round.getNoiseMultiplier(), after.epsilon(), budget.delta(), budget.epsilon(), before));
+            double before =
+                    spent(modelId, round.getRound() - 1).epsilon(budget.delta()).epsilon();
+            throw ApiException.conflict(
+                    "privacy_budget_exceeded",
+                    String.format(
+                            java.util.Locale.ROOT,
+                            "round %d of model %s (noise multiplier %s) would bring its epsilon to %.4f at delta %s, over its budget "
+                                    + "epsilon %s (spent so far: %.4f)",
+                            round.getRound(),
+                            modelId,
+                            round.getNoiseMultiplier(),
+                            after.epsilon(),
+                            budget.delta(),
+                            budget.epsilon(),
+                            before));
         }
     }
 

@@ -59,7 +59,8 @@ public final class ProvenanceLog {
         Optional<String> priv = db.setting("log.key.private");
         Optional<String> pub = db.setting("log.key.public");
         if (priv.isPresent() && pub.isPresent()) {
-            return SigningKeyPair.of(SigningPublicKey.fromX509(Base64.getDecoder().decode(pub.get())),
+            return SigningKeyPair.of(
+                    SigningPublicKey.fromX509(Base64.getDecoder().decode(pub.get())),
                     SigningPrivateKey.importPkcs8(Base64.getDecoder().decode(priv.get())));
         }
         SigningKeyPair kp = SigningKeyPair.generate();
@@ -107,11 +108,28 @@ public final class ProvenanceLog {
     }
 
     /** A log entry with the common fields set (reason and ceremony id unset). */
-    static LogEntry entry(LogEntryKind kind, String modelId, int round, Hash subject, String clientId, String updateId,
-            ByteBuffer versionHash, Object payload, long at) {
-        return LogEntry.newBuilder().setKind(kind).setModelId(modelId).setRound(round).setSubjectHash(subject.toByteBuffer())
-                .setClientId(clientId).setUpdateId(updateId).setReason(null).setVersionHash(versionHash).setPayload(payload)
-                .setAtEpochMillis(at).build();
+    static LogEntry entry(
+            LogEntryKind kind,
+            String modelId,
+            int round,
+            Hash subject,
+            String clientId,
+            String updateId,
+            ByteBuffer versionHash,
+            Object payload,
+            long at) {
+        return LogEntry.newBuilder()
+                .setKind(kind)
+                .setModelId(modelId)
+                .setRound(round)
+                .setSubjectHash(subject.toByteBuffer())
+                .setClientId(clientId)
+                .setUpdateId(updateId)
+                .setReason(null)
+                .setVersionHash(versionHash)
+                .setPayload(payload)
+                .setAtEpochMillis(at)
+                .build();
     }
 
     /** Appends {@code e} in the caller's write transaction (or one of its own); returns its index. */
@@ -121,8 +139,16 @@ public final class ProvenanceLog {
     }
 
     /** Appends an entry built by {@link #entry}. */
-    long append(LogEntryKind kind, String modelId, int round, Hash subject, String clientId, String updateId,
-            ByteBuffer versionHash, Object payload, long at) {
+    long append(
+            LogEntryKind kind,
+            String modelId,
+            int round,
+            Hash subject,
+            String clientId,
+            String updateId,
+            ByteBuffer versionHash,
+            Object payload,
+            long at) {
         return append(entry(kind, modelId, round, subject, clientId, updateId, versionHash, payload, at));
     }
 
@@ -214,7 +240,13 @@ public final class ProvenanceLog {
         for (long i = 0; i < n; i++) {
             Hash recomputed = MerkleHashes.leafHash(l.entry(i));
             if (!recomputed.equals(l.leafHash(i))) {
-                return Map.of("ok", false, "treeSize", n, "message", "entry " + i + " does not match its leaf hash (tampered)");
+                return Map.of(
+                        "ok",
+                        false,
+                        "treeSize",
+                        n,
+                        "message",
+                        "entry " + i + " does not match its leaf hash (tampered)");
             }
             leaves.add(recomputed);
         }
@@ -223,11 +255,26 @@ public final class ProvenanceLog {
             return Map.of("ok", false, "treeSize", n, "message", "recomputed root differs from the signed tree head");
         }
         for (SignedTreeHead h : treeHeadHistory()) {
-            if (h.getTreeSize() > n || !MerkleHashes.rootOfLeafHashes(leaves.subList(0, (int) h.getTreeSize())).matches(h.getRootHash())) {
-                return Map.of("ok", false, "treeSize", n, "message", "inconsistent with the tree head of size " + h.getTreeSize() + " issued before");
+            if (h.getTreeSize() > n
+                    || !MerkleHashes.rootOfLeafHashes(leaves.subList(0, (int) h.getTreeSize()))
+                            .matches(h.getRootHash())) {
+                return Map.of(
+                        "ok",
+                        false,
+                        "treeSize",
+                        n,
+                        "message",
+                        "inconsistent with the tree head of size " + h.getTreeSize() + " issued before");
             }
         }
-        return Map.of("ok", true, "treeSize", n, "rootHash", root.toHex(), "message",
+        return Map.of(
+                "ok",
+                true,
+                "treeSize",
+                n,
+                "rootHash",
+                root.toHex(),
+                "message",
                 "all " + n + " entries match the signed tree head and every earlier tree head");
     }
 }

@@ -12,8 +12,7 @@ final class Records {
     /** Codec for aggregates, which may exceed the 1 MiB Kafka default. */
     static final WireCodec LARGE = WireCodec.withMaxRecordBytes(512 << 20);
 
-    private Records() {
-    }
+    private Records() {}
 
     static <T extends SpecificRecord> T decode(String b64, Class<T> type) {
         return decodeBytes(Base64.getDecoder().decode(b64), type);
@@ -23,7 +22,8 @@ final class Records {
         try {
             return LARGE.decodeStored(bytes, type); // rows written by earlier releases too
         } catch (WireFormatException e) {
-            throw new IllegalStateException("stored " + type.getSimpleName() + " does not decode: " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "stored " + type.getSimpleName() + " does not decode: " + e.getMessage(), e);
         }
     }
 

@@ -63,15 +63,32 @@ public final class RegistryService implements AutoCloseable {
         this.config = config;
         this.provenance = new ProvenanceLog(db);
         String aggKey = config.get(RegistryConfig.AGGREGATOR_PUBLIC_KEY).trim();
-        Optional<SigningPublicKey> aggregatorKey = aggKey.isEmpty() ? Optional.empty()
+        Optional<SigningPublicKey> aggregatorKey = aggKey.isEmpty()
+                ? Optional.empty()
                 : Optional.of(SigningPublicKey.fromX509(Base64.getDecoder().decode(aggKey)));
         this.models = new ModelsAndKeys(db, blobs, provenance, config, this::publisher);
         this.enrolment = new Enrolment(db, provenance, config, this::publisher, models);
-        this.rounds = new RoundsAndIngest(db, blobs, provenance, config, this::publisher, models, aggregatorKey, enrolment,
-                modelId -> db.query("SELECT holder_ids FROM ceremonies WHERE model_id = ?", rs -> rs.getString(1), modelId).stream()
-                        .flatMap(h -> java.util.Arrays.stream(h.split(","))).toList());
+        this.rounds =
+                new RoundsAndIngest(
+                        db,
+                        blobs,
+                        provenance,
+                        config,
+                        this::publisher,
+                        models,
+                        aggregatorKey,
+                        enrolment,
+                        modelId -> db
+                                .query(
+                                        "SELECT holder_ids FROM ceremonies WHERE model_id = ?",
+                                        rs -> rs.getString(1),
+                                        modelId)
+                                .stream()
+                                .flatMap(h -> java.util.Arrays.stream(h.split(",")))
+                                .toList());
         this.ceremonies = new Ceremonies(this, db, blobs);
-        this.versions = new Versions(db, blobs, provenance, config, this::publisher, models, enrolment, rounds, ceremonies);
+        this.versions =
+                new Versions(db, blobs, provenance, config, this::publisher, models, enrolment, rounds, ceremonies);
         this.evaluations = new Evaluations(db, provenance, config, this::publisher, models, rounds);
         this.budgets = new PrivacyBudgets(db);
     }
@@ -113,7 +130,8 @@ public final class RegistryService implements AutoCloseable {
     // ---------------------------------------------------------------- models and keys
 
     /** Registers a model with its initial weights (float32 little-endian bytes); returns it. */
-    public ModelInfo registerModel(String modelId, String architecture, String heParamsId, byte[] weights, String keyHolderId) {
+    public ModelInfo registerModel(
+            String modelId, String architecture, String heParamsId, byte[] weights, String keyHolderId) {
         return registerModel(modelId, architecture, heParamsId, weights, keyHolderId, null);
     }
 
@@ -122,8 +140,8 @@ public final class RegistryService implements AutoCloseable {
      * layout ({@link ModelLayouts#encode} bytes, checked against the weights and stored re-encoded);
      * returns it.
      */
-    public ModelInfo registerModel(String modelId, String architecture, String heParamsId, byte[] weights, String keyHolderId,
-            byte[] layout) {
+    public ModelInfo registerModel(
+            String modelId, String architecture, String heParamsId, byte[] weights, String keyHolderId, byte[] layout) {
         return models.registerModel(modelId, architecture, heParamsId, weights, keyHolderId, layout);
     }
 
@@ -135,8 +153,15 @@ public final class RegistryService implements AutoCloseable {
      *
      * @throws ApiException 400 for ε not positive and finite or δ outside (0, 1), before anything is stored
      */
-    public ModelInfo registerModel(String modelId, String architecture, String heParamsId, byte[] weights, String keyHolderId,
-            byte[] layout, double epsilonBudget, double delta) {
+    public ModelInfo registerModel(
+            String modelId,
+            String architecture,
+            String heParamsId,
+            byte[] weights,
+            String keyHolderId,
+            byte[] layout,
+            double epsilonBudget,
+            double delta) {
         PrivacyBudgets.Budget budget = PrivacyBudgets.validate(epsilonBudget, delta);
         models.registerModel(modelId, architecture, heParamsId, weights, keyHolderId, layout);
         budgets.set(modelId, budget);
@@ -202,7 +227,8 @@ public final class RegistryService implements AutoCloseable {
      * Opens the next round of a model from its latest version, records it, logs it and publishes
      * RoundOpened.
      */
-    public RoundInfo openRound(String modelId, int quorum, long deadlineEpochMillis, int localEpochs, int ciphertextsPerChunk) {
+    public RoundInfo openRound(
+            String modelId, int quorum, long deadlineEpochMillis, int localEpochs, int ciphertextsPerChunk) {
         return openRound(modelId, quorum, deadlineEpochMillis, localEpochs, ciphertextsPerChunk, null, null, null);
     }
 
@@ -212,10 +238,25 @@ public final class RegistryService implements AutoCloseable {
      *
      * @throws ApiException 400 if the bounds could let the round's encrypted sum wrap, naming the bound
      */
-    public RoundInfo openRound(String modelId, int quorum, long deadlineEpochMillis, int localEpochs, int ciphertextsPerChunk,
-                               Double clipNorm, Long maxTotalWeight, Long maxUpdateWeight) {
-        return openRound(modelId, quorum, deadlineEpochMillis, localEpochs, ciphertextsPerChunk, clipNorm, maxTotalWeight,
-                maxUpdateWeight, RoundOptions.DEFAULT);
+    public RoundInfo openRound(
+            String modelId,
+            int quorum,
+            long deadlineEpochMillis,
+            int localEpochs,
+            int ciphertextsPerChunk,
+            Double clipNorm,
+            Long maxTotalWeight,
+            Long maxUpdateWeight) {
+        return openRound(
+                modelId,
+                quorum,
+                deadlineEpochMillis,
+                localEpochs,
+                ciphertextsPerChunk,
+                clipNorm,
+                maxTotalWeight,
+                maxUpdateWeight,
+                RoundOptions.DEFAULT);
     }
 
     /**
@@ -227,10 +268,26 @@ public final class RegistryService implements AutoCloseable {
      * @throws ApiException 400 as above, or if the sample is smaller than the quorum; 409
      *     {@code no_clients} if no client is enrolled to sample from
      */
-    public RoundInfo openRound(String modelId, int quorum, long deadlineEpochMillis, int localEpochs, int ciphertextsPerChunk,
-                               Double clipNorm, Long maxTotalWeight, Long maxUpdateWeight, RoundOptions options) {
-        return rounds.openRound(modelId, quorum, deadlineEpochMillis, localEpochs, ciphertextsPerChunk, clipNorm, maxTotalWeight,
-                maxUpdateWeight, options);
+    public RoundInfo openRound(
+            String modelId,
+            int quorum,
+            long deadlineEpochMillis,
+            int localEpochs,
+            int ciphertextsPerChunk,
+            Double clipNorm,
+            Long maxTotalWeight,
+            Long maxUpdateWeight,
+            RoundOptions options) {
+        return rounds.openRound(
+                modelId,
+                quorum,
+                deadlineEpochMillis,
+                localEpochs,
+                ciphertextsPerChunk,
+                clipNorm,
+                maxTotalWeight,
+                maxUpdateWeight,
+                options);
     }
 
     /** The RoundOpened record of a round. */
@@ -332,7 +389,8 @@ public final class RegistryService implements AutoCloseable {
      *
      * @throws ApiException 409 with a reason code when a link does not hold
      */
-    public VersionInfo publishVersion(byte[] recordBytes, String publisherId, byte[] weights, byte[] optimizerState, Double accuracy) {
+    public VersionInfo publishVersion(
+            byte[] recordBytes, String publisherId, byte[] weights, byte[] optimizerState, Double accuracy) {
         return versions.publishVersion(recordBytes, publisherId, weights, optimizerState, accuracy);
     }
 
@@ -348,7 +406,9 @@ public final class RegistryService implements AutoCloseable {
         for (var e : evaluations.ofModel(modelId)) {
             newest.put(e.versionHash(), e); // oldest round first: the newest wins
         }
-        return vs.stream().map(v -> newest.containsKey(v.versionHash()) ? v.withFederated(newest.get(v.versionHash())) : v).toList();
+        return vs.stream()
+                .map(v -> newest.containsKey(v.versionHash()) ? v.withFederated(newest.get(v.versionHash())) : v)
+                .toList();
     }
 
     /** One version, with its newest federated evaluation (or none). */
@@ -370,9 +430,16 @@ public final class RegistryService implements AutoCloseable {
      * @param maxUpdateWeight largest examples of one client (null: maxTotalWeight)
      * @throws ApiException 400 for bounds that do not fit, 404 for an unknown version, 409 if a round is open
      */
-    public RoundInfo openEvaluationRound(String modelId, String versionHash, int quorum, long deadlineEpochMillis, Double lossBound,
-            Long maxTotalWeight, Long maxUpdateWeight) {
-        return evaluations.open(modelId, versionHash, quorum, deadlineEpochMillis, lossBound, maxTotalWeight, maxUpdateWeight);
+    public RoundInfo openEvaluationRound(
+            String modelId,
+            String versionHash,
+            int quorum,
+            long deadlineEpochMillis,
+            Double lossBound,
+            Long maxTotalWeight,
+            Long maxUpdateWeight) {
+        return evaluations.open(
+                modelId, versionHash, quorum, deadlineEpochMillis, lossBound, maxTotalWeight, maxUpdateWeight);
     }
 
     /**
@@ -381,8 +448,14 @@ public final class RegistryService implements AutoCloseable {
      * @throws ApiException 409 {@code not_evaluation_round}, {@code aggregate_mismatch}, {@code examples_mismatch} or
      *     {@code evaluation_exists}; 400 for out-of-range metrics
      */
-    public org.fedseal.registry.FederatedEvaluationInfo recordEvaluation(String modelId, int round, String aggregateHash, long examples,
-            Double accuracy, double loss, String recordedBy) {
+    public org.fedseal.registry.FederatedEvaluationInfo recordEvaluation(
+            String modelId,
+            int round,
+            String aggregateHash,
+            long examples,
+            Double accuracy,
+            double loss,
+            String recordedBy) {
         return evaluations.record(modelId, round, aggregateHash, examples, accuracy, loss, recordedBy);
     }
 
@@ -441,8 +514,8 @@ public final class RegistryService implements AutoCloseable {
 
     // ---------------------------------------------------------------- provenance log
 
-    void appendCeremonyLog(LogEntryKind kind, String modelId, int round, Hash subject, String clientId, String ceremonyId,
-            long at) {
+    void appendCeremonyLog(
+            LogEntryKind kind, String modelId, int round, Hash subject, String clientId, String ceremonyId, long at) {
         var e = ProvenanceLog.entry(kind, modelId, round, subject, clientId, null, null, null, at);
         e.setCeremonyId(ceremonyId);
         provenance.append(e);

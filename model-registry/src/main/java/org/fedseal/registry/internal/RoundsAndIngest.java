@@ -51,8 +51,15 @@ final class RoundsAndIngest {
     private final PrivacyBudgets budgets;
     private final Function<String, List<String>> ceremonyHolders;
 
-    RoundsAndIngest(Database db, BlobStore blobs, ProvenanceLog log, RegistryConfig config, Supplier<EventPublisher> publisher,
-            ModelsAndKeys models, Optional<SigningPublicKey> aggregatorKey, Enrolment enrolment,
+    RoundsAndIngest(
+            Database db,
+            BlobStore blobs,
+            ProvenanceLog log,
+            RegistryConfig config,
+            Supplier<EventPublisher> publisher,
+            ModelsAndKeys models,
+            Optional<SigningPublicKey> aggregatorKey,
+            Enrolment enrolment,
             Function<String, List<String>> ceremonyHolders) {
         this.budgets = new PrivacyBudgets(db);
         this.enrolment = enrolment;
@@ -71,8 +78,16 @@ final class RoundsAndIngest {
         return rounds;
     }
 
-    RoundInfo openRound(String modelId, int quorum, long deadlineEpochMillis, int localEpochs, int ciphertextsPerChunk,
-            Double clipNorm, Long maxTotalWeight, Long maxUpdateWeight, RoundOptions options) {
+    RoundInfo openRound(
+            String modelId,
+            int quorum,
+            long deadlineEpochMillis,
+            int localEpochs,
+            int ciphertextsPerChunk,
+            Double clipNorm,
+            Long maxTotalWeight,
+            Long maxUpdateWeight,
+            RoundOptions options) {
         RoundOptions opts = options == null ? RoundOptions.DEFAULT : options;
         ModelInfo m = models.model(modelId);
         long now = System.currentTimeMillis();
@@ -86,19 +101,23 @@ final class RoundsAndIngest {
             throw ApiException.badRequest("localEpochs must be >= 1");
         }
         if (ciphertextsPerChunk < 1 || ciphertextsPerChunk > 7) {
-            throw ApiException.badRequest("ciphertextsPerChunk must be in [1, 7] (a chunk must fit a 1 MiB Kafka record)");
+            throw ApiException.badRequest(
+                    "ciphertextsPerChunk must be in [1, 7] (a chunk must fit a 1 MiB Kafka record)");
         }
         if (m.hePublicKeyHash() == null) {
-            throw ApiException.conflict("no_public_key", "model " + modelId + " has no HE public key; upload one first");
+            throw ApiException.conflict(
+                    "no_public_key", "model " + modelId + " has no HE public key; upload one first");
         }
         HeParameters params = ModelsAndKeys.params(m.heParamsId());
         RoundBounds bounds;
-        // distributed DP: each of the quorum's clients adds noise of multiplier z/sqrt(quorum), which the headroom must hold too
+        // distributed DP: each of the quorum's clients adds noise of multiplier z/sqrt(quorum), which the headroom must
+        // hold too
         double clientNoise = opts.noiseMultiplier() / Math.sqrt(quorum);
         Long total = maxTotalWeight;
         if (opts.noiseMultiplier() > 0 && total == null) {
             double c = clipNorm == null ? RoundBounds.DEFAULT_CLIP_NORM : clipNorm;
-            long w = RoundBounds.largestTotalWeight(params.maxSumNorm(), c * (1 + RoundBounds.NOISE_TAIL_SIGMAS * clientNoise));
+            long w = RoundBounds.largestTotalWeight(
+                    params.maxSumNorm(), c * (1 + RoundBounds.NOISE_TAIL_SIGMAS * clientNoise));
             while (w > 1 && c * (1 + RoundBounds.NOISE_TAIL_SIGMAS * clientNoise) * w > params.maxSumNorm()) {
                 w--;
             }
@@ -110,16 +129,30 @@ final class RoundsAndIngest {
             throw ApiException.badRequest(params.id() + ": " + e.getMessage());
         }
         if (!bounds.fitsNoise(clientNoise)) {
-            throw ApiException.badRequest(String.format(java.util.Locale.ROOT, "%s: noise multiplier %s does not fit the headroom: each of "
-                    + "the quorum's %d clients adds noise of multiplier %.6g, and clipNorm %s x (1 + %s x %.6g) x maxTotalWeight %d exceeds "
-                    + "sumNormBound %.6g; lower maxTotalWeight or the clip norm", params.id(), opts.noiseMultiplier(), quorum, clientNoise,
-                    bounds.clipNorm(), RoundBounds.NOISE_TAIL_SIGMAS, clientNoise, bounds.maxTotalWeight(), params.maxSumNorm()));
+            throw ApiException.badRequest(String.format(
+                    java.util.Locale.ROOT,
+                    "%s: noise multiplier %s does not fit the headroom: each of "
+                            + "the quorum's %d clients adds noise of multiplier %.6g, and clipNorm %s x (1 + %s x %.6g) x maxTotalWeight %d exceeds "
+                            + "sumNormBound %.6g; lower maxTotalWeight or the clip norm",
+                    params.id(),
+                    opts.noiseMultiplier(),
+                    quorum,
+                    clientNoise,
+                    bounds.clipNorm(),
+                    RoundBounds.NOISE_TAIL_SIGMAS,
+                    clientNoise,
+                    bounds.maxTotalWeight(),
+                    params.maxSumNorm()));
         }
         int perCt = params.valuesPerCiphertext(Packing.COMPLEX);
         int cts = (int) ((m.parameterCount() + perCt - 1) / perCt);
-        ChunkLayout layout = ChunkLayout.newBuilder().setTotalValues(m.parameterCount()).setValuesPerCiphertext(perCt)
-                .setCiphertextCount(cts).setCiphertextsPerChunk(ciphertextsPerChunk)
-                .setChunkCount((cts + ciphertextsPerChunk - 1) / ciphertextsPerChunk).build();
+        ChunkLayout layout = ChunkLayout.newBuilder()
+                .setTotalValues(m.parameterCount())
+                .setValuesPerCiphertext(perCt)
+                .setCiphertextCount(cts)
+                .setCiphertextsPerChunk(ciphertextsPerChunk)
+                .setChunkCount((cts + ciphertextsPerChunk - 1) / ciphertextsPerChunk)
+                .build();
         RoundOpened opened = db.tx(c -> {
             rounds.failExpired(modelId, now);
             Optional<Integer> open = rounds.openRoundNumber(modelId);
@@ -129,13 +162,24 @@ final class RoundsAndIngest {
             // Read again inside the transaction: a version published meanwhile is the base.
             ModelInfo current = models.model(modelId);
             int round = rounds.nextRoundNumber(modelId);
-            RoundOpened r = bounds.applyTo(RoundOpened.newBuilder()).setModelId(modelId).setRound(round)
-                    .setBaseModelHash(Hash.fromHex(current.latestVersionHash()).toByteBuffer()).setHeParamsId(params.id())
-                    .setPublicKeyHash(Hash.fromHex(current.hePublicKeyHash()).toByteBuffer()).setQuorum(quorum)
-                    .setDeadlineEpochMillis(deadlineEpochMillis).setChunkLayout(layout).setLocalEpochs(localEpochs)
-                    .setOpenedAtEpochMillis(now).setLearningRate(opts.learningRate()).setBatchSize(opts.batchSize())
-                    .setProximalMu(opts.proximalMu()).setSamplingFraction(opts.samplingFraction())
-                    .setMinSampledClients(opts.minSampledClients()).setNoiseMultiplier(opts.noiseMultiplier()).build();
+            RoundOpened r = bounds.applyTo(RoundOpened.newBuilder())
+                    .setModelId(modelId)
+                    .setRound(round)
+                    .setBaseModelHash(Hash.fromHex(current.latestVersionHash()).toByteBuffer())
+                    .setHeParamsId(params.id())
+                    .setPublicKeyHash(Hash.fromHex(current.hePublicKeyHash()).toByteBuffer())
+                    .setQuorum(quorum)
+                    .setDeadlineEpochMillis(deadlineEpochMillis)
+                    .setChunkLayout(layout)
+                    .setLocalEpochs(localEpochs)
+                    .setOpenedAtEpochMillis(now)
+                    .setLearningRate(opts.learningRate())
+                    .setBatchSize(opts.batchSize())
+                    .setProximalMu(opts.proximalMu())
+                    .setSamplingFraction(opts.samplingFraction())
+                    .setMinSampledClients(opts.minSampledClients())
+                    .setNoiseMultiplier(opts.noiseMultiplier())
+                    .build();
             budgets.checkRound(r);
             // Last, over the otherwise complete record: the sample's seed binds every other field.
             sample(r, current);
@@ -145,16 +189,44 @@ final class RoundsAndIngest {
         });
         boolean published = false;
         try {
-            published = publisher.get().publish(config.get(RegistryConfig.TOPIC_ROUNDS), Topics.roundKey(modelId, opened.getRound()), opened);
+            published = publisher
+                    .get()
+                    .publish(
+                            config.get(RegistryConfig.TOPIC_ROUNDS),
+                            Topics.roundKey(modelId, opened.getRound()),
+                            opened);
         } catch (RuntimeException e) {
-            LOG.error("round {}/{} recorded but RoundOpened not published: {}", modelId, opened.getRound(), e.toString());
+            LOG.error(
+                    "round {}/{} recorded but RoundOpened not published: {}", modelId, opened.getRound(), e.toString());
         }
         RoundInfo info = round(modelId, opened.getRound());
-        return new RoundInfo(info.modelId(), info.round(), info.status(), info.quorum(), info.deadlineEpochMillis(), info.localEpochs(),
-                info.baseModelHash(), info.publicKeyHash(), info.openedAtEpochMillis(), info.closedAtEpochMillis(), info.latencyMillis(),
-                info.acceptedCount(), info.rejectedCount(), info.participants(), info.aggregateHash(), published, info.clipNorm(),
-                info.maxUpdateWeight(), info.maxTotalWeight(), info.sumNormBound(), info.learningRate(), info.batchSize(), info.proximalMu(),
-                info.samplingFraction(), info.minSampledClients(), info.sampledClients());
+        return new RoundInfo(
+                info.modelId(),
+                info.round(),
+                info.status(),
+                info.quorum(),
+                info.deadlineEpochMillis(),
+                info.localEpochs(),
+                info.baseModelHash(),
+                info.publicKeyHash(),
+                info.openedAtEpochMillis(),
+                info.closedAtEpochMillis(),
+                info.latencyMillis(),
+                info.acceptedCount(),
+                info.rejectedCount(),
+                info.participants(),
+                info.aggregateHash(),
+                published,
+                info.clipNorm(),
+                info.maxUpdateWeight(),
+                info.maxTotalWeight(),
+                info.sumNormBound(),
+                info.learningRate(),
+                info.batchSize(),
+                info.proximalMu(),
+                info.samplingFraction(),
+                info.minSampledClients(),
+                info.sampledClients());
     }
 
     /**
@@ -168,14 +240,18 @@ final class RoundsAndIngest {
             return;
         }
         Set<String> service = serviceIdentities(model);
-        List<String> eligible = enrolment.clientsOf(model.modelId()).stream().filter(id -> !service.contains(id)).toList();
+        List<String> eligible = enrolment.clientsOf(model.modelId()).stream()
+                .filter(id -> !service.contains(id))
+                .toList();
         List<String> sample = ClientSampling.sample(r, eligible);
         if (sample.isEmpty()) {
-            throw ApiException.conflict("no_clients", "no client is enrolled for " + model.modelId() + " to sample from");
+            throw ApiException.conflict(
+                    "no_clients", "no client is enrolled for " + model.modelId() + " to sample from");
         }
         if (sample.size() < r.getQuorum()) {
-            throw ApiException.badRequest("the sample of " + sample.size() + " of " + eligible.size() + " enrolled clients (fraction "
-                    + r.getSamplingFraction() + ", minimum " + r.getMinSampledClients() + ") is smaller than the quorum " + r.getQuorum());
+            throw ApiException.badRequest("the sample of " + sample.size() + " of " + eligible.size()
+                    + " enrolled clients (fraction " + r.getSamplingFraction() + ", minimum " + r.getMinSampledClients()
+                    + ") is smaller than the quorum " + r.getQuorum());
         }
         r.setSampledClients(new java.util.ArrayList<>(sample));
     }
@@ -194,7 +270,8 @@ final class RoundsAndIngest {
     }
 
     RoundOpened roundOpened(String modelId, int round) {
-        return rounds.opened(modelId, round).orElseThrow(() -> ApiException.notFound("unknown round " + modelId + "/" + round));
+        return rounds.opened(modelId, round)
+                .orElseThrow(() -> ApiException.notFound("unknown round " + modelId + "/" + round));
     }
 
     Optional<RoundOpened> currentRound(String modelId) {
@@ -204,7 +281,8 @@ final class RoundsAndIngest {
 
     void publishUpdate(byte[] key, UpdateEnvelope envelope) {
         if (!publisher.get().enabled()) {
-            throw new ApiException(503, "kafka_unavailable", "this registry has no Kafka broker configured; it cannot ingest updates");
+            throw new ApiException(
+                    503, "kafka_unavailable", "this registry has no Kafka broker configured; it cannot ingest updates");
         }
         publisher.get().publish(config.get(RegistryConfig.TOPIC_UPDATES), key, envelope);
     }
@@ -236,7 +314,9 @@ final class RoundsAndIngest {
                 records++;
             }
         }
-        long aggregate = rounds.latestAggregateHash(modelId, round).map(h -> Math.max(0, blobs.size(Hash.fromHex(h)))).orElse(0L);
+        long aggregate = rounds.latestAggregateHash(modelId, round)
+                .map(h -> Math.max(0, blobs.size(Hash.fromHex(h))))
+                .orElse(0L);
         Map<String, Long> out = new java.util.LinkedHashMap<>();
         out.put("updateBytes", updates);
         out.put("archivedRecords", records);
@@ -267,7 +347,15 @@ final class RoundsAndIngest {
                 return null;
             }
             rounds.insertAccepted(h, a);
-            log.append(LogEntryKind.UPDATE_ACCEPTED, a.getModelId(), a.getRound(), h, a.getClientId(), a.getUpdateId(), null, a,
+            log.append(
+                    LogEntryKind.UPDATE_ACCEPTED,
+                    a.getModelId(),
+                    a.getRound(),
+                    h,
+                    a.getClientId(),
+                    a.getUpdateId(),
+                    null,
+                    a,
                     System.currentTimeMillis());
             return null;
         });
@@ -280,8 +368,16 @@ final class RoundsAndIngest {
                 return null;
             }
             rounds.insertRejected(h, r);
-            LogEntry e = ProvenanceLog.entry(LogEntryKind.UPDATE_REJECTED, r.getModelId(), r.getRound(), h, r.getClientId(),
-                    r.getUpdateId(), null, r, System.currentTimeMillis());
+            LogEntry e = ProvenanceLog.entry(
+                    LogEntryKind.UPDATE_REJECTED,
+                    r.getModelId(),
+                    r.getRound(),
+                    h,
+                    r.getClientId(),
+                    r.getUpdateId(),
+                    null,
+                    r,
+                    System.currentTimeMillis());
             e.setReason(r.getReason());
             log.append(e);
             return null;
@@ -294,14 +390,22 @@ final class RoundsAndIngest {
 
     boolean onAggregate(AggregatePublished a) {
         if (aggregatorKey.isPresent() && !Signatures.verify(a, aggregatorKey.get())) {
-            LOG.error("refused aggregate of {}/{} from '{}': its signature is not the configured aggregator key's",
-                    a.getModelId(), a.getRound(), a.getAggregatorId());
+            LOG.error(
+                    "refused aggregate of {}/{} from '{}': its signature is not the configured aggregator key's",
+                    a.getModelId(),
+                    a.getRound(),
+                    a.getAggregatorId());
             return false;
         }
         boolean completed = a.getStatus() == AggregateStatus.COMPLETED;
         String weightProblem = completed ? totalWeightProblem(a) : null;
         if (weightProblem != null) {
-            LOG.error("refused aggregate of {}/{} from '{}': {}", a.getModelId(), a.getRound(), a.getAggregatorId(), weightProblem);
+            LOG.error(
+                    "refused aggregate of {}/{} from '{}': {}",
+                    a.getModelId(),
+                    a.getRound(),
+                    a.getAggregatorId(),
+                    weightProblem);
             return false;
         }
         Hash h = CanonicalHash.of(a);
@@ -311,7 +415,16 @@ final class RoundsAndIngest {
                 return null;
             }
             rounds.insertAggregateAndClose(h, a, completed);
-            log.append(LogEntryKind.AGGREGATE_PUBLISHED, a.getModelId(), a.getRound(), h, null, null, null, null, System.currentTimeMillis());
+            log.append(
+                    LogEntryKind.AGGREGATE_PUBLISHED,
+                    a.getModelId(),
+                    a.getRound(),
+                    h,
+                    null,
+                    null,
+                    null,
+                    null,
+                    System.currentTimeMillis());
             return null;
         });
         applyRetention(a.getModelId(), a.getRound());
@@ -324,8 +437,11 @@ final class RoundsAndIngest {
             return "totalWeight " + a.getTotalWeight() + " is not positive";
         }
         Optional<RoundOpened> round = rounds.opened(a.getModelId().toString(), a.getRound());
-        if (round.isPresent() && round.get().getMaxTotalWeight() > 0 && a.getTotalWeight() > round.get().getMaxTotalWeight()) {
-            return "totalWeight " + a.getTotalWeight() + " exceeds the round's maxTotalWeight " + round.get().getMaxTotalWeight();
+        if (round.isPresent()
+                && round.get().getMaxTotalWeight() > 0
+                && a.getTotalWeight() > round.get().getMaxTotalWeight()) {
+            return "totalWeight " + a.getTotalWeight() + " exceeds the round's maxTotalWeight "
+                    + round.get().getMaxTotalWeight();
         }
         return null;
     }
@@ -347,12 +463,21 @@ final class RoundsAndIngest {
     }
 
     List<AcceptedUpdateInfo> acceptedUpdates(String modelId, int round) {
-        return rounds.accepted(modelId, round).stream().map(a -> {
-            Optional<UpdateCommit> commit = blobs.get(Hash.fromHex(a.hash())).map(b -> Records.decodeBytes(b, UpdateCommit.class));
-            List<String> chunkHashes = commit.map(cm -> cm.getChunkHashes().stream().map(bb -> Hash.of(bb).toHex()).toList()).orElse(List.of());
-            boolean archived = commit.isPresent() && !chunkHashes.isEmpty() && chunkHashes.stream().allMatch(rounds::hasChunk);
-            return new AcceptedUpdateInfo(a.hash(), a.clientId(), a.updateId(), a.weight(), archived, chunkHashes);
-        }).toList();
+        return rounds.accepted(modelId, round).stream()
+                .map(a -> {
+                    Optional<UpdateCommit> commit =
+                            blobs.get(Hash.fromHex(a.hash())).map(b -> Records.decodeBytes(b, UpdateCommit.class));
+                    List<String> chunkHashes = commit.map(cm -> cm.getChunkHashes().stream()
+                                    .map(bb -> Hash.of(bb).toHex())
+                                    .toList())
+                            .orElse(List.of());
+                    boolean archived = commit.isPresent()
+                            && !chunkHashes.isEmpty()
+                            && chunkHashes.stream().allMatch(rounds::hasChunk);
+                    return new AcceptedUpdateInfo(
+                            a.hash(), a.clientId(), a.updateId(), a.weight(), archived, chunkHashes);
+                })
+                .toList();
     }
 
     byte[] blob(Hash h) {

@@ -27,7 +27,7 @@ public final class SqlLogStore implements LogStore {
     private final List<Long> rowIds = new ArrayList<>();
     private final List<Hash> leafHashes = new ArrayList<>();
     private final Map<Long, byte[]> uncommitted = new HashMap<>();
-    private Runnable onRollback = () -> { };
+    private Runnable onRollback = () -> {};
 
     /** Loads the leaf index from {@code db}. */
     public SqlLogStore(Database db) {
@@ -39,7 +39,8 @@ public final class SqlLogStore implements LogStore {
         });
         for (int i = 0; i < rowIds.size(); i++) {
             if (rowIds.get(i) != i) {
-                LOG.error("provenance log has a gap: row {} is at position {} (entries were removed)", rowIds.get(i), i);
+                LOG.error(
+                        "provenance log has a gap: row {} is at position {} (entries were removed)", rowIds.get(i), i);
                 break;
             }
         }
@@ -71,8 +72,15 @@ public final class SqlLogStore implements LogStore {
         String k = kind;
         String sub = subject;
         db.tx(c -> {
-            db.update("INSERT INTO log_entries (idx, entry, leaf_hash, kind, model_id, round_no, subject_hash) VALUES (?,?,?,?,?,?,?)",
-                    index, Base64.getEncoder().encodeToString(entry), leafHash.toHex(), k, m, r, sub);
+            db.update(
+                    "INSERT INTO log_entries (idx, entry, leaf_hash, kind, model_id, round_no, subject_hash) VALUES (?,?,?,?,?,?,?)",
+                    index,
+                    Base64.getEncoder().encodeToString(entry),
+                    leafHash.toHex(),
+                    k,
+                    m,
+                    r,
+                    sub);
             int before = leafHashes.size();
             rowIds.add(index);
             leafHashes.add(leafHash);
@@ -118,15 +126,20 @@ public final class SqlLogStore implements LogStore {
         if (pending != null) {
             return pending.clone();
         }
-        return db.queryOne("SELECT entry FROM log_entries WHERE idx = ?", rs -> Base64.getDecoder().decode(rs.getString(1)), row)
+        return db.queryOne(
+                        "SELECT entry FROM log_entries WHERE idx = ?",
+                        rs -> Base64.getDecoder().decode(rs.getString(1)),
+                        row)
                 .orElseThrow(() -> new IndexOutOfBoundsException("log entry " + index + " vanished"));
     }
 
     /** Position of the first entry about {@code subjectHash} (optionally of {@code kind}), or -1. */
     public long findSubject(Hash subjectHash, String kind) {
-        List<Long> rows = db.query("SELECT idx FROM log_entries WHERE subject_hash = ?"
-                + (kind == null ? "" : " AND kind = ?") + " ORDER BY idx",
-                rs -> rs.getLong(1), kind == null ? new Object[] {subjectHash.toHex()} : new Object[] {subjectHash.toHex(), kind});
+        List<Long> rows = db.query(
+                "SELECT idx FROM log_entries WHERE subject_hash = ?" + (kind == null ? "" : " AND kind = ?")
+                        + " ORDER BY idx",
+                rs -> rs.getLong(1),
+                kind == null ? new Object[] {subjectHash.toHex()} : new Object[] {subjectHash.toHex(), kind});
         if (rows.isEmpty()) {
             return -1;
         }

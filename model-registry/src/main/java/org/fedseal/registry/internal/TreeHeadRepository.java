@@ -16,17 +16,24 @@ final class TreeHeadRepository {
     }
 
     Optional<SignedTreeHead> atSize(long size) {
-        return db.queryOne("SELECT record FROM tree_heads WHERE tree_size = ?",
-                rs -> Records.decode(rs.getString(1), SignedTreeHead.class), size);
+        return db.queryOne(
+                "SELECT record FROM tree_heads WHERE tree_size = ?",
+                rs -> Records.decode(rs.getString(1), SignedTreeHead.class),
+                size);
     }
 
     void insert(SignedTreeHead h) {
-        db.update("INSERT INTO tree_heads (tree_size, root_hash, issued_at, record) VALUES (?,?,?,?)",
-                h.getTreeSize(), Hash.of(h.getRootHash()).toHex(), h.getTimestampEpochMillis(),
+        db.update(
+                "INSERT INTO tree_heads (tree_size, root_hash, issued_at, record) VALUES (?,?,?,?)",
+                h.getTreeSize(),
+                Hash.of(h.getRootHash()).toHex(),
+                h.getTimestampEpochMillis(),
                 Base64.getEncoder().encodeToString(WireCodec.UNBOUNDED.encode(h)));
     }
 
     List<SignedTreeHead> all() {
-        return db.query("SELECT record FROM tree_heads ORDER BY tree_size", rs -> Records.decode(rs.getString(1), SignedTreeHead.class));
+        return db.query(
+                "SELECT record FROM tree_heads ORDER BY tree_size",
+                rs -> Records.decode(rs.getString(1), SignedTreeHead.class));
     }
 }

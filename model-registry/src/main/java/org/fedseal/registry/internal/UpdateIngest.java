@@ -58,15 +58,20 @@ public final class UpdateIngest {
 
     /** Validates and publishes; returns the JSON answer. */
     public Map<String, Object> ingest(String contentType, String clientHeader, String signatureHeader, byte[] body) {
-        String ct = contentType == null ? CONTENT_TYPE : contentType.split(";")[0].trim().toLowerCase(java.util.Locale.ROOT);
+        String ct = contentType == null
+                ? CONTENT_TYPE
+                : contentType.split(";")[0].trim().toLowerCase(java.util.Locale.ROOT);
         List<byte[]> raw;
         if (ct.equals(CONTENT_TYPE) || ct.equals("application/octet-stream") || ct.equals("application/avro")) {
             raw = List.of(body);
         } else if (ct.equals(BATCH_CONTENT_TYPE)) {
             raw = splitBatch(body);
         } else {
-            throw new ApiException(415, "unsupported_media_type", "send " + CONTENT_TYPE + " (one UpdateEnvelope) or "
-                    + BATCH_CONTENT_TYPE + " (length-prefixed envelopes), not " + contentType);
+            throw new ApiException(
+                    415,
+                    "unsupported_media_type",
+                    "send " + CONTENT_TYPE + " (one UpdateEnvelope) or " + BATCH_CONTENT_TYPE
+                            + " (length-prefixed envelopes), not " + contentType);
         }
         if (raw.isEmpty()) {
             throw ApiException.badRequest("the body holds no UpdateEnvelope");
@@ -76,16 +81,25 @@ public final class UpdateIngest {
             try {
                 envelopes.add(WireCodec.DEFAULT.decode(raw.get(i), UpdateEnvelope.class));
             } catch (WireFormatException e) {
-                throw new ApiException(e.reasonCode().name().equals("OVERSIZED") ? 413 : 400, "malformed_record",
+                throw new ApiException(
+                        e.reasonCode().name().equals("OVERSIZED") ? 413 : 400,
+                        "malformed_record",
                         "record " + i + ": " + e.getMessage());
             }
         }
         boolean hasChunk = envelopes.stream().anyMatch(e -> e.getPayload() instanceof UpdateChunk);
         String authenticated = null;
         if (clientHeader != null || signatureHeader != null || hasChunk) {
-            if (clientHeader == null || clientHeader.isBlank() || signatureHeader == null || signatureHeader.isBlank()) {
-                throw new ApiException(401, "unauthenticated", "chunks need the " + HEADER_CLIENT + " and " + HEADER_SIGNATURE
-                        + " headers (Ed25519 by the enrolled client key over \"" + SIGNATURE_DOMAIN + "<clientId>\\n<body>\")");
+            if (clientHeader == null
+                    || clientHeader.isBlank()
+                    || signatureHeader == null
+                    || signatureHeader.isBlank()) {
+                throw new ApiException(
+                        401,
+                        "unauthenticated",
+                        "chunks need the " + HEADER_CLIENT + " and " + HEADER_SIGNATURE
+                                + " headers (Ed25519 by the enrolled client key over \"" + SIGNATURE_DOMAIN
+                                + "<clientId>\\n<body>\")");
             }
             SigningPublicKey key = enrolledKey(clientHeader);
             byte[] sig;
@@ -95,8 +109,10 @@ public final class UpdateIngest {
                 throw new ApiException(401, "bad_signature", HEADER_SIGNATURE + " is not base64");
             }
             if (!key.verify(signedMessage(clientHeader, body), sig)) {
-                throw new ApiException(401, "bad_signature", "the request signature does not verify with client "
-                        + clientHeader + "'s enrolled key");
+                throw new ApiException(
+                        401,
+                        "bad_signature",
+                        "the request signature does not verify with client " + clientHeader + "'s enrolled key");
             }
             authenticated = clientHeader;
         }
@@ -121,8 +137,11 @@ public final class UpdateIngest {
                 model = c.getModelId();
                 round = c.getRound();
                 if (!Signatures.verify(c, enrolledKey(client))) {
-                    throw new ApiException(401, "bad_signature", "record " + i + ": the commit's signature does not verify with client "
-                            + client + "'s enrolled key");
+                    throw new ApiException(
+                            401,
+                            "bad_signature",
+                            "record " + i + ": the commit's signature does not verify with client " + client
+                                    + "'s enrolled key");
                 }
                 m.put("type", "commit");
                 m.put("updateId", c.getUpdateId());
@@ -131,8 +150,11 @@ public final class UpdateIngest {
                 throw ApiException.badRequest("record " + i + ": unknown payload");
             }
             if (authenticated != null && !authenticated.equals(client)) {
-                throw new ApiException(403, "client_mismatch", "record " + i + " is from client " + client
-                        + ", the request is authenticated as " + authenticated);
+                throw new ApiException(
+                        403,
+                        "client_mismatch",
+                        "record " + i + " is from client " + client + ", the request is authenticated as "
+                                + authenticated);
             }
             checkEnrolledFor(client, model);
             checkOpen(model, round);
@@ -158,8 +180,8 @@ public final class UpdateIngest {
     }
 
     private SigningPublicKey enrolledKey(String clientId) {
-        return svc.clientKey(clientId).orElseThrow(() -> new ApiException(403, "unknown_client",
-                "client " + clientId + " is not enrolled"));
+        return svc.clientKey(clientId)
+                .orElseThrow(() -> new ApiException(403, "unknown_client", "client " + clientId + " is not enrolled"));
     }
 
     @SuppressWarnings("unchecked")
@@ -178,8 +200,11 @@ public final class UpdateIngest {
             throw new ApiException(409, "round_not_open", "round " + modelId + "/" + round + " does not exist");
         }
         if (!"open".equals(r.status()) || System.currentTimeMillis() > r.deadlineEpochMillis()) {
-            throw new ApiException(409, "round_not_open", "round " + modelId + "/" + round + " is not open (" + r.status()
-                    + (System.currentTimeMillis() > r.deadlineEpochMillis() ? ", deadline passed" : "") + ")");
+            throw new ApiException(
+                    409,
+                    "round_not_open",
+                    "round " + modelId + "/" + round + " is not open (" + r.status()
+                            + (System.currentTimeMillis() > r.deadlineEpochMillis() ? ", deadline passed" : "") + ")");
         }
     }
 

@@ -12,7 +12,8 @@ import org.fedseal.registry.VersionInfo;
 
 /** SQL of model versions (table {@code versions}). */
 final class VersionRepository {
-    private static final String COLS = "version_hash, model_id, seq, parent_hash, round_no, aggregate_hash, update_root, weights_hash, publisher_id, accuracy, published_at, dp_epsilon";
+    private static final String COLS =
+            "version_hash, model_id, seq, parent_hash, round_no, aggregate_hash, update_root, weights_hash, publisher_id, accuracy, published_at, dp_epsilon";
     private final Database db;
 
     VersionRepository(Database db) {
@@ -20,10 +21,20 @@ final class VersionRepository {
     }
 
     void insert(ModelVersionPublished v, int seq, String publisherId, Double accuracy) {
-        db.update("INSERT INTO versions (version_hash, model_id, seq, parent_hash, round_no, aggregate_hash, update_root, weights_hash, publisher_id, accuracy, published_at, record) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                Hash.of(v.getVersionHash()).toHex(), v.getModelId().toString(), seq, Records.hexOrNull(v.getParentHash()), v.getRound(),
-                Records.hexOrNull(v.getAggregateHash()), Records.hexOrNull(v.getAcceptedUpdateRoot()), Hash.of(v.getWeightsHash()).toHex(),
-                publisherId, accuracy, v.getPublishedAtEpochMillis(), Records.b64(WireCodec.UNBOUNDED.encode(v)));
+        db.update(
+                "INSERT INTO versions (version_hash, model_id, seq, parent_hash, round_no, aggregate_hash, update_root, weights_hash, publisher_id, accuracy, published_at, record) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                Hash.of(v.getVersionHash()).toHex(),
+                v.getModelId().toString(),
+                seq,
+                Records.hexOrNull(v.getParentHash()),
+                v.getRound(),
+                Records.hexOrNull(v.getAggregateHash()),
+                Records.hexOrNull(v.getAcceptedUpdateRoot()),
+                Hash.of(v.getWeightsHash()).toHex(),
+                publisherId,
+                accuracy,
+                v.getPublishedAtEpochMillis(),
+                Records.b64(WireCodec.UNBOUNDED.encode(v)));
     }
 
     boolean exists(Hash versionHash) {
@@ -31,7 +42,11 @@ final class VersionRepository {
     }
 
     boolean isVersionOf(Hash versionHash, String modelId) {
-        return db.queryLong("SELECT COUNT(*) FROM versions WHERE version_hash = ? AND model_id = ?", versionHash.toHex(), modelId) > 0;
+        return db.queryLong(
+                        "SELECT COUNT(*) FROM versions WHERE version_hash = ? AND model_id = ?",
+                        versionHash.toHex(),
+                        modelId)
+                > 0;
     }
 
     int nextSeq(String modelId) {
@@ -43,15 +58,21 @@ final class VersionRepository {
     }
 
     List<VersionInfo> ofModel(String modelId) {
-        return db.query("SELECT " + COLS + " FROM versions WHERE model_id = ? ORDER BY seq", VersionRepository::row, modelId);
+        return db.query(
+                "SELECT " + COLS + " FROM versions WHERE model_id = ? ORDER BY seq", VersionRepository::row, modelId);
     }
 
     Optional<VersionInfo> find(Hash versionHash) {
-        return db.queryOne("SELECT " + COLS + " FROM versions WHERE version_hash = ?", VersionRepository::row, versionHash.toHex());
+        return db.queryOne(
+                "SELECT " + COLS + " FROM versions WHERE version_hash = ?",
+                VersionRepository::row,
+                versionHash.toHex());
     }
 
     Optional<byte[]> record(Hash versionHash) {
-        return db.queryOne("SELECT record FROM versions WHERE version_hash = ?", rs -> Base64.getDecoder().decode(rs.getString(1)),
+        return db.queryOne(
+                "SELECT record FROM versions WHERE version_hash = ?",
+                rs -> Base64.getDecoder().decode(rs.getString(1)),
                 versionHash.toHex());
     }
 
@@ -60,7 +81,18 @@ final class VersionRepository {
         Double accuracy = rs.wasNull() ? null : acc;
         double eps = rs.getDouble(12);
         Double epsilon = rs.wasNull() ? null : eps;
-        return new VersionInfo(rs.getString(1), rs.getString(2), rs.getInt(3), rs.getString(4), rs.getInt(5), rs.getString(6),
-                rs.getString(7), rs.getString(8), rs.getString(9), accuracy, rs.getLong(11)).withEpsilon(epsilon);
+        return new VersionInfo(
+                        rs.getString(1),
+                        rs.getString(2),
+                        rs.getInt(3),
+                        rs.getString(4),
+                        rs.getInt(5),
+                        rs.getString(6),
+                        rs.getString(7),
+                        rs.getString(8),
+                        rs.getString(9),
+                        accuracy,
+                        rs.getLong(11))
+                .withEpsilon(epsilon);
     }
 }

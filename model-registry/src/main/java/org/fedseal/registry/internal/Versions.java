@@ -36,8 +36,16 @@ final class Versions {
     private final Ceremonies ceremonies;
     private final VersionRepository versions;
 
-    Versions(Database db, BlobStore blobs, ProvenanceLog log, RegistryConfig config, Supplier<EventPublisher> publisher,
-            ModelsAndKeys models, Enrolment enrolment, RoundsAndIngest rounds, Ceremonies ceremonies) {
+    Versions(
+            Database db,
+            BlobStore blobs,
+            ProvenanceLog log,
+            RegistryConfig config,
+            Supplier<EventPublisher> publisher,
+            ModelsAndKeys models,
+            Enrolment enrolment,
+            RoundsAndIngest rounds,
+            Ceremonies ceremonies) {
         this.db = db;
         this.blobs = blobs;
         this.log = log;
@@ -54,7 +62,8 @@ final class Versions {
      * @param optimizerState the strategy's state after this version's step (fl-protocol StrategyState encoding), empty
      *     for a stateless strategy; it must hash to the record's optimizerStateHash and is stored under that hash
      */
-    VersionInfo publishVersion(byte[] recordBytes, String publisherId, byte[] weights, byte[] optimizerState, Double accuracy) {
+    VersionInfo publishVersion(
+            byte[] recordBytes, String publisherId, byte[] weights, byte[] optimizerState, Double accuracy) {
         ModelVersionPublished v;
         try {
             v = WireCodec.UNBOUNDED.decode(recordBytes, ModelVersionPublished.class);
@@ -67,17 +76,21 @@ final class Versions {
         if (m.keyHolderId() != null && !m.keyHolderId().equals(publisherId)) {
             throw new ApiException(403, "not_key_holder", publisherId + " is not the key holder of " + modelId);
         }
-        SigningPublicKey key = enrolment.clientKey(publisherId)
-                .orElseThrow(() -> new ApiException(403, "unknown_publisher", "publisher " + publisherId + " is not enrolled"));
+        SigningPublicKey key = enrolment
+                .clientKey(publisherId)
+                .orElseThrow(() ->
+                        new ApiException(403, "unknown_publisher", "publisher " + publisherId + " is not enrolled"));
         if (!Signatures.verify(v, key)) {
-            throw new ApiException(403, "bad_signature", "signature does not verify with the enrolled key of " + publisherId);
+            throw new ApiException(
+                    403, "bad_signature", "signature does not verify with the enrolled key of " + publisherId);
         }
         if (accuracy != null && (accuracy.isNaN() || accuracy < 0 || accuracy > 1)) {
             throw ApiException.badRequest("accuracy must be in [0, 1]");
         }
         Hash versionHash = CanonicalHash.versionHash(v);
         if (!versionHash.matches(v.getVersionHash())) {
-            throw ApiException.conflict("version_hash_mismatch", "versionHash does not match the record; recomputed " + versionHash);
+            throw ApiException.conflict(
+                    "version_hash_mismatch", "versionHash does not match the record; recomputed " + versionHash);
         }
         if (weights == null || weights.length != m.parameterCount() * 4) {
             throw ApiException.badRequest("weights must be " + m.parameterCount() + " float32 values");
@@ -101,26 +114,39 @@ final class Versions {
             }
             RoundOpened r = rounds.roundOpened(modelId, rec.getRound());
             if (r.getTask() == org.fedseal.protocol.wire.RoundTask.EVALUATE) {
-                throw ApiException.conflict("evaluation_round", "round " + rec.getRound() + " of " + modelId + " is an evaluation round: "
-                        + "its aggregate holds federated metrics of version " + Hash.of(r.getBaseModelHash()) + ", not an update; "
-                        + "post them to /api/models/" + modelId + "/rounds/" + rec.getRound() + "/evaluation");
+                throw ApiException.conflict(
+                        "evaluation_round",
+                        "round " + rec.getRound() + " of " + modelId + " is an evaluation round: "
+                                + "its aggregate holds federated metrics of version " + Hash.of(r.getBaseModelHash())
+                                + ", not an update; "
+                                + "post them to /api/models/" + modelId + "/rounds/" + rec.getRound() + "/evaluation");
             }
             if (!parent.matches(r.getBaseModelHash())) {
-                throw ApiException.conflict("parent_mismatch", "parent " + parent + " is not the base version of round " + rec.getRound()
-                        + " (" + Hash.of(r.getBaseModelHash()) + ")");
+                throw ApiException.conflict(
+                        "parent_mismatch",
+                        "parent " + parent + " is not the base version of round " + rec.getRound() + " ("
+                                + Hash.of(r.getBaseModelHash()) + ")");
             }
             Optional<String[]> agg = rounds.repository().aggregateOf(modelId, rec.getRound());
             if (agg.isEmpty()) {
-                throw ApiException.conflict("aggregate_mismatch", "round " + rec.getRound() + " of " + modelId + " has no stored aggregate");
+                throw ApiException.conflict(
+                        "aggregate_mismatch",
+                        "round " + rec.getRound() + " of " + modelId + " has no stored aggregate");
             }
             if (!AggregateStatus.COMPLETED.name().equals(agg.get()[2])) {
-                throw ApiException.conflict("aggregate_mismatch", "round " + rec.getRound() + " failed (" + agg.get()[2] + ")");
+                throw ApiException.conflict(
+                        "aggregate_mismatch", "round " + rec.getRound() + " failed (" + agg.get()[2] + ")");
             }
-            if (rec.getAggregateHash().remaining() != Hash.LENGTH || !Hash.fromHex(agg.get()[0]).matches(rec.getAggregateHash())) {
-                throw ApiException.conflict("aggregate_mismatch", "aggregateHash is not the stored aggregate " + agg.get()[0] + " of round " + rec.getRound());
+            if (rec.getAggregateHash().remaining() != Hash.LENGTH
+                    || !Hash.fromHex(agg.get()[0]).matches(rec.getAggregateHash())) {
+                throw ApiException.conflict(
+                        "aggregate_mismatch",
+                        "aggregateHash is not the stored aggregate " + agg.get()[0] + " of round " + rec.getRound());
             }
-            if (rec.getAcceptedUpdateRoot().remaining() != Hash.LENGTH || !Hash.fromHex(agg.get()[1]).matches(rec.getAcceptedUpdateRoot())) {
-                throw ApiException.conflict("update_root_mismatch", "acceptedUpdateRoot is not the aggregate's root " + agg.get()[1]);
+            if (rec.getAcceptedUpdateRoot().remaining() != Hash.LENGTH
+                    || !Hash.fromHex(agg.get()[1]).matches(rec.getAcceptedUpdateRoot())) {
+                throw ApiException.conflict(
+                        "update_root_mismatch", "acceptedUpdateRoot is not the aggregate's root " + agg.get()[1]);
             }
             ceremonies.checkVersion(rec, m.ceremonyId(), r);
             int seq = versions.nextSeq(modelId);
@@ -130,12 +156,25 @@ final class Versions {
             }
             versions.insert(rec, seq, publisherId, accuracy);
             new PrivacyBudgets(db).recordVersion(modelId, rec.getRound(), Hash.of(rec.getVersionHash()));
-            log.append(LogEntryKind.MODEL_VERSION_PUBLISHED, modelId, rec.getRound(), CanonicalHash.of(rec), publisherId, null,
-                    rec.getVersionHash(), rec, System.currentTimeMillis());
+            log.append(
+                    LogEntryKind.MODEL_VERSION_PUBLISHED,
+                    modelId,
+                    rec.getRound(),
+                    CanonicalHash.of(rec),
+                    publisherId,
+                    null,
+                    rec.getVersionHash(),
+                    rec,
+                    System.currentTimeMillis());
             return null;
         });
         try {
-            publisher.get().publish(config.get(RegistryConfig.TOPIC_MODEL_VERSIONS), modelId.getBytes(StandardCharsets.UTF_8), v);
+            publisher
+                    .get()
+                    .publish(
+                            config.get(RegistryConfig.TOPIC_MODEL_VERSIONS),
+                            modelId.getBytes(StandardCharsets.UTF_8),
+                            v);
         } catch (RuntimeException e) {
             LOG.error("version {} recorded but not published to Kafka: {}", versionHash, e.toString());
         }
@@ -154,13 +193,18 @@ final class Versions {
         }
         if (v.getOptimizerStateHash().remaining() == 0) {
             if (optimizerState.length > 0) {
-                throw ApiException.conflict("optimizer_state_mismatch", "optimizer state uploaded, but the record's optimizerStateHash is empty");
+                throw ApiException.conflict(
+                        "optimizer_state_mismatch",
+                        "optimizer state uploaded, but the record's optimizerStateHash is empty");
             }
             return;
         }
-        if (v.getOptimizerStateHash().remaining() != Hash.LENGTH || !Hash.sha256(optimizerState).matches(v.getOptimizerStateHash())) {
-            throw ApiException.conflict("optimizer_state_mismatch", "optimizerStateHash does not match the uploaded optimizer state ("
-                    + optimizerState.length + " bytes)");
+        if (v.getOptimizerStateHash().remaining() != Hash.LENGTH
+                || !Hash.sha256(optimizerState).matches(v.getOptimizerStateHash())) {
+            throw ApiException.conflict(
+                    "optimizer_state_mismatch",
+                    "optimizerStateHash does not match the uploaded optimizer state (" + optimizerState.length
+                            + " bytes)");
         }
         try {
             StrategyState.decode(optimizerState);
@@ -193,6 +237,7 @@ final class Versions {
 
     byte[] weights(Hash versionHash) {
         VersionInfo v = version(versionHash);
-        return blobs.get(Hash.fromHex(v.weightsHash())).orElseThrow(() -> ApiException.notFound("weights of " + versionHash + " missing"));
+        return blobs.get(Hash.fromHex(v.weightsHash()))
+                .orElseThrow(() -> ApiException.notFound("weights of " + versionHash + " missing"));
     }
 }
