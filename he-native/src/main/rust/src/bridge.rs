@@ -225,11 +225,6 @@ pub extern "system" fn Java_org_fedseal_he_internal_NativeHe_encrypt(
 }
 
 #[no_mangle]
-pub extern "system" fn Java_org_fedseal_he_internal_NativeHe_vectorSize(mut env: JNIEnv, _c: JClass, v: jlong) -> jint {
-    run(&mut env, -1, |_env| Ok(borrow::<CtVec>(v, "vector")?.len() as jint))
-}
-
-#[no_mangle]
 pub extern "system" fn Java_org_fedseal_he_internal_NativeHe_vectorSaveSizes(mut env: JNIEnv, _c: JClass, ctx: jlong, v: jlong) -> jintArray {
     run(&mut env, ptr::null_mut(), |env| {
         let ctx: &Context = borrow(ctx, "context")?;

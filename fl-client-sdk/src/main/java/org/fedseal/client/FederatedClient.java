@@ -30,7 +30,6 @@ import org.fedseal.client.internal.UpdateSender;
 import org.fedseal.he.HeParameters;
 import org.fedseal.he.MalformedHeDataException;
 import org.fedseal.protocol.Chunker;
-import org.fedseal.protocol.ClientSampling;
 import org.fedseal.protocol.FederatedEvaluation;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.RecordTooLargeException;
@@ -145,7 +144,7 @@ public final class FederatedClient implements AutoCloseable {
         Objects.requireNonNull(base, "base");
         requireTrainer();
         checkDeadline(round);
-        checkSampled(round);
+        RoundRules.checkSampled(round, clientId);
         if (FederatedEvaluation.isEvaluation(round)) {
             throw new SubmissionException(
                     SubmissionException.Reason.INVALID_UPDATE,
@@ -155,7 +154,7 @@ public final class FederatedClient implements AutoCloseable {
         checkBase(round, base);
         LocalUpdate u;
         synchronized (trainLock) {
-            u = trainer.fit(base.parameters(), roundConfig(round));
+            u = trainer.fit(base.parameters(), RoundRules.roundConfig(round));
         }
         return u.withBaseModelHash(base.versionHash());
     }
@@ -190,7 +189,7 @@ public final class FederatedClient implements AutoCloseable {
         synchronized (trainLock) {
             e = trainer.evaluate(base.parameters());
         }
-        return evaluationUpdate(round, e).withBaseModelHash(base.versionHash());
+        return RoundRules.evaluationUpdate(round, e).withBaseModelHash(base.versionHash());
     }
 
     /** The base model is the round's (model, hash) and has the trainer's parameter count. */
@@ -209,33 +208,6 @@ public final class FederatedClient implements AutoCloseable {
         }
     }
 
-    /** The (unbound) update an evaluation round sends for {@code e}; HEADROOM_EXCEEDED if its loss is above the round's bound. */
-    static LocalUpdate evaluationUpdate(RoundOpened round, LocalEvaluation e) throws SubmissionException {
-        float[] vector = FederatedEvaluation.encode(e.examples(), e.correct(), e.lossSum());
-        checkEvaluationFits(round, vector, e.meanLoss());
-        Map<String, Double> metrics = new java.util.LinkedHashMap<>();
-        metrics.put("examples", (double) e.examples());
-        metrics.put(LocalUpdate.METRIC_LOSS, e.meanLoss());
-        if (e.accuracy() != null) {
-            metrics.put(LocalUpdate.METRIC_ACCURACY, e.accuracy());
-        }
-        return new LocalUpdate(vector, e.examples(), metrics);
-    }
-
-    /** An evaluation vector beyond the clip norm would be scaled silently, corrupting the round's metrics: refuse instead. */
-    static void checkEvaluationFits(RoundOpened round, float[] vector, double meanLoss) throws SubmissionException {
-        double norm = FederatedEvaluation.norm(vector);
-        if (!(norm <= round.getClipNorm())
-                || !(vector.length > 2 && vector[2] <= FederatedEvaluation.lossBound(round))) {
-            throw new SubmissionException(
-                    SubmissionException.Reason.HEADROOM_EXCEEDED,
-                    "local mean loss " + meanLoss
-                            + " is above the evaluation round's loss bound " + FederatedEvaluation.lossBound(round)
-                            + " (its vector's norm " + norm + " exceeds the clip norm " + round.getClipNorm()
-                            + "): not taking part rather than sending clipped, wrong metrics");
-        }
-    }
-
     /**
      * Clips, (optionally) noises and weights the update, encrypts it, splits it into chunks per the
      * round's layout, signs the commit and produces the chunks and then the commit.
@@ -246,7 +218,7 @@ public final class FederatedClient implements AutoCloseable {
         Objects.requireNonNull(round, "round");
         Objects.requireNonNull(update, "update");
         ensureOpen();
-        checkSampled(round);
+        RoundRules.checkSampled(round, clientId);
         checkDeadline(round);
         Hash base = roundBaseHash(round);
         if (update.baseModelHash() == null) {
@@ -264,7 +236,7 @@ public final class FederatedClient implements AutoCloseable {
         float[] weighted;
         boolean evaluation = FederatedEvaluation.isEvaluation(round);
         if (evaluation) {
-            checkEvaluationFits(
+            RoundRules.checkEvaluationFits(
                     round, update.delta(), update.metrics().getOrDefault(LocalUpdate.METRIC_LOSS, Double.NaN));
         }
         synchronized (random) {
@@ -323,7 +295,7 @@ public final class FederatedClient implements AutoCloseable {
         if (modelSource == null) {
             throw new IllegalStateException("participate needs a ModelSource (FederatedClient.Builder.modelSource)");
         }
-        checkSampled(round); // an unsampled client fetches and trains nothing
+        RoundRules.checkSampled(round, clientId); // an unsampled client fetches and trains nothing
         checkDeadline(round);
         encryptorFor(round); // fail on a wrong key before spending time on training
         BaseModel base = modelSource.baseModel(round.getModelId(), roundBaseHash(round));
@@ -522,29 +494,6 @@ public final class FederatedClient implements AutoCloseable {
             throw new SubmissionException(
                     SubmissionException.Reason.WRONG_BASE_MODEL,
                     "the round's baseModelHash is not a SHA-256 digest",
-                    e);
-        }
-    }
-
-    /** NOT_SAMPLED if the round names a sample without this client (fl-protocol {@code ClientSampling}). */
-    private void checkSampled(RoundOpened round) throws SubmissionException {
-        if (!ClientSampling.admits(round, clientId)) {
-            throw new SubmissionException(
-                    SubmissionException.Reason.NOT_SAMPLED,
-                    "client " + clientId + " is not among the "
-                            + round.getSampledClients().size() + " clients sampled for round " + round.getModelId()
-                            + "/" + round.getRound());
-        }
-    }
-
-    /** The round's training configuration; BAD_ROUND_CONFIG if out of range. */
-    static RoundConfig roundConfig(RoundOpened round) throws SubmissionException {
-        try {
-            return RoundConfig.of(round);
-        } catch (IllegalArgumentException e) {
-            throw new SubmissionException(
-                    SubmissionException.Reason.BAD_ROUND_CONFIG,
-                    "round " + round.getModelId() + "/" + round.getRound() + ": " + e.getMessage(),
                     e);
         }
     }

@@ -6,7 +6,6 @@ import java.util.Objects;
 import java.util.Random;
 import java.util.UUID;
 import org.fedseal.protocol.Chunker;
-import org.fedseal.protocol.ClientSampling;
 import org.fedseal.protocol.FederatedEvaluation;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.RecordTooLargeException;
@@ -72,7 +71,7 @@ public final class HttpParticipant {
         Objects.requireNonNull(round, "round");
         Progress p = progress == null ? m -> {} : progress;
         checkDeadline(round);
-        checkSampled(round);
+        RoundRules.checkSampled(round, clientId);
         Hash keyHash;
         Hash baseHash;
         try {
@@ -106,11 +105,11 @@ public final class HttpParticipant {
         }
         if (FederatedEvaluation.isEvaluation(round)) {
             p.step("evaluating the base model on " + trainer.sampleCount() + " samples");
-            LocalUpdate evaluation = FederatedClient.evaluationUpdate(round, trainer.evaluate(base.parameters()));
+            LocalUpdate evaluation = RoundRules.evaluationUpdate(round, trainer.evaluate(base.parameters()));
             p.step("evaluated: " + evaluation.metrics());
             return submit(round, evaluation.withBaseModelHash(base.versionHash()), encryptor, p);
         }
-        RoundConfig config = FederatedClient.roundConfig(round);
+        RoundConfig config = RoundRules.roundConfig(round);
         p.step("training " + config.localEpochs() + " epoch(s) on " + trainer.sampleCount() + " samples"
                 + (config.proximalMu() > 0 ? " (FedProx mu " + config.proximalMu() + ")" : ""));
         LocalUpdate update = trainer.fit(base.parameters(), config);
@@ -122,7 +121,7 @@ public final class HttpParticipant {
     public SubmissionReceipt submit(RoundOpened round, LocalUpdate update, UpdateEncryptor encryptor, Progress p)
             throws SubmissionException {
         checkDeadline(round);
-        checkSampled(round);
+        RoundRules.checkSampled(round, clientId);
         ChunkLayout layout = round.getChunkLayout();
         if (update.baseModelHash() == null || !update.baseModelHash().matches(round.getBaseModelHash())) {
             throw new SubmissionException(
@@ -141,7 +140,7 @@ public final class HttpParticipant {
         float[] weighted;
         boolean evaluation = FederatedEvaluation.isEvaluation(round);
         if (evaluation) {
-            FederatedClient.checkEvaluationFits(
+            RoundRules.checkEvaluationFits(
                     round, update.delta(), update.metrics().getOrDefault(LocalUpdate.METRIC_LOSS, Double.NaN));
         }
         synchronized (noiseRandom) {
@@ -178,16 +177,6 @@ public final class HttpParticipant {
         long bytes = transport.send(chunks, commit);
         p.step("submitted update " + updateId + " (" + bytes + " bytes)");
         return new SubmissionReceipt(commit, chunks.size(), bytes);
-    }
-
-    private void checkSampled(RoundOpened round) throws SubmissionException {
-        if (!ClientSampling.admits(round, clientId)) {
-            throw new SubmissionException(
-                    SubmissionException.Reason.NOT_SAMPLED,
-                    "client " + clientId + " is not among the "
-                            + round.getSampledClients().size() + " clients sampled for round " + round.getModelId()
-                            + "/" + round.getRound());
-        }
     }
 
     private static void checkDeadline(RoundOpened round) throws SubmissionException {

@@ -28,11 +28,6 @@ public final class VectorEncryptor implements AutoCloseable {
         return packing;
     }
 
-    /** Whether ciphertexts are secret-key (seeded) ones. */
-    public boolean isSymmetric() {
-        return symmetric;
-    }
-
     /**
      * Encrypts {@code values} (finite, at least one). Values are encoded at scale
      * {@link HeParameters#scale()}: sums of them must fit {@link HeParameters#maxSumNorm()}.

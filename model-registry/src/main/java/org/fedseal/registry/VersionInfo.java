@@ -19,6 +19,9 @@ package org.fedseal.registry;
  * @param epsilon the differential-privacy ε the model has spent up to and including this version (at
  *     the model's δ; fl-protocol {@code PrivacyAccountant} over its rounds), 0 for version 0 of a model
  *     with a privacy budget, null for a model without one
+ * @param strategy the server strategy that made this version from its parent, with its
+ *     hyperparameters (e.g. {@code FedAdam{beta1=0.9, ...}}; fl-protocol {@code Strategy}); null for
+ *     version 0
  */
 public record VersionInfo(
         String versionHash,
@@ -33,7 +36,8 @@ public record VersionInfo(
         Double accuracy,
         long publishedAtEpochMillis,
         FederatedEvaluationInfo federated,
-        Double epsilon) {
+        Double epsilon,
+        String strategy) {
     /** Publisher id of version 0, which the registry signs with its log key. */
     public static final String REGISTRY_PUBLISHER = "registry";
 
@@ -62,6 +66,7 @@ public record VersionInfo(
                 publisherId,
                 accuracy,
                 publishedAtEpochMillis,
+                null,
                 null,
                 null);
     }
@@ -93,6 +98,7 @@ public record VersionInfo(
                 accuracy,
                 publishedAtEpochMillis,
                 federated,
+                null,
                 null);
     }
 
@@ -111,7 +117,8 @@ public record VersionInfo(
                 accuracy,
                 publishedAtEpochMillis,
                 federated,
-                spent);
+                spent,
+                strategy);
     }
 
     /** This version with {@code evaluation} as its newest federated evaluation. */
@@ -129,6 +136,26 @@ public record VersionInfo(
                 accuracy,
                 publishedAtEpochMillis,
                 evaluation,
-                epsilon);
+                epsilon,
+                strategy);
+    }
+
+    /** This version with {@code name} as its strategy. */
+    public VersionInfo withStrategy(String name) {
+        return new VersionInfo(
+                versionHash,
+                modelId,
+                sequence,
+                parentHash,
+                round,
+                aggregateHash,
+                acceptedUpdateRoot,
+                weightsHash,
+                publisherId,
+                accuracy,
+                publishedAtEpochMillis,
+                federated,
+                epsilon,
+                name);
     }
 }

@@ -281,10 +281,14 @@ class WebPageTest {
             assertTrue(
                     dom.contains("65.50 % (loss 0.9300, 200 examples, 2 clients, round 2)"),
                     "federated figures in the versions table:\n" + dom);
+            assertTrue(
+                    dom.contains("data-chart=\"loss\" data-points=\"1\"") && dom.contains("federated loss"),
+                    "the federated loss plotted per version:\n" + dom);
             shot(profile, s.uri() + "/#/", "overview-federated.png");
 
             dom = dump(profile, s.uri() + "/#/version/" + v1.toHex());
             assertTrue(dom.contains("Federated evaluations"), dom);
+            assertTrue(dom.contains("<td>strategy</td><td>FedAvg{"), "the version's strategy:\n" + dom);
             assertTrue(
                     dom.contains("fedweb-c0, fedweb-c1") && dom.contains("0.9300"),
                     "the evaluation's participants and loss:\n" + dom);

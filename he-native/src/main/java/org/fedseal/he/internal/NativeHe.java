@@ -14,9 +14,6 @@ public final class NativeHe {
 
     private NativeHe() {}
 
-    /** Ensures the library is loaded (it is loaded once per class loader). */
-    public static void ensureLoaded() {}
-
     public static native long contextCreate(int polyModulusDegree, int[] coeffModulusBits, double scale);
 
     public static native void contextDestroy(long context);
@@ -49,8 +46,6 @@ public final class NativeHe {
     public static native void decryptorDestroy(long decryptor);
 
     public static native long encrypt(long context, long encryptor, double[] values, boolean packed);
-
-    public static native int vectorSize(long vector);
 
     /** The byte length of each ciphertext's uncompressed serialization. */
     public static native int[] vectorSaveSizes(long context, long vector);

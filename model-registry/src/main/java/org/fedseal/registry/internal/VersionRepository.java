@@ -6,14 +6,16 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import org.fedseal.protocol.Hash;
+import org.fedseal.protocol.Strategy;
 import org.fedseal.protocol.WireCodec;
+import org.fedseal.protocol.WireFormatException;
 import org.fedseal.protocol.wire.ModelVersionPublished;
 import org.fedseal.registry.VersionInfo;
 
 /** SQL of model versions (table {@code versions}). */
 final class VersionRepository {
     private static final String COLS =
-            "version_hash, model_id, seq, parent_hash, round_no, aggregate_hash, update_root, weights_hash, publisher_id, accuracy, published_at, dp_epsilon";
+            "version_hash, model_id, seq, parent_hash, round_no, aggregate_hash, update_root, weights_hash, publisher_id, accuracy, published_at, dp_epsilon, record";
     private final Database db;
 
     VersionRepository(Database db) {
@@ -93,6 +95,26 @@ final class VersionRepository {
                         rs.getString(9),
                         accuracy,
                         rs.getLong(11))
-                .withEpsilon(epsilon);
+                .withEpsilon(epsilon)
+                .withStrategy(rs.getInt(3) == 0 ? null : strategyOf(rs.getString(13)));
+    }
+
+    /** The strategy a stored version record names, as text ({@code FedAvg} when it names none). */
+    private static String strategyOf(String recordBase64) {
+        ModelVersionPublished v;
+        try {
+            v = WireCodec.UNBOUNDED.decode(Base64.getDecoder().decode(recordBase64), ModelVersionPublished.class);
+        } catch (WireFormatException e) {
+            // the registry checked the record when it stored it
+            throw new IllegalStateException("stored version record does not decode: " + e.getMessage(), e);
+        }
+        if (v.getStrategy() == null) {
+            return Strategy.fedAvg().toString();
+        }
+        try {
+            return Strategy.fromSpec(v.getStrategy()).toString();
+        } catch (IllegalArgumentException e) {
+            return v.getStrategy().getName() + " (unreadable: " + e.getMessage() + ")";
+        }
     }
 }

@@ -184,6 +184,12 @@ async function overview() {
     }
     chart(charts, 'accuracy', 'Accuracy per version: central test set, and federated on the clients\' data (version 0: before training)',
       'model version (sequence)', 'accuracy (%)', withAcc.map(x => x.sequence), series);
+    const withLoss = versions.filter(x => x.federated && has(x.federated.loss));
+    if (withLoss.length > 0) {
+      chart(charts, 'loss', 'Federated loss per version (mean loss per example on the clients\' data)',
+        'model version (sequence)', 'loss (mean per example)', withLoss.map(x => x.sequence),
+        [{ label: 'federated loss', color: '#c60', values: withLoss.map(x => x.federated.loss) }]);
+    }
     const done = rounds.filter(r => r.status !== 'open');
     chart(charts, 'participants', 'Participants and rejects per round', 'round', 'clients (count)', done.map(r => r.round), [
       { label: 'accepted updates', color: '#080', values: done.map(r => r.acceptedCount) },
@@ -256,7 +262,7 @@ async function versionPage(hash) {
   const facts = table(v, 'version-facts', ['Field', 'Value']);
   [['version hash', ver.versionHash], ['round', ver.round], ['parent', ver.parentHash || '(none: initial weights)'],
     ['aggregate', ver.aggregateHash || '-'], ['accepted-update root', ver.acceptedUpdateRoot || '-'], ['weights hash', ver.weightsHash],
-    ['published by', ver.publisherId], ['accuracy', ver.accuracy === null ? '-' : (ver.accuracy * 100).toFixed(2) + ' %'],
+    ['published by', ver.publisherId], ['strategy', ver.strategy || '-'], ['accuracy', ver.accuracy === null ? '-' : (ver.accuracy * 100).toFixed(2) + ' %'],
     ['federated accuracy', federatedText(ver.federated)],
     ['published', new Date(ver.publishedAtEpochMillis).toISOString()]].forEach(f => row(facts, f));
   const dl = el('a', { id: 'download', href: '/api/versions/' + hash + '/weights', download: ver.modelId + '-v' + ver.sequence + '.f32' },
