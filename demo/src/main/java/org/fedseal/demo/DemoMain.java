@@ -356,6 +356,27 @@ public final class DemoMain implements Callable<Integer> {
                         "--dp and --federated-eval do not combine: a model with a privacy budget refuses "
                                 + "evaluation rounds, whose sums carry no noise");
             }
+            if (!dp && spec != null) {
+                for (String option : List.of("--noise-multiplier", "--epsilon-budget", "--delta")) {
+                    if (spec.commandLine().getParseResult().hasMatchedOption(option)) {
+                        throw new IllegalArgumentException(option + " takes effect with --dp only: add --dp for a "
+                                + "differentially private run");
+                    }
+                }
+            }
+            if (dp) {
+                double firstRound = org.fedseal.protocol.PrivacyAccountant.create()
+                        .compose(1, noiseMultiplier, 1)
+                        .epsilon(delta)
+                        .epsilon();
+                if (dpBudget() < firstRound) {
+                    throw new IllegalArgumentException(String.format(
+                            "--epsilon-budget %.4g is below what one round at --noise-multiplier %s spends (epsilon %.4f at "
+                                    + "delta %s): raise the budget or the noise multiplier",
+                            dpBudget(), noiseMultiplier, firstRound, delta));
+                }
+            }
+            org.fedseal.protocol.Strategy.parse(strategy);
         } catch (IllegalArgumentException e) {
             System.err.println("fedseal demo: " + e.getMessage());
             return 2;
@@ -475,6 +496,17 @@ public final class DemoMain implements Callable<Integer> {
             say(
                     "verify it yourself:      ./fedseal audit verify --registry %s",
                     deployment.registry().uri());
+            Path tokenFile = workDir.resolve("admin-token");
+            Files.writeString(tokenFile, deployment.adminToken());
+            try {
+                Files.setPosixFilePermissions(
+                        tokenFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system: the work directory's own permissions apply
+            }
+            say(
+                    "coordinator commands:    export FEDSEAL_REGISTRY=%s FEDSEAL_TOKEN=$(cat %s)",
+                    deployment.registry().uri(), tokenFile);
             say("--keep-running: everything stays up; Ctrl-C to stop");
             CountDownLatch interrupted = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(interrupted::countDown, "fedseal-demo-keep-running"));
@@ -508,6 +540,7 @@ public final class DemoMain implements Callable<Integer> {
                     deployment.bootstrapServers(), deployment.registry().uri());
             RegistryClient registry = deployment.adminClient();
 
+            ok("server strategy %s", org.fedseal.protocol.Strategy.parse(strategy));
             step("loading MNIST and partitioning it across %d clients", clients);
             LocalDataset all = Mnist2500.load();
             LocalDataset train = all.range(0, TRAIN_SIZE);

@@ -86,6 +86,11 @@ public final class StrategyBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (rounds < 1 || clients < 1) {
+            System.err.println(
+                    "fedseal bench strategies: --rounds and --clients must be >= 1, got " + rounds + " and " + clients);
+            return 2;
+        }
         List<Strategy> chosen = new ArrayList<>();
         for (String s : strategies == null ? List.of(DEFAULT_STRATEGIES.split(";")) : strategies) {
             try {

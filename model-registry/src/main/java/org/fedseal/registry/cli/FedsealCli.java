@@ -289,10 +289,11 @@ public final class FedsealCli implements Callable<Integer> {
         @Override
         public Integer call() {
             PrintWriter out = parent.root.out();
+            List<VersionInfo> versions = parent.root.client().versions(model); // errors before the header
             out.printf(
                     "%4s %6s %9s %9s %9s %9s %7s %8s  %s%n",
                     "SEQ", "ROUND", "CENTRAL", "FED ACC", "FED LOSS", "EXAMPLES", "CLIENTS", "EPSILON", "VERSION");
-            for (VersionInfo v : parent.root.client().versions(model)) {
+            for (VersionInfo v : versions) {
                 FederatedEvaluationInfo f = v.federated();
                 out.printf(
                         "%4d %6d %9s %9s %9s %9s %7s %8s  %s%n",
@@ -694,7 +695,9 @@ public final class FedsealCli implements Callable<Integer> {
     /** {@code fedseal round evaluate}. */
     @Command(
             name = "evaluate",
-            mixinStandardHelpOptions = true,
+            // not mixinStandardHelpOptions: its --version (print the tool's version) would clash with
+            // this command's --version HASH
+
             description = {
                 "Open the next round of a model as a federated evaluation round of a version (default: the latest).",
                 "Clients evaluate that version on their own data and send encrypted sums (examples, correct predictions,",
@@ -705,6 +708,12 @@ public final class FedsealCli implements Callable<Integer> {
     static final class RoundEvaluate implements Callable<Integer> {
         @ParentCommand
         RoundCmd parent;
+
+        @Option(
+                names = {"-h", "--help"},
+                usageHelp = true,
+                description = "Show this help message and exit.")
+        boolean help;
 
         @Parameters(index = "0", paramLabel = "MODEL", description = "Model id.")
         String model;
