@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import org.fedseal.client.BaseModel;
-import org.fedseal.client.HttpUpdateTransport;
 import org.fedseal.client.JavaMlpTrainer;
 import org.fedseal.client.JavaUpdateEncryptor;
 import org.fedseal.client.LocalDataset;
@@ -31,6 +30,7 @@ import org.fedseal.he.HeKeyPair;
 import org.fedseal.he.HeParameters;
 import org.fedseal.protocol.Chunker;
 import org.fedseal.protocol.Hash;
+import org.fedseal.protocol.HttpIngest;
 import org.fedseal.protocol.ModelWeights;
 import org.fedseal.protocol.RoundBounds;
 import org.fedseal.protocol.Signatures;
@@ -127,9 +127,9 @@ public class AppTest {
                 byte[] answer;
                 int status;
                 if (ex.getRequestMethod().equals("POST")
-                        && ex.getRequestURI().getPath().equals(HttpUpdateTransport.PATH)) {
+                        && ex.getRequestURI().getPath().equals(HttpIngest.PATH)) {
                     uploads.add(body);
-                    clients.add(ex.getRequestHeaders().getFirst(HttpUpdateTransport.HEADER_CLIENT));
+                    clients.add(ex.getRequestHeaders().getFirst(HttpIngest.HEADER_CLIENT));
                     status = 202;
                     answer = "{\"accepted\":1}".getBytes();
                 } else {

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
+import org.fedseal.protocol.HttpIngest;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.wire.UpdateChunk;
 import org.fedseal.protocol.wire.UpdateCommit;
@@ -24,8 +25,8 @@ import org.fedseal.protocol.wire.UpdateEnvelope;
  *
  * <h2>Protocol</h2>
  * One request per record: the body is one Avro-encoded {@code UpdateEnvelope}
- * (content type {@value #CONTENT_TYPE}). Every request carries {@value #HEADER_CLIENT} (the client
- * id) and {@value #HEADER_SIGNATURE}: base64 of the client's Ed25519 signature over
+ * (content type {@value HttpIngest#CONTENT_TYPE}). Every request carries {@value HttpIngest#HEADER_CLIENT} (the client
+ * id) and {@value HttpIngest#HEADER_SIGNATURE}: base64 of the client's Ed25519 signature over
  * {@link #signedMessage(String, byte[])} = {@code "FedSeal-Ingest-v1:" + clientId + "\n" + body}.
  * The header is what authenticates chunks; a commit is also authenticated by its own signature.
  * Chunks are sent first, the commit last, once every chunk was accepted. Re-sending is harmless:
@@ -34,19 +35,6 @@ import org.fedseal.protocol.wire.UpdateEnvelope;
  * <p>Plain {@link HttpURLConnection} (no {@code java.net.http}, which Android lacks). Thread-safe.
  */
 public final class HttpUpdateTransport {
-    /** The ingest path under the registry's base URL. */
-    public static final String PATH = "/api/ingest/updates";
-    /** Content type of a single Avro {@code UpdateEnvelope}. */
-    public static final String CONTENT_TYPE = "application/vnd.fedseal.update-envelope+avro";
-    /** Content type of a batch: each envelope preceded by its length as a 4-byte big-endian integer. */
-    public static final String BATCH_CONTENT_TYPE = "application/vnd.fedseal.update-envelopes+avro";
-    /** Header naming the client. */
-    public static final String HEADER_CLIENT = "X-FedSeal-Client";
-    /** Header carrying the base64 Ed25519 signature of the request. */
-    public static final String HEADER_SIGNATURE = "X-FedSeal-Signature";
-    /** Domain-separation prefix of request signatures (differs from commit signatures' prefix). */
-    public static final String SIGNATURE_DOMAIN = "FedSeal-Ingest-v1:";
-
     private final URL endpoint;
     private final String clientId;
     private final UpdateSigner signer;
@@ -67,7 +55,7 @@ public final class HttpUpdateTransport {
             base = base.substring(0, base.length() - 1);
         }
         try {
-            this.endpoint = URI.create(base + PATH).toURL();
+            this.endpoint = URI.create(base + HttpIngest.PATH).toURL();
         } catch (IOException | IllegalArgumentException e) {
             throw new IllegalArgumentException("bad registry URI " + registryBaseUri, e);
         }
@@ -85,11 +73,7 @@ public final class HttpUpdateTransport {
 
     /** The bytes a request signature covers. */
     public static byte[] signedMessage(String clientId, byte[] body) {
-        byte[] prefix = (SIGNATURE_DOMAIN + clientId + "\n").getBytes(StandardCharsets.UTF_8);
-        byte[] out = new byte[prefix.length + body.length];
-        System.arraycopy(prefix, 0, out, 0, prefix.length);
-        System.arraycopy(body, 0, out, prefix.length, body.length);
-        return out;
+        return HttpIngest.signedMessage(clientId, body);
     }
 
     /**
@@ -121,10 +105,10 @@ public final class HttpUpdateTransport {
                     c.setReadTimeout(timeoutMs);
                     c.setDoOutput(true);
                     c.setFixedLengthStreamingMode(envelope.length);
-                    c.setRequestProperty("Content-Type", CONTENT_TYPE);
+                    c.setRequestProperty("Content-Type", HttpIngest.CONTENT_TYPE);
                     c.setRequestProperty("Accept", "application/json");
-                    c.setRequestProperty(HEADER_CLIENT, clientId);
-                    c.setRequestProperty(HEADER_SIGNATURE, signature);
+                    c.setRequestProperty(HttpIngest.HEADER_CLIENT, clientId);
+                    c.setRequestProperty(HttpIngest.HEADER_SIGNATURE, signature);
                     try (OutputStream os = c.getOutputStream()) {
                         os.write(envelope);
                     }

@@ -37,6 +37,7 @@ import org.fedseal.he.HeParameters;
 import org.fedseal.kafkalocal.LocalKafkaBroker;
 import org.fedseal.kafkalocal.junit.SharedKafkaBroker;
 import org.fedseal.protocol.Chunker;
+import org.fedseal.protocol.HttpIngest;
 import org.fedseal.protocol.Signatures;
 import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.WireCodec;
@@ -179,7 +180,7 @@ class HttpIngestTest {
             }
             byte[] bb = batch.toByteArray();
             HttpResponse<String> ok =
-                    post(s, bb, "phone-1", sign(phoneKey, "phone-1", bb), HttpUpdateTransport.BATCH_CONTENT_TYPE);
+                    post(s, bb, "phone-1", sign(phoneKey, "phone-1", bb), HttpIngest.BATCH_CONTENT_TYPE);
             assertEquals(202, ok.statusCode(), ok.body());
             assertEquals(2, JSON.readTree(ok.body()).get("accepted").asInt());
             assertEquals(4, consume(kafka, p + "updates", 4).size());
@@ -215,14 +216,14 @@ class HttpIngestTest {
 
     private static HttpResponse<String> post(RegistryServer s, byte[] body, String client, String sig, String type)
             throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(s.uri() + "/api/ingest/updates"))
-                .header("Content-Type", type == null ? HttpUpdateTransport.CONTENT_TYPE : type)
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(s.uri() + HttpIngest.PATH))
+                .header("Content-Type", type == null ? HttpIngest.CONTENT_TYPE : type)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
         if (client != null) {
-            b.header(HttpUpdateTransport.HEADER_CLIENT, client);
+            b.header(HttpIngest.HEADER_CLIENT, client);
         }
         if (sig != null) {
-            b.header(HttpUpdateTransport.HEADER_SIGNATURE, sig);
+            b.header(HttpIngest.HEADER_SIGNATURE, sig);
         }
         return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
     }

@@ -25,6 +25,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.fedseal.protocol.ConsistencyProof;
 import org.fedseal.protocol.Hash;
+import org.fedseal.protocol.HttpIngest;
 import org.fedseal.protocol.InclusionProof;
 import org.fedseal.protocol.WireCodec;
 import org.fedseal.protocol.WireFormatException;
@@ -148,7 +149,7 @@ public final class HttpApi implements HttpHandler {
                 "/api/models/" + id + "/rounds/(\\d{1,9})/record",
                 r -> Response.bytes(
                         WireCodec.UNBOUNDED.encode(svc.roundOpened(r.param(1), Integer.parseInt(r.param(2))))));
-        post("/api/ingest/updates", false, this::ingestUpdates);
+        post(HttpIngest.PATH, false, this::ingestUpdates);
         get(
                 "/api/models/" + id + "/rounds/(\\d{1,9})",
                 r -> Response.json(200, svc.round(r.param(1), Integer.parseInt(r.param(2)))));
@@ -559,8 +560,8 @@ public final class HttpApi implements HttpHandler {
                 202,
                 ingest.ingest(
                         h.getFirst("Content-Type"),
-                        h.getFirst(UpdateIngest.HEADER_CLIENT),
-                        h.getFirst(UpdateIngest.HEADER_SIGNATURE),
+                        h.getFirst(HttpIngest.HEADER_CLIENT),
+                        h.getFirst(HttpIngest.HEADER_SIGNATURE),
                         body));
     }
 

@@ -1,13 +1,13 @@
 package org.fedseal.registry.internal;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.fedseal.protocol.CanonicalHash;
+import org.fedseal.protocol.HttpIngest;
 import org.fedseal.protocol.Signatures;
 import org.fedseal.protocol.SigningPublicKey;
 import org.fedseal.protocol.UpdateKey;
@@ -21,34 +21,21 @@ import org.fedseal.registry.RoundInfo;
 /**
  * {@code POST /api/ingest/updates}: phones' way onto the updates topic (they do not speak Kafka).
  *
- * <p>Body: one Avro {@code UpdateEnvelope} ({@value #CONTENT_TYPE}), or a small batch
- * ({@value #BATCH_CONTENT_TYPE}: each envelope preceded by its length, 4-byte big-endian; at most
- * {@value #MAX_BATCH} records). Authentication: header {@value #HEADER_CLIENT} names an enrolled
- * client and {@value #HEADER_SIGNATURE} carries base64 Ed25519 by that client's enrolled key over
+ * <p>Body: one Avro {@code UpdateEnvelope} ({@value HttpIngest#CONTENT_TYPE}), or a small batch
+ * ({@value HttpIngest#BATCH_CONTENT_TYPE}: each envelope preceded by its length, 4-byte big-endian; at most
+ * {@value HttpIngest#MAX_BATCH} records). Authentication: header {@value HttpIngest#HEADER_CLIENT} names an enrolled
+ * client and {@value HttpIngest#HEADER_SIGNATURE} carries base64 Ed25519 by that client's enrolled key over
  * {@code "FedSeal-Ingest-v1:" + clientId + "\n" + body}. The header pair is required whenever the
  * body holds a chunk; a body of commits only may omit it, as each commit's own signature (checked
  * against the enrolled key) authenticates it. Every record must name the authenticated client,
  * a model it is enrolled for and a round that is open. Accepted records are written, in order, to
  * the updates topic keyed {@code modelId/round/clientId} (fl-protocol's {@link UpdateKey}) — the
  * same records and key the Kafka SDK produces, so the aggregator cannot tell the difference and
- * validates them the same way. Mirrors fl-client-sdk's {@code HttpUpdateTransport} (the registry
- * does not depend on the SDK). Replaying a request only re-sends records the aggregator drops as
+ * validates them the same way. The contract (paths, media types, headers, the signed message) is
+ * fl-protocol's {@link HttpIngest}, shared with fl-client-sdk's {@code HttpUpdateTransport}. Replaying a request only re-sends records the aggregator drops as
  * duplicates.
  */
 public final class UpdateIngest {
-    /** Content type of one envelope. */
-    public static final String CONTENT_TYPE = "application/vnd.fedseal.update-envelope+avro";
-    /** Content type of a length-prefixed batch of envelopes. */
-    public static final String BATCH_CONTENT_TYPE = "application/vnd.fedseal.update-envelopes+avro";
-    /** Client id header. */
-    public static final String HEADER_CLIENT = "X-FedSeal-Client";
-    /** Signature header. */
-    public static final String HEADER_SIGNATURE = "X-FedSeal-Signature";
-    /** Domain prefix of request signatures. */
-    public static final String SIGNATURE_DOMAIN = "FedSeal-Ingest-v1:";
-    /** Most records in one batch. */
-    public static final int MAX_BATCH = 16;
-
     private final RegistryService svc;
 
     /** Ingest over {@code svc}. */
@@ -59,18 +46,20 @@ public final class UpdateIngest {
     /** Validates and publishes; returns the JSON answer. */
     public Map<String, Object> ingest(String contentType, String clientHeader, String signatureHeader, byte[] body) {
         String ct = contentType == null
-                ? CONTENT_TYPE
+                ? HttpIngest.CONTENT_TYPE
                 : contentType.split(";")[0].trim().toLowerCase(java.util.Locale.ROOT);
         List<byte[]> raw;
-        if (ct.equals(CONTENT_TYPE) || ct.equals("application/octet-stream") || ct.equals("application/avro")) {
+        if (ct.equals(HttpIngest.CONTENT_TYPE)
+                || ct.equals("application/octet-stream")
+                || ct.equals("application/avro")) {
             raw = List.of(body);
-        } else if (ct.equals(BATCH_CONTENT_TYPE)) {
+        } else if (ct.equals(HttpIngest.BATCH_CONTENT_TYPE)) {
             raw = splitBatch(body);
         } else {
             throw new ApiException(
                     415,
                     "unsupported_media_type",
-                    "send " + CONTENT_TYPE + " (one UpdateEnvelope) or " + BATCH_CONTENT_TYPE
+                    "send " + HttpIngest.CONTENT_TYPE + " (one UpdateEnvelope) or " + HttpIngest.BATCH_CONTENT_TYPE
                             + " (length-prefixed envelopes), not " + contentType);
         }
         if (raw.isEmpty()) {
@@ -97,8 +86,8 @@ public final class UpdateIngest {
                 throw new ApiException(
                         401,
                         "unauthenticated",
-                        "chunks need the " + HEADER_CLIENT + " and " + HEADER_SIGNATURE
-                                + " headers (Ed25519 by the enrolled client key over \"" + SIGNATURE_DOMAIN
+                        "chunks need the " + HttpIngest.HEADER_CLIENT + " and " + HttpIngest.HEADER_SIGNATURE
+                                + " headers (Ed25519 by the enrolled client key over \"" + HttpIngest.SIGNATURE_DOMAIN
                                 + "<clientId>\\n<body>\")");
             }
             SigningPublicKey key = enrolledKey(clientHeader);
@@ -106,9 +95,9 @@ public final class UpdateIngest {
             try {
                 sig = Base64.getDecoder().decode(signatureHeader.trim());
             } catch (IllegalArgumentException e) {
-                throw new ApiException(401, "bad_signature", HEADER_SIGNATURE + " is not base64");
+                throw new ApiException(401, "bad_signature", HttpIngest.HEADER_SIGNATURE + " is not base64");
             }
-            if (!key.verify(signedMessage(clientHeader, body), sig)) {
+            if (!key.verify(HttpIngest.signedMessage(clientHeader, body), sig)) {
                 throw new ApiException(
                         401,
                         "bad_signature",
@@ -170,15 +159,6 @@ public final class UpdateIngest {
         return answer;
     }
 
-    /** The bytes a request signature covers. */
-    public static byte[] signedMessage(String clientId, byte[] body) {
-        byte[] prefix = (SIGNATURE_DOMAIN + clientId + "\n").getBytes(StandardCharsets.UTF_8);
-        byte[] m = new byte[prefix.length + body.length];
-        System.arraycopy(prefix, 0, m, 0, prefix.length);
-        System.arraycopy(body, 0, m, prefix.length, body.length);
-        return m;
-    }
-
     private SigningPublicKey enrolledKey(String clientId) {
         return svc.clientKey(clientId)
                 .orElseThrow(() -> new ApiException(403, "unknown_client", "client " + clientId + " is not enrolled"));
@@ -219,8 +199,8 @@ public final class UpdateIngest {
             if (len <= 0 || len > b.remaining()) {
                 throw ApiException.badRequest("bad record length " + len + " in batch");
             }
-            if (out.size() == MAX_BATCH) {
-                throw new ApiException(413, "too_large", "a batch holds at most " + MAX_BATCH + " records");
+            if (out.size() == HttpIngest.MAX_BATCH) {
+                throw new ApiException(413, "too_large", "a batch holds at most " + HttpIngest.MAX_BATCH + " records");
             }
             byte[] r = new byte[len];
             b.get(r);
