@@ -15,11 +15,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.fedseal.he.MaskedVectors;
 import org.fedseal.he.SecretKeyAccess;
 import org.fedseal.kafkalocal.LocalKafkaBroker;
 import org.fedseal.kafkalocal.junit.SharedKafkaBroker;
 import org.fedseal.protocol.Aggregates;
 import org.fedseal.protocol.CanonicalHash;
+import org.fedseal.protocol.Chunker;
+import org.fedseal.protocol.CompactRounds;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.MerkleHashes;
 import org.fedseal.protocol.RoundBounds;
@@ -28,6 +31,7 @@ import org.fedseal.protocol.SigningKeyPair;
 import org.fedseal.protocol.UpdateKey;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.AggregateStatus;
+import org.fedseal.protocol.wire.ChunkLayout;
 import org.fedseal.protocol.wire.ReasonCode;
 import org.fedseal.protocol.wire.RecordKind;
 import org.fedseal.protocol.wire.RoundOpened;
@@ -406,6 +410,143 @@ class AggregatorJobTest {
                         src.contains("HeSecretKey") || src.contains("SecretKeyAccess") || src.contains("decryptor("),
                         f + " touches secret-key material");
             }
+        }
+    }
+
+    /**
+     * Issue 17: a compact round's masked blocks are summed exactly mod q next to the CKKS key sum, and
+     * a block of another modulus, an update of CKKS ciphertexts where blocks belong, or a coefficient
+     * at or above q is rejected before it can touch the sum.
+     */
+    @Test
+    @Order(5)
+    void compactRoundSumsMaskedBlocksExactlyAndRejectsWhatDoesNotFit() throws Exception {
+        String model = "compact";
+        int n = CompactRounds.BLOCK_VALUES;
+        ChunkLayout layout = Chunker.layout(20_000, n, 2, 1); // 3 masked blocks, then the key: 2 chunks
+        long q = CompactRounds.modulusFor(100, 22, 100);
+        RoundOpened round = new RoundBounds(1.0, 10, 100, Fleet.PARAMS.maxSumNorm())
+                .applyTo(RoundOpened.newBuilder(fleet.round(model, 1, 3, System.currentTimeMillis() + 120_000, layout)))
+                .setMaskModulus(q)
+                .setMaskScaleBits(22)
+                .build();
+        assertTrue(
+                CompactRounds.problem(round).isEmpty(),
+                CompactRounds.problem(round).toString());
+        fleet.enrol(P, "k1", "k2", "k3", "k4", "k5", "k6");
+        fleet.openRound(P, round);
+
+        java.util.Random rnd = new java.util.Random(17);
+        // rogues first, so that they meet the open round: another modulus, CKKS where blocks belong, a coefficient >= q
+        long otherQ = CompactRounds.modulusFor(1e4, 22, 100);
+        fleet.sendUpdate(P, compactUpdate("k4", round, otherQ, randomBlocks(rnd, otherQ, 3), rnd));
+        List<byte[]> ckks = new ArrayList<>(fleet.encrypt(fleet.randomValues(20_000), layout));
+        ckks.add(ternaryKey(rnd));
+        fleet.sendUpdate(P, fleet.update("k5", round, "k5-r1", 1, null, ckks));
+        List<long[]> bad = randomBlocks(rnd, q, 3);
+        byte[] tooLarge = MaskedVectors.encode(q, bad.get(1));
+        java.util.Arrays.fill(tooLarge, MaskedVectors.HEADER_BYTES, MaskedVectors.HEADER_BYTES + 8, (byte) 0xFF);
+        List<byte[]> entries = new ArrayList<>();
+        entries.add(MaskedVectors.encode(q, bad.get(0)));
+        entries.add(tooLarge);
+        entries.add(MaskedVectors.encode(q, bad.get(2)));
+        entries.add(ternaryKey(rnd));
+        // only the bad chunk: the commit would wait for a replacement that never comes
+        fleet.sendEnvelope(
+                P,
+                new UpdateEnvelope(fleet.update("k6", round, "k6-r1", 1, null, entries)
+                        .prepared()
+                        .chunks()
+                        .get(0)));
+
+        long[][] expected = new long[3][n];
+        double[] keySum = new double[n];
+        for (String c : new String[] {"k1", "k2", "k3"}) {
+            List<long[]> blocks = randomBlocks(rnd, q, 3);
+            for (int j = 0; j < 3; j++) {
+                for (int i = 0; i < n; i++) {
+                    expected[j][i] = (expected[j][i] + blocks.get(j)[i]) % q;
+                }
+            }
+            Fleet.Update u = compactUpdate(c, round, q, blocks, rnd);
+            byte[] key = org.fedseal.protocol.Bytes.toArray(
+                    u.prepared().chunks().get(1).getCiphertexts().get(1));
+            double[] k = decryptOne(key);
+            for (int i = 0; i < n; i++) {
+                keySum[i] += Math.rint(k[i]);
+            }
+            fleet.sendUpdate(P, u);
+        }
+        AggregatePublished agg = awaitAggregate(model, 1);
+        assertEquals(AggregateStatus.COMPLETED, agg.getStatus());
+        assertEquals(List.of("k1", "k2", "k3"), agg.getParticipants());
+        List<byte[]> sums = Aggregates.ciphertexts(agg, Aggregates.of(fleet.chunkSums(agg)));
+        assertEquals(4, sums.size());
+        for (int j = 0; j < 3; j++) {
+            assertTrue(MaskedVectors.isMasked(sums.get(j)), "entry " + j + " is a masked block sum");
+            assertTrue(
+                    java.util.Arrays.equals(expected[j], MaskedVectors.decode(ByteBuffer.wrap(sums.get(j)))),
+                    "block " + j + " is the exact sum mod q");
+        }
+        double[] key = decryptOne(sums.get(3));
+        for (int i = 0; i < n; i++) {
+            assertEquals(keySum[i], key[i], 1e-3, "key sum coefficient " + i);
+        }
+
+        List<UpdateRejected> rej = rejects.await(
+                UpdateRejected.class,
+                v -> v.stream()
+                                .filter(r -> r.getModelId().equals(model))
+                                .map(UpdateRejected::getClientId)
+                                .distinct()
+                                .count()
+                        >= 3,
+                WAIT);
+        Map<String, List<UpdateRejected>> byClient = rej.stream()
+                .filter(r -> r.getModelId().equals(model))
+                .collect(Collectors.groupingBy(UpdateRejected::getClientId));
+        assertEquals(java.util.Set.of("k4", "k5", "k6"), byClient.keySet());
+        for (List<UpdateRejected> rs : byClient.values()) {
+            assertTrue(rs.stream().allMatch(r -> r.getReason() == ReasonCode.INVALID_CIPHERTEXT), rs.toString());
+        }
+        assertTrue(byClient.get("k4").get(0).getDetail().contains("masks its values modulo " + q), byClient.toString());
+        assertTrue(byClient.get("k5").get(0).getDetail().contains("CKKS ciphertext"), byClient.toString());
+        assertTrue(byClient.get("k6").get(0).getDetail().contains("masked block 1"), byClient.toString());
+    }
+
+    private static List<long[]> randomBlocks(java.util.Random rnd, long q, int count) {
+        List<long[]> out = new ArrayList<>();
+        for (int j = 0; j < count; j++) {
+            out.add(rnd.longs(CompactRounds.BLOCK_VALUES, 0, q).toArray());
+        }
+        return out;
+    }
+
+    /** A CKKS encryption of a random ternary vector: what a compact update's key entry looks like to the job. */
+    private byte[] ternaryKey(java.util.Random rnd) {
+        double[] s = new double[CompactRounds.BLOCK_VALUES];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = rnd.nextInt(3) - 1;
+        }
+        try (org.fedseal.he.EncryptedVector v = fleet.encryptor.encrypt(s)) {
+            return v.toBytes();
+        }
+    }
+
+    private Fleet.Update compactUpdate(
+            String client, RoundOpened round, long modulus, List<long[]> blocks, java.util.Random rnd) {
+        List<byte[]> entries = new ArrayList<>();
+        for (long[] b : blocks) {
+            entries.add(MaskedVectors.encode(modulus, b));
+        }
+        entries.add(ternaryKey(rnd));
+        return fleet.update(client, round, client + "-r1", 1, null, entries);
+    }
+
+    private double[] decryptOne(byte[] ct) throws Exception {
+        try (org.fedseal.he.HeDecryptor d = fleet.he.decryptor(fleet.heKeys.secretKey());
+                org.fedseal.he.EncryptedVector v = fleet.he.loadVector(ct)) {
+            return d.decrypt(v);
         }
     }
 

@@ -148,7 +148,8 @@ public final class Combiner implements AutoCloseable {
                 signed,
                 ceremony,
                 holderKeys,
-                base.parameters().length);
+                base.parameters().length,
+                round);
         List<Hash> shareHashes = signed.stream().map(CanonicalHash::of).toList();
         awaitLogged(round, shareHashes, timeout);
         RegistryVersionPublisher publisher =

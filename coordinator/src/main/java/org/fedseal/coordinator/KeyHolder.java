@@ -9,14 +9,19 @@ import org.fedseal.he.HeDecryptor;
 import org.fedseal.he.HeParameters;
 import org.fedseal.he.HeSecretKey;
 import org.fedseal.he.MalformedHeDataException;
+import org.fedseal.he.MaskedVectors;
 import org.fedseal.he.SecretKeyAccess;
+import org.fedseal.hejava.CompactMasking;
 import org.fedseal.protocol.Aggregates;
+import org.fedseal.protocol.CompactRounds;
 import org.fedseal.protocol.FederatedEvaluation;
 import org.fedseal.protocol.ModelWeights;
 import org.fedseal.protocol.Strategy;
 import org.fedseal.protocol.StrategyState;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.AggregateStatus;
+import org.fedseal.protocol.wire.ChunkLayout;
+import org.fedseal.protocol.wire.RoundOpened;
 
 /**
  * The key-holder role: holds the CKKS secret key, decrypts an {@link AggregatePublished}'s per-chunk
@@ -87,6 +92,10 @@ public final class KeyHolder implements AutoCloseable {
         double[][] parts = new double[cts.size()][];
         long total = 0;
         for (int i = 0; i < cts.size(); i++) {
+            if (MaskedVectors.isMasked(cts.get(i))) {
+                throw new IllegalArgumentException("aggregate " + aggregate.getModelId() + "/" + aggregate.getRound()
+                        + " is a compact round's: decrypt it with its RoundOpened");
+            }
             try (EncryptedVector v = context.loadVector(cts.get(i))) {
                 parts[i] = decryptor.decrypt(v);
                 total += parts[i].length;
@@ -106,6 +115,62 @@ public final class KeyHolder implements AutoCloseable {
     /** {@link #decryptSum(AggregatePublished, Aggregates.ChunkSource)} of an aggregate with its sums inline (release 0.1). */
     public double[] decryptSum(AggregatePublished aggregate) {
         return decryptSum(aggregate, Aggregates.INLINE);
+    }
+
+    /**
+     * {@link #decryptSum(AggregatePublished, Aggregates.ChunkSource)} of the aggregate of
+     * {@code round}, which may be a compact round (fl-protocol {@link CompactRounds}): then only the
+     * summed masking keys are decrypted, giving {@code S = Σ sᵢ}, and every block sum is unmasked
+     * with it (he-java {@link CompactMasking#unmaskAll}). Returns {@code layout.totalValues} sums.
+     *
+     * @param round the aggregate's round; null for a round that is not compact
+     * @throws IllegalArgumentException as {@link #decryptSum(AggregatePublished, Aggregates.ChunkSource)},
+     *     if the aggregate is not of {@code round}, or its entries do not follow the round's layout
+     */
+    public double[] decryptSum(AggregatePublished aggregate, Aggregates.ChunkSource chunks, RoundOpened round) {
+        if (round == null || !CompactRounds.isCompact(round)) {
+            return decryptSum(aggregate, chunks);
+        }
+        if (!aggregate.getModelId().equals(round.getModelId()) || aggregate.getRound() != round.getRound()) {
+            throw new IllegalArgumentException("aggregate " + aggregate.getModelId() + "/" + aggregate.getRound()
+                    + " is not of round " + round.getModelId() + "/" + round.getRound());
+        }
+        if (aggregate.getStatus() != AggregateStatus.COMPLETED || !heParamsId().equals(aggregate.getHeParamsId())) {
+            throw new IllegalArgumentException("aggregate " + aggregate.getModelId() + "/" + aggregate.getRound()
+                    + " is " + aggregate.getStatus() + " under " + aggregate.getHeParamsId()
+                    + "; this key holder decrypts COMPLETED " + heParamsId() + " aggregates");
+        }
+        List<byte[]> entries = Aggregates.ciphertexts(aggregate, chunks);
+        ChunkLayout layout = round.getChunkLayout();
+        if (entries.size() != layout.getCiphertextCount()) {
+            throw new IllegalArgumentException(
+                    "aggregate has " + entries.size() + " entries, the round's layout " + layout.getCiphertextCount());
+        }
+        List<byte[]> keys = MaskedVectors.withoutMasked(entries);
+        if (keys.size() != 1) {
+            throw new IllegalArgumentException("a compact aggregate holds one key sum, this one " + keys.size());
+        }
+        double[] keyValues;
+        try (EncryptedVector v = context.loadVector(keys.get(0))) {
+            keyValues = decryptor.decrypt(v);
+        } catch (MalformedHeDataException e) {
+            throw new IllegalArgumentException("the summed masking key is malformed: " + e.getMessage(), e);
+        }
+        return CompactMasking.forRound(round.getMaskModulus(), round.getMaskScaleBits(), CompactRounds.roundSeed(round))
+                .unmaskAll(
+                        MaskedVectors.decodeMasked(entries, round.getMaskModulus()),
+                        keyValues,
+                        aggregate.getAcceptedCount(),
+                        Math.toIntExact(layout.getTotalValues()));
+    }
+
+    /** {@link #decryptSum(AggregatePublished, Aggregates.ChunkSource, RoundOpened)} divided by the total weight. */
+    public double[] decryptMean(AggregatePublished aggregate, Aggregates.ChunkSource chunks, RoundOpened round) {
+        if (aggregate.getTotalWeight() < 1) {
+            throw new IllegalArgumentException("aggregate totalWeight must be >= 1, got " + aggregate.getTotalWeight());
+        }
+        double[] sum = decryptSum(aggregate, chunks, round);
+        return ModelWeights.mean(sum, aggregate.getTotalWeight(), sum.length);
     }
 
     /** {@link #decryptSum} divided by the aggregate's {@code totalWeight}: the FedAvg mean delta. */
@@ -150,6 +215,7 @@ public final class KeyHolder implements AutoCloseable {
      *
      * @param parentState the base version's stored strategy state ({@code StrategyState.EMPTY} if
      *     none); the step starts from {@link Strategy#resume} of it
+     * @param round the aggregate's round (needed for a compact round's; null otherwise)
      * @throws IllegalArgumentException if the aggregate's length differs from the base model's
      */
     public Strategy.Step apply(
@@ -157,8 +223,9 @@ public final class KeyHolder implements AutoCloseable {
             Aggregates.ChunkSource chunks,
             float[] baseParameters,
             Strategy strategy,
-            StrategyState parentState) {
-        double[] mean = decryptMean(aggregate, chunks);
+            StrategyState parentState,
+            RoundOpened round) {
+        double[] mean = decryptMean(aggregate, chunks, round);
         if (mean.length != baseParameters.length) {
             throw new IllegalArgumentException(
                     "aggregate has " + mean.length + " values, the base model " + baseParameters.length);
@@ -167,8 +234,8 @@ public final class KeyHolder implements AutoCloseable {
     }
 
     /**
-     * {@link #apply(AggregatePublished, Aggregates.ChunkSource, float[], Strategy, StrategyState)} to
-     * {@code base}, then hands the step to {@code publisher}; returns it too.
+     * {@link #apply(AggregatePublished, Aggregates.ChunkSource, float[], Strategy, StrategyState,
+     * RoundOpened)} to {@code base}, then hands the step to {@code publisher}; returns it too.
      */
     public Strategy.Step finishRound(
             AggregatePublished aggregate,
@@ -176,8 +243,9 @@ public final class KeyHolder implements AutoCloseable {
             BaseModel base,
             Strategy strategy,
             StrategyState parentState,
+            RoundOpened round,
             ModelPublisher publisher) {
-        Strategy.Step step = apply(aggregate, chunks, base.parameters(), strategy, parentState);
+        Strategy.Step step = apply(aggregate, chunks, base.parameters(), strategy, parentState, round);
         publisher.publish(
                 base, aggregate, strategy, new Strategy.Step(step.weights().clone(), step.state()));
         return step;

@@ -392,6 +392,7 @@ public final class KeyHolderMain implements Callable<Integer> {
                 base,
                 serverStrategy,
                 parentState,
+                registry.roundRecord(modelId, agg.getRound()),
                 publisher);
         VersionInfo v = publisher.lastPublished();
         System.out.printf(

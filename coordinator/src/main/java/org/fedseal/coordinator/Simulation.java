@@ -182,7 +182,8 @@ public final class Simulation implements AutoCloseable {
             }
             List<AggregateChunkSum> chunkSums = new ArrayList<>();
             AggregatePublished agg = aggregate(round, producer.history(), chunkSums);
-            Strategy.Step step = keyHolder.apply(agg, Aggregates.of(chunkSums), current.parameters(), strategy, state);
+            Strategy.Step step =
+                    keyHolder.apply(agg, Aggregates.of(chunkSums), current.parameters(), strategy, state, round);
             float[] next = step.weights();
             state = step.state();
             current = BaseModel.create(

@@ -13,11 +13,14 @@ import org.fedseal.he.CiphertextSums;
 import org.fedseal.he.HeContext;
 import org.fedseal.he.HeParameters;
 import org.fedseal.he.MalformedHeDataException;
+import org.fedseal.he.MaskedVectors;
+import org.fedseal.hejava.CompactMasking;
 import org.fedseal.hejava.threshold.DecryptionShare;
 import org.fedseal.hejava.threshold.ThresholdDecryptor;
 import org.fedseal.hejava.threshold.ThresholdParty;
 import org.fedseal.protocol.Aggregates;
 import org.fedseal.protocol.CanonicalHash;
+import org.fedseal.protocol.CompactRounds;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.MerkleHashes;
 import org.fedseal.protocol.ModelWeights;
@@ -28,6 +31,7 @@ import org.fedseal.protocol.wire.AggregateChunkSum;
 import org.fedseal.protocol.wire.AggregatePublished;
 import org.fedseal.protocol.wire.AggregateStatus;
 import org.fedseal.protocol.wire.DecryptionSharesPublished;
+import org.fedseal.protocol.wire.RoundOpened;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -164,7 +168,8 @@ public final class ThresholdKeyHolder {
             throw e;
         }
         List<ByteBuffer> shares = new ArrayList<>();
-        for (byte[] entry : Aggregates.ciphertexts(aggregate, archive::chunkSum)) {
+        // a compact round's masked blocks are not CKKS: only its summed masking keys are shared
+        for (byte[] entry : MaskedVectors.withoutMasked(Aggregates.ciphertexts(aggregate, archive::chunkSum))) {
             shares.add(ByteBuffer.wrap(party.decryptionShare(entry, random).toBytes()));
         }
         shared.add(aggHash);
@@ -275,6 +280,25 @@ public final class ThresholdKeyHolder {
             KeyCeremonyParticipant.Result ceremony,
             Map<String, SigningPublicKey> holderKeys,
             int length) {
+        return combine(aggregate, chunks, all, ceremony, holderKeys, length, null);
+    }
+
+    /**
+     * {@link #combine(AggregatePublished, Aggregates.ChunkSource, List, KeyCeremonyParticipant.Result,
+     * Map, int)} of the aggregate of {@code round}, which may be a compact round (fl-protocol
+     * {@code CompactRounds}): the holders' shares then decrypt only the summed masking keys, and the
+     * block sums are unmasked with them (he-java {@link CompactMasking#unmaskAll}).
+     *
+     * @param round the aggregate's round; null only for a round that is not compact
+     */
+    public static double[] combine(
+            AggregatePublished aggregate,
+            Aggregates.ChunkSource chunks,
+            List<DecryptionSharesPublished> all,
+            KeyCeremonyParticipant.Result ceremony,
+            Map<String, SigningPublicKey> holderKeys,
+            int length,
+            RoundOpened round) {
         Hash aggHash = CanonicalHash.of(aggregate);
         Set<String> seen = new HashSet<>();
         for (DecryptionSharesPublished s : all) {
@@ -300,8 +324,22 @@ public final class ThresholdKeyHolder {
                     .map(b -> DecryptionShare.fromBytes(bytes(b)))
                     .toList());
         }
+        List<byte[]> entries = Aggregates.ciphertexts(aggregate, chunks);
         double[] sums = ThresholdDecryptor.combineAll(
-                Aggregates.ciphertexts(aggregate, chunks), byHolder, ceremony.keyShareDigests());
+                MaskedVectors.withoutMasked(entries), byHolder, ceremony.keyShareDigests());
+        if (MaskedVectors.anyMasked(entries)) {
+            if (round == null || !CompactRounds.isCompact(round) || round.getRound() != aggregate.getRound()) {
+                throw new IllegalArgumentException("aggregate " + aggregate.getModelId() + "/" + aggregate.getRound()
+                        + " is a compact round's: combine it with its RoundOpened");
+            }
+            sums = CompactMasking.forRound(
+                            round.getMaskModulus(), round.getMaskScaleBits(), CompactRounds.roundSeed(round))
+                    .unmaskAll(
+                            MaskedVectors.decodeMasked(entries, round.getMaskModulus()),
+                            sums,
+                            aggregate.getAcceptedCount(),
+                            length);
+        }
         return ModelWeights.mean(sums, aggregate.getTotalWeight(), length);
     }
 

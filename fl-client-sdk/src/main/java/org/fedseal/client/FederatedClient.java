@@ -79,6 +79,9 @@ public final class FederatedClient implements AutoCloseable {
     private final Clock clock;
     private final UpdatePolicy policy;
     private final Random random;
+    /** Draws compact rounds' masking keys: always a SecureRandom, even when {@link #random} is seeded. */
+    private final SecureRandom maskRandom = new SecureRandom();
+
     private final UpdateSender sender;
     private final Map<Hash, UpdateEncryptor> loadedEncryptors = new ConcurrentHashMap<>();
     private final Set<String> participated = ConcurrentHashMap.newKeySet();
@@ -215,6 +218,29 @@ public final class FederatedClient implements AutoCloseable {
      * @throws SubmissionException on any check failure (nothing sent) or a Kafka failure
      */
     public SubmissionReceipt submit(RoundOpened round, LocalUpdate update) throws SubmissionException {
+        Chunker.PreparedUpdate prepared = prepare(round, update);
+        checkDeadline(round);
+        long bytes = sender.send(
+                new UpdateKey(round.getModelId(), round.getRound(), clientId), prepared.chunks(), prepared.commit());
+        LOG.info(
+                "client {} submitted update {} for {}/{}: {} chunks, {} bytes",
+                clientId,
+                prepared.commit().getUpdateId(),
+                round.getModelId(),
+                round.getRound(),
+                prepared.chunks().size(),
+                bytes);
+        return new SubmissionReceipt(prepared.commit(), prepared.chunks().size(), bytes);
+    }
+
+    /**
+     * Everything {@link #submit} does but sending: the update clipped, weighted, encrypted (or, in a
+     * compact round, masked), cut into chunks and signed, ready to produce. Each call encrypts anew
+     * (a fresh update id and, in a compact round, a fresh masking key).
+     *
+     * @throws SubmissionException on any check failure
+     */
+    public Chunker.PreparedUpdate prepare(RoundOpened round, LocalUpdate update) throws SubmissionException {
         Objects.requireNonNull(round, "round");
         Objects.requireNonNull(update, "update");
         ensureOpen();
@@ -232,7 +258,7 @@ public final class FederatedClient implements AutoCloseable {
                     "the update was trained from " + update.baseModelHash() + ", the round's base model is " + base);
         }
         UpdateEncryptor encryptor = encryptorFor(round);
-        ChunkLayout layout = checkLayout(round, update, encryptor);
+        checkLayout(round, update, encryptor);
         float[] weighted;
         boolean evaluation = FederatedEvaluation.isEvaluation(round);
         if (evaluation) {
@@ -245,15 +271,7 @@ public final class FederatedClient implements AutoCloseable {
             weighted = (evaluation ? UpdatePolicy.roundDefaults() : policy)
                     .prepare(update.delta(), update.weight(), round, random);
         }
-        List<byte[]> ciphertexts;
-        try {
-            ciphertexts = encryptor.encrypt(weighted, layout);
-        } catch (RuntimeException e) {
-            // the policy keeps values inside the headroom; anything the HE library still refuses is reported, not
-            // thrown unchecked
-            throw new SubmissionException(
-                    SubmissionException.Reason.INVALID_UPDATE, "encryption failed: " + e.getMessage(), e);
-        }
+        List<byte[]> ciphertexts = RoundRules.encrypt(encryptor, weighted, round, maskRandom);
         String updateId = UUID.randomUUID().toString();
         Chunker.PreparedUpdate prepared;
         try {
@@ -269,18 +287,7 @@ public final class FederatedClient implements AutoCloseable {
         } catch (RecordTooLargeException e) {
             throw new SubmissionException(SubmissionException.Reason.BAD_CHUNK_LAYOUT, e.getMessage(), e);
         }
-        checkDeadline(round);
-        long bytes = sender.send(
-                new UpdateKey(round.getModelId(), round.getRound(), clientId), prepared.chunks(), prepared.commit());
-        LOG.info(
-                "client {} submitted update {} for {}/{}: {} chunks, {} bytes",
-                clientId,
-                updateId,
-                round.getModelId(),
-                round.getRound(),
-                prepared.chunks().size(),
-                bytes);
-        return new SubmissionReceipt(prepared.commit(), prepared.chunks().size(), bytes);
+        return prepared;
     }
 
     /**

@@ -151,10 +151,7 @@ public final class HttpParticipant {
         p.step("encrypting " + weighted.length + " values");
         List<byte[]> ciphertexts;
         try {
-            ciphertexts = encryptor.encrypt(weighted, layout);
-        } catch (RuntimeException e) {
-            throw new SubmissionException(
-                    SubmissionException.Reason.INVALID_UPDATE, "encryption failed: " + e.getMessage(), e);
+            ciphertexts = RoundRules.encrypt(encryptor, weighted, round, encryptionRandom);
         } finally {
             java.util.Arrays.fill(weighted, 0f);
         }

@@ -1,7 +1,11 @@
 package org.fedseal.client;
 
+import java.security.SecureRandom;
+import java.util.List;
 import java.util.Map;
+import org.fedseal.client.internal.CompactEncryption;
 import org.fedseal.protocol.ClientSampling;
+import org.fedseal.protocol.CompactRounds;
 import org.fedseal.protocol.FederatedEvaluation;
 import org.fedseal.protocol.wire.RoundOpened;
 
@@ -21,6 +25,29 @@ final class RoundRules {
                     "client " + clientId + " is not among the "
                             + round.getSampledClients().size() + " clients sampled for round " + round.getModelId()
                             + "/" + round.getRound());
+        }
+    }
+
+    /**
+     * The update's entries for {@code UpdateChunk.ciphertexts}: every value CKKS-encrypted, or in a
+     * compact round (fl-protocol {@code CompactRounds}) masked blocks plus the update's masking key
+     * under the same public key.
+     *
+     * @throws SubmissionException INVALID_UPDATE if encryption fails
+     */
+    static List<byte[]> encrypt(UpdateEncryptor encryptor, float[] weighted, RoundOpened round, SecureRandom random)
+            throws SubmissionException {
+        try {
+            if (CompactRounds.isCompact(round)) {
+                return CompactEncryption.encrypt(
+                        weighted, round, random, key -> encryptor.encrypt(key, CompactEncryption.keyLayout()));
+            }
+            return encryptor.encrypt(weighted, round.getChunkLayout());
+        } catch (RuntimeException e) {
+            // the policy keeps values inside the headroom; anything the HE library still refuses is reported, not
+            // thrown unchecked
+            throw new SubmissionException(
+                    SubmissionException.Reason.INVALID_UPDATE, "encryption failed: " + e.getMessage(), e);
         }
     }
 

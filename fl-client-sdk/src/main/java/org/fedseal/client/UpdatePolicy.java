@@ -243,7 +243,8 @@ public record UpdatePolicy(double clipBound, double noiseMultiplier) {
     }
 
     /**
-     * The values a client encrypts in {@code round}: {@code weightFor(weight) · privatize(delta)}
+     * The values a client encrypts in {@code round}: {@code weightFor(weight) · privatize(delta)}, each
+     * value first clamped to the round's {@code clipValue} when it sets one,
      * with this client's share of the round's noise plus its local noise
      * ({@link #clientNoiseMultiplier}). Declare {@link #weightFor}{@code (weight, round)} in the
      * commit.
@@ -292,6 +293,15 @@ public record UpdatePolicy(double clipBound, double noiseMultiplier) {
             throw new SubmissionException(SubmissionException.Reason.INVALID_UPDATE, e.getMessage(), e);
         }
         double limit = c * (1 + RoundBounds.NOISE_TAIL_SIGMAS * s) * weight;
+        double clipValue = round.getClipValue();
+        if (clipValue > 0) {
+            // the round bounds every single value too (a compact round's modulus is sized on it)
+            float bound = (float) clipValue;
+            for (int i = 0; i < v.length; i++) {
+                v[i] = Math.max(-bound, Math.min(bound, v[i]));
+            }
+            limit = Math.min(limit, clipValue * weight);
+        }
         for (int i = 0; i < v.length; i++) {
             double x = (double) v[i] * weight;
             if (Math.abs(x) > limit) {

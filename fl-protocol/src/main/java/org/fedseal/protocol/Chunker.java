@@ -18,6 +18,9 @@ import org.fedseal.protocol.wire.UpdateEnvelope;
  * chunk i can be summed with every other client's chunk i.
  */
 public final class Chunker {
+    /** Most ciphertexts a layout may hold after its value ciphertexts (a compact round's masking key). */
+    public static final int MAX_KEY_CIPHERTEXTS = 1;
+
     /** Default limit for one Kafka record (value + key + record overhead): 1 MiB. */
     public static final int DEFAULT_MAX_RECORD_BYTES = 1 << 20;
 
@@ -45,10 +48,24 @@ public final class Chunker {
      * and {@code ciphertextsPerChunk} ciphertexts per chunk.
      */
     public static ChunkLayout layout(long totalValues, int valuesPerCiphertext, int ciphertextsPerChunk) {
-        if (totalValues <= 0 || valuesPerCiphertext <= 0 || ciphertextsPerChunk <= 0) {
+        return layout(totalValues, valuesPerCiphertext, ciphertextsPerChunk, 0);
+    }
+
+    /**
+     * A consistent layout whose value ciphertexts are followed by {@code keyCiphertexts} more (the
+     * masking key of a compact round, see {@link CompactRounds}): {@code ciphertextCount} counts
+     * both, so the layout itself says how many key ciphertexts it holds ({@link #keyCiphertexts}).
+     */
+    public static ChunkLayout layout(
+            long totalValues, int valuesPerCiphertext, int ciphertextsPerChunk, int keyCiphertexts) {
+        if (totalValues <= 0
+                || valuesPerCiphertext <= 0
+                || ciphertextsPerChunk <= 0
+                || keyCiphertexts < 0
+                || keyCiphertexts > MAX_KEY_CIPHERTEXTS) {
             throw new IllegalArgumentException("layout parameters must be positive");
         }
-        long ctCount = ceilDiv(totalValues, valuesPerCiphertext);
+        long ctCount = ceilDiv(totalValues, valuesPerCiphertext) + keyCiphertexts;
         long chunkCount = ceilDiv(ctCount, ciphertextsPerChunk);
         return ChunkLayout.newBuilder()
                 .setTotalValues(totalValues)
@@ -97,8 +114,20 @@ public final class Chunker {
                 && l.getTotalValues() > 0
                 && l.getValuesPerCiphertext() > 0
                 && l.getCiphertextsPerChunk() > 0
-                && l.getCiphertextCount() == ceilDiv(l.getTotalValues(), l.getValuesPerCiphertext())
+                && l.getCiphertextCount() - ceilDiv(l.getTotalValues(), l.getValuesPerCiphertext()) >= 0
+                && l.getCiphertextCount() - ceilDiv(l.getTotalValues(), l.getValuesPerCiphertext())
+                        <= MAX_KEY_CIPHERTEXTS
                 && l.getChunkCount() == ceilDiv(l.getCiphertextCount(), l.getCiphertextsPerChunk());
+    }
+
+    /** The ciphertexts that carry values: {@code ceil(totalValues / valuesPerCiphertext)}. */
+    public static int valueCiphertexts(ChunkLayout l) {
+        return Math.toIntExact(ceilDiv(l.getTotalValues(), l.getValuesPerCiphertext()));
+    }
+
+    /** The ciphertexts after the value ciphertexts: the masking key of a compact round (1), else 0. */
+    public static int keyCiphertexts(ChunkLayout l) {
+        return l.getCiphertextCount() - valueCiphertexts(l);
     }
 
     /** Number of ciphertexts chunk {@code chunkIndex} holds under {@code l}; 0 if the index is out of range. */

@@ -9,12 +9,15 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 import org.apache.avro.specific.SpecificRecord;
+import org.fedseal.he.MaskedVectors;
+import org.fedseal.hejava.CompactMasking;
 import org.fedseal.hejava.threshold.CommonReference;
 import org.fedseal.hejava.threshold.DecryptionShare;
 import org.fedseal.hejava.threshold.ThresholdDecryptor;
 import org.fedseal.hejava.threshold.ThresholdKeys;
 import org.fedseal.protocol.Aggregates;
 import org.fedseal.protocol.CanonicalHash;
+import org.fedseal.protocol.CompactRounds;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.KeyCeremonyTranscript;
 import org.fedseal.protocol.ModelWeights;
@@ -56,6 +59,9 @@ final class CeremonyAudit {
     private final Map<String, String> modelCeremony = new HashMap<>();
     private final Map<String, Set<String>> modelHolders = new HashMap<>();
     private final Map<Hash, Shares> shares = new HashMap<>();
+    /** model/round → its RoundOpened: a compact round's aggregate is unmasked with its parameters. */
+    private final Map<String, RoundOpened> rounds = new HashMap<>();
+
     private int completed;
     private int redecrypted;
 
@@ -146,6 +152,7 @@ final class CeremonyAudit {
 
     /** A threshold model's round must use the collective key of the model's newest completed ceremony. */
     String onRound(RoundOpened r) {
+        rounds.put(r.getModelId() + "/" + r.getRound(), r);
         String c = modelCeremony.get(r.getModelId());
         if (c == null) {
             return null;
@@ -246,8 +253,22 @@ final class CeremonyAudit {
             List<byte[]> keyShareDigests = t.payloads(CeremonyPhase.KEY_SHARE).stream()
                     .map(p -> Hash.sha256(p).bytes())
                     .toList();
-            double[] sums = ThresholdDecryptor.combineAll(vectors, byHolder, keyShareDigests);
+            double[] sums =
+                    ThresholdDecryptor.combineAll(MaskedVectors.withoutMasked(vectors), byHolder, keyShareDigests);
             base = ModelWeights.decode(client.weights(Hash.of(v.getParentHash())));
+            if (MaskedVectors.anyMasked(vectors)) {
+                RoundOpened r = rounds.get(v.getModelId() + "/" + v.getRound());
+                if (r == null || !CompactRounds.isCompact(r)) {
+                    return "its aggregate is masked, but the log opened no compact round " + v.getModelId() + "/"
+                            + v.getRound();
+                }
+                sums = CompactMasking.forRound(r.getMaskModulus(), r.getMaskScaleBits(), CompactRounds.roundSeed(r))
+                        .unmaskAll(
+                                MaskedVectors.decodeMasked(vectors, r.getMaskModulus()),
+                                sums,
+                                a.getAcceptedCount(),
+                                base.length);
+            }
             if (sums.length < base.length) {
                 return "its decryption shares combine to " + sums.length + " values, the parent has " + base.length;
             }

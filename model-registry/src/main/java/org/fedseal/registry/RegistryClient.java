@@ -277,6 +277,12 @@ public final class RegistryClient {
         if (options.noiseMultiplier() != d.noiseMultiplier()) {
             body.put("noiseMultiplier", options.noiseMultiplier());
         }
+        if (options.clipValue() != d.clipValue()) {
+            body.put("clipValue", options.clipValue());
+        }
+        if (options.maskScaleBits() != d.maskScaleBits()) {
+            body.put("maskScaleBits", options.maskScaleBits());
+        }
         body.put("quorum", quorum);
         body.put("deadlineEpochMillis", System.currentTimeMillis() + deadlineIn.toMillis());
         body.put("localEpochs", localEpochs);

@@ -16,10 +16,10 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 import org.fedseal.aggregator.AggregatorConfig;
 import org.fedseal.he.CiphertextSums;
-import org.fedseal.he.EncryptedVector;
 import org.fedseal.he.HeContext;
 import org.fedseal.he.HeParameters;
 import org.fedseal.he.MalformedHeDataException;
+import org.fedseal.he.RunningSum;
 import org.fedseal.protocol.Aggregates;
 import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.Hash;
@@ -66,7 +66,7 @@ public final class ChunkSummer extends KeyedCoProcessFunction<Integer, ChunkPayl
      * sum key → the running sum as a live native vector, always equal to {@link #sums}: a fold then
      * loads only the addend. Empty after a restore; filled from state on first use.
      */
-    private transient Map<String, EncryptedVector> live;
+    private transient Map<String, RunningSum> live;
 
     private transient Counter chunkSumsPublished;
     private transient Counter bytesFolded;
@@ -98,7 +98,7 @@ public final class ChunkSummer extends KeyedCoProcessFunction<Integer, ChunkPayl
     @Override
     public void close() {
         if (live != null) {
-            live.values().forEach(EncryptedVector::close);
+            live.values().forEach(RunningSum::close);
         }
         if (contexts != null) {
             contexts.values().forEach(HeContext::close);
@@ -156,14 +156,19 @@ public final class ChunkSummer extends KeyedCoProcessFunction<Integer, ChunkPayl
             for (int j = 0; j < cts.size(); j++) {
                 String sk = ck + SEP + j;
                 ByteBuffer ct = cts.get(j);
-                EncryptedVector sum = live.get(sk);
+                RunningSum sum = live.get(sk);
                 if (sum == null && sums.contains(sk)) {
-                    sum = he.loadPrevalidatedVector(ByteBuffer.wrap(sums.get(sk)));
+                    sum = CiphertextSums.startPrevalidated(he, ByteBuffer.wrap(sums.get(sk)));
+                    live.put(sk, sum);
                 }
                 bytesFolded.inc(ct.remaining());
-                // the pre-validation loaded these bytes with SEAL's validating loader
-                sum = CiphertextSums.addPrevalidatedInto(he, sum, ct);
-                live.put(sk, sum);
+                // the pre-validation loaded these bytes with SEAL's validating loader (or range-checked a masked block)
+                if (sum == null) {
+                    sum = CiphertextSums.startPrevalidated(he, ct);
+                    live.put(sk, sum);
+                } else {
+                    sum.addPrevalidated(ct);
+                }
                 sums.put(sk, sum.toBytes());
             }
         } catch (MalformedHeDataException | IllegalArgumentException e) {
@@ -210,7 +215,7 @@ public final class ChunkSummer extends KeyedCoProcessFunction<Integer, ChunkPayl
     private void discard(String ck) throws Exception {
         for (int j = 0; sums.contains(ck + SEP + j); j++) {
             sums.remove(ck + SEP + j);
-            EncryptedVector v = live.remove(ck + SEP + j);
+            RunningSum v = live.remove(ck + SEP + j);
             if (v != null) {
                 v.close();
             }

@@ -39,8 +39,10 @@ public class Inbound {
     public String heParamsId;
     /** Chunk: the packing of its ciphertexts (a Packing name), if all share one, else null. */
     public String packing;
-    /** Chunk: the number of values each of its ciphertexts encrypts, in order. */
+    /** Chunk: the number of values each of its ciphertexts encrypts (coefficients of a masked block), in order. */
     public int[] vectorLengths;
+    /** Chunk: per entry, the modulus of a masked block (he-native MaskedVectors), 0 for a CKKS ciphertext. */
+    public long[] maskModuli;
     /** Non-null when pre-validation rejected the record: a ReasonCode name. */
     public String rejectReason;
 

@@ -13,6 +13,7 @@ import org.fedseal.he.EncryptedVector;
 import org.fedseal.he.HeContext;
 import org.fedseal.he.HeParameters;
 import org.fedseal.he.MalformedHeDataException;
+import org.fedseal.he.MaskedVectors;
 import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.UpdateKey;
@@ -31,7 +32,7 @@ import org.fedseal.protocol.wire.UpdateEnvelope;
 /**
  * The stateless, expensive part of validation, before the keyed stages (runs at full parallelism):
  * decoding, key/payload consistency, the chunk's shape and sizes, SEAL's validating load of every
- * ciphertext ({@code INVALID_CIPHERTEXT}) and the chunk's canonical hash. A valid chunk leaves in
+ * ciphertext and the range check of every masked block's coefficients ({@code INVALID_CIPHERTEXT}) and the chunk's canonical hash. A valid chunk leaves in
  * two parts: its bytes to the summing stage ({@link #CHUNKS}), its receipt (what the load found,
  * no ciphertexts) to the round's bookkeeping. Never throws for a record: anything unexpected
  * becomes a MALFORMED rejection that the bookkeeping reports.
@@ -164,12 +165,29 @@ public final class PreValidator extends ProcessFunction<Inbound, Inbound> {
                 return;
             }
             int[] lengths = new int[c.getCiphertexts().size()];
+            long[] moduli = new long[lengths.length];
             Set<String> packings = new HashSet<>();
             String params = null;
             long bytes = 0;
             for (int i = 0; i < lengths.length; i++) {
                 ByteBuffer ct = c.getCiphertexts().get(i);
                 bytes += ct.remaining();
+                if (MaskedVectors.isMasked(ct)) {
+                    // a compact round's masked block: every coefficient below its modulus; the bookkeeping
+                    // checks the modulus and size against the round
+                    try {
+                        MaskedVectors.validate(ct);
+                        moduli[i] = MaskedVectors.modulus(ct);
+                        lengths[i] = MaskedVectors.coefficientCount(ct);
+                    } catch (MalformedHeDataException e) {
+                        reject(
+                                in,
+                                ReasonCode.INVALID_CIPHERTEXT,
+                                "masked block " + i + " of chunk " + c.getChunkIndex() + ": " + e.getMessage());
+                        return;
+                    }
+                    continue;
+                }
                 try (EncryptedVector v = loadInAnyServedSet(ct)) {
                     if (v.ciphertextCount() != 1) {
                         reject(
@@ -208,6 +226,7 @@ public final class PreValidator extends ProcessFunction<Inbound, Inbound> {
             in.heParamsId = params;
             in.packing = packings.size() == 1 ? packings.iterator().next() : null;
             in.vectorLengths = lengths;
+            in.maskModuli = moduli;
             ChunkPayload payload = new ChunkPayload();
             payload.modelId = in.modelId;
             payload.round = in.round;

@@ -28,6 +28,7 @@ import org.fedseal.protocol.Aggregates;
 import org.fedseal.protocol.Bytes;
 import org.fedseal.protocol.CanonicalHash;
 import org.fedseal.protocol.Chunker;
+import org.fedseal.protocol.CompactRounds;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.RoundBounds;
 import org.fedseal.protocol.RoundState;
@@ -344,7 +345,7 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
             return "clipNorm " + b.clipNorm() + " x maxTotalWeight " + b.maxTotalWeight() + " exceeds the headroom "
                     + headroom + " of " + o.getHeParamsId();
         }
-        return null;
+        return CompactRounds.problem(o).orElse(null);
     }
 
     // ---------------------------------------------------------------- updates
@@ -545,7 +546,7 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
             bytes += parts.get(i).bytes;
             chunks.remove(keys.get(i));
         }
-        roundPacking.put(r, parts.get(0).packing);
+        roundPacking.put(r, packingOf(parts));
         roundWeight.put(r, next.get());
         bytesSummed.inc(bytes);
         commits.remove(ck);
@@ -577,33 +578,63 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
 
     /**
      * Why the chunks of an update cannot be summed with the round's (from their receipts), or null:
-     * the round's own parameter set (a ciphertext of another scale loads in another served set),
-     * one ciphertext per layout slot with the layout's number of values, one packing throughout and
-     * the same as the round's accepted updates.
+     * one entry per layout slot; CKKS entries under the round's own parameter set (a ciphertext of
+     * another scale loads in another served set), with the layout's number of values and one packing
+     * throughout, the same as the round's accepted updates; in a compact round, masked blocks of the
+     * round's modulus and block size in every value slot, and a CKKS key ciphertext after them.
      */
     private static String layoutProblem(RoundOpened round, List<Receipt> parts, String roundPacking) {
         ChunkLayout layout = round.getChunkLayout();
-        String packing = parts.get(0).packing;
+        long q = round.getMaskModulus();
+        int vpc = layout.getValuesPerCiphertext();
+        int valueCiphertexts = Chunker.valueCiphertexts(layout);
+        String packing = null;
         for (int i = 0; i < parts.size(); i++) {
             Receipt p = parts.get(i);
-            if (!round.getHeParamsId().equals(p.heParamsId)) {
-                return "chunk " + i + " is encrypted under " + p.heParamsId + ", the round uses "
-                        + round.getHeParamsId();
-            }
-            if (p.packing == null || !p.packing.equals(packing)) {
-                return "chunk " + i + " uses packing " + p.packing + ", chunk 0 " + packing;
-            }
             for (int j = 0; j < p.lengths.length; j++) {
                 long g = (long) i * layout.getCiphertextsPerChunk() + j;
-                long expected = Math.min(
-                        layout.getValuesPerCiphertext(), layout.getTotalValues() - g * layout.getValuesPerCiphertext());
+                long modulus = p.moduli[j];
+                if (q != 0 && g < valueCiphertexts) {
+                    if (modulus != q) {
+                        return "ciphertext " + g + " is "
+                                + (modulus == 0 ? "a CKKS ciphertext" : "masked modulo " + modulus)
+                                + ", the round masks its values modulo " + q;
+                    }
+                    if (p.lengths[j] != vpc) {
+                        return "masked block " + g + " has " + p.lengths[j] + " coefficients, the round's blocks "
+                                + vpc;
+                    }
+                    continue;
+                }
+                if (modulus != 0) {
+                    return "ciphertext " + g + " is a masked block, the round expects a CKKS ciphertext there";
+                }
+                if (!round.getHeParamsId().equals(p.heParamsId)) {
+                    return "chunk " + i + " is encrypted under " + p.heParamsId + ", the round uses "
+                            + round.getHeParamsId();
+                }
+                if (p.packing == null || (packing != null && !p.packing.equals(packing))) {
+                    return "chunk " + i + " uses packing " + p.packing + ", an earlier chunk " + packing;
+                }
+                packing = p.packing;
+                long expected = g < valueCiphertexts ? Math.min(vpc, layout.getTotalValues() - g * vpc) : vpc;
                 if (p.lengths[j] != expected) {
                     return "ciphertext " + g + " encrypts " + p.lengths[j] + " values, the layout needs " + expected;
                 }
             }
         }
-        if (roundPacking != null && !roundPacking.equals(packing)) {
+        if (roundPacking != null && packing != null && !roundPacking.equals(packing)) {
             return "update uses packing " + packing + ", the round's sum " + roundPacking;
+        }
+        return null;
+    }
+
+    /** The packing of the update's CKKS entries (every update has at least one: the key ciphertext in compact rounds). */
+    private static String packingOf(List<Receipt> parts) {
+        for (Receipt p : parts) {
+            if (p.packing != null) {
+                return p.packing;
+            }
         }
         return null;
     }
@@ -827,28 +858,36 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
         final String heParamsId;
         final String packing;
         final int[] lengths;
+        /** Per entry: the modulus of a masked block, 0 for a CKKS ciphertext. */
+        final long[] moduli;
+
         final long bytes;
 
-        private Receipt(String heParamsId, String packing, int[] lengths, long bytes) {
+        private Receipt(String heParamsId, String packing, int[] lengths, long[] moduli, long bytes) {
             this.heParamsId = heParamsId;
             this.packing = packing;
             this.lengths = lengths;
+            this.moduli = moduli;
             this.bytes = bytes;
         }
 
         static Receipt of(Inbound in) {
-            return new Receipt(in.heParamsId, in.packing, in.vectorLengths, in.ciphertextBytes);
+            long[] moduli = in.maskModuli != null ? in.maskModuli : new long[in.vectorLengths.length];
+            return new Receipt(in.heParamsId, in.packing, in.vectorLengths, moduli, in.ciphertextBytes);
         }
 
         byte[] encode() {
             StringBuilder b = new StringBuilder()
-                    .append(heParamsId)
+                    .append(heParamsId == null ? "" : heParamsId)
                     .append(SEP)
                     .append(packing == null ? "" : packing)
                     .append(SEP)
                     .append(bytes);
-            for (int l : lengths) {
-                b.append(SEP).append(l);
+            for (int i = 0; i < lengths.length; i++) {
+                b.append(SEP).append(lengths[i]);
+                if (moduli[i] != 0) {
+                    b.append('@').append(moduli[i]);
+                }
             }
             return b.toString().getBytes(StandardCharsets.UTF_8);
         }
@@ -856,10 +895,15 @@ public final class RoundKeeper extends KeyedBroadcastProcessFunction<String, Inb
         static Receipt decode(byte[] b) {
             String[] p = new String(b, StandardCharsets.UTF_8).split(String.valueOf(SEP), -1);
             int[] lengths = new int[p.length - 3];
+            long[] moduli = new long[lengths.length];
             for (int i = 0; i < lengths.length; i++) {
-                lengths[i] = Integer.parseInt(p[i + 3]);
+                String e = p[i + 3];
+                int at = e.indexOf('@');
+                lengths[i] = Integer.parseInt(at < 0 ? e : e.substring(0, at));
+                moduli[i] = at < 0 ? 0 : Long.parseLong(e.substring(at + 1));
             }
-            return new Receipt(p[0], p[1].isEmpty() ? null : p[1], lengths, Long.parseLong(p[2]));
+            return new Receipt(
+                    p[0].isEmpty() ? null : p[0], p[1].isEmpty() ? null : p[1], lengths, moduli, Long.parseLong(p[2]));
         }
     }
 

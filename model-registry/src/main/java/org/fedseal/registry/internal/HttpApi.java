@@ -495,7 +495,9 @@ public final class HttpApi implements HttpHandler {
                     mu == null ? d.proximalMu() : mu,
                     fraction == null ? d.samplingFraction() : fraction,
                     min == null ? d.minSampledClients() : min,
-                    java.util.Objects.requireNonNullElse(optionalNumber(b, "noiseMultiplier"), d.noiseMultiplier()));
+                    java.util.Objects.requireNonNullElse(optionalNumber(b, "noiseMultiplier"), d.noiseMultiplier()),
+                    java.util.Objects.requireNonNullElse(optionalNumber(b, "clipValue"), d.clipValue()),
+                    java.util.Objects.requireNonNullElse(optionalInt(b, "maskScaleBits"), d.maskScaleBits()));
         } catch (IllegalArgumentException e) {
             throw ApiException.badRequest(e.getMessage());
         }

@@ -9,7 +9,9 @@ import java.util.function.Supplier;
 import org.fedseal.he.HeParameters;
 import org.fedseal.he.Packing;
 import org.fedseal.protocol.CanonicalHash;
+import org.fedseal.protocol.Chunker;
 import org.fedseal.protocol.ClientSampling;
+import org.fedseal.protocol.CompactRounds;
 import org.fedseal.protocol.Hash;
 import org.fedseal.protocol.RoundBounds;
 import org.fedseal.protocol.Signatures;
@@ -145,14 +147,34 @@ final class RoundsAndIngest {
                     params.maxSumNorm()));
         }
         int perCt = params.valuesPerCiphertext(Packing.COMPLEX);
-        int cts = (int) ((m.parameterCount() + perCt - 1) / perCt);
-        ChunkLayout layout = ChunkLayout.newBuilder()
-                .setTotalValues(m.parameterCount())
-                .setValuesPerCiphertext(perCt)
-                .setCiphertextCount(cts)
-                .setCiphertextsPerChunk(ciphertextsPerChunk)
-                .setChunkCount((cts + ciphertextsPerChunk - 1) / ciphertextsPerChunk)
-                .build();
+        long maskModulus = 0;
+        ChunkLayout layout;
+        if (opts.compact()) {
+            if (perCt != CompactRounds.BLOCK_VALUES) {
+                throw ApiException.badRequest("compact updates need a parameter set of " + CompactRounds.BLOCK_VALUES
+                        + " values per ciphertext for the masking key; " + params.id() + " packs " + perCt);
+            }
+            if (opts.noiseMultiplier() > 0) {
+                throw ApiException.badRequest("compact updates do not take distributed noise yet");
+            }
+            double valueBound =
+                    opts.clipValue() > 0 ? Math.min(opts.clipValue(), bounds.clipNorm()) : bounds.clipNorm();
+            try {
+                maskModulus = CompactRounds.modulusFor(
+                        valueBound * bounds.maxTotalWeight(), opts.maskScaleBits(), bounds.maxTotalWeight());
+            } catch (IllegalArgumentException e) {
+                throw ApiException.badRequest(e.getMessage());
+            }
+            // a masked block is about q's bits per value, the key ciphertext one public-key ciphertext
+            int perChunk = Math.max(
+                    1,
+                    (Chunker.DEFAULT_MAX_RECORD_BYTES - Chunker.RECORD_OVERHEAD_BYTES - 140_000)
+                            / (CompactRounds.BLOCK_VALUES * 8 + 64));
+            layout = Chunker.layout(m.parameterCount(), perCt, perChunk, 1);
+        } else {
+            layout = Chunker.layout(m.parameterCount(), perCt, ciphertextsPerChunk);
+        }
+        long modulus = maskModulus;
         RoundOpened opened = db.tx(c -> {
             rounds.failExpired(modelId, now);
             Optional<Integer> open = rounds.openRoundNumber(modelId);
@@ -179,6 +201,9 @@ final class RoundsAndIngest {
                     .setSamplingFraction(opts.samplingFraction())
                     .setMinSampledClients(opts.minSampledClients())
                     .setNoiseMultiplier(opts.noiseMultiplier())
+                    .setClipValue(opts.clipValue())
+                    .setMaskModulus(modulus)
+                    .setMaskScaleBits(modulus == 0 ? 0 : opts.maskScaleBits())
                     .build();
             budgets.checkRound(r);
             // Last, over the otherwise complete record: the sample's seed binds every other field.
