@@ -192,7 +192,8 @@ public final class Combiner implements AutoCloseable {
                 signed,
                 ceremony,
                 holderKeys,
-                FederatedEvaluation.LENGTH);
+                FederatedEvaluation.LENGTH,
+                round);
         double[] sum = new double[mean.length];
         for (int i = 0; i < mean.length; i++) {
             sum[i] = mean[i] * agg.getTotalWeight();

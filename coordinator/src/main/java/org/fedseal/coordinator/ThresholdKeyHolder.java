@@ -269,23 +269,12 @@ public final class ThresholdKeyHolder {
             KeyCeremonyParticipant.Result ceremony,
             Map<String, SigningPublicKey> holderKeys,
             int length) {
-        return combine(aggregate, Aggregates.INLINE, all, ceremony, holderKeys, length);
-    }
-
-    /** {@link #combine(AggregatePublished, List, KeyCeremonyParticipant.Result, Map, int)} of a chunked aggregate, its chunk sums from {@code chunks}. */
-    public static double[] combine(
-            AggregatePublished aggregate,
-            Aggregates.ChunkSource chunks,
-            List<DecryptionSharesPublished> all,
-            KeyCeremonyParticipant.Result ceremony,
-            Map<String, SigningPublicKey> holderKeys,
-            int length) {
-        return combine(aggregate, chunks, all, ceremony, holderKeys, length, null);
+        return combine(aggregate, Aggregates.INLINE, all, ceremony, holderKeys, length, null);
     }
 
     /**
-     * {@link #combine(AggregatePublished, Aggregates.ChunkSource, List, KeyCeremonyParticipant.Result,
-     * Map, int)} of the aggregate of {@code round}, which may be a compact round (fl-protocol
+     * {@link #combine(AggregatePublished, List, KeyCeremonyParticipant.Result, Map, int)} of a chunked
+     * aggregate (its chunk sums from {@code chunks}) of {@code round}, which may be a compact round (fl-protocol
      * {@code CompactRounds}): the holders' shares then decrypt only the summed masking keys, and the
      * block sums are unmasked with them (he-java {@link CompactMasking#unmaskAll}).
      *
